@@ -1,0 +1,124 @@
+"""Plain text with speaker labels (contract section 1), with optional YAML front matter."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from ..errors import InputError
+from . import Format, Parsed, Turn
+
+# [00:12:03]  00:12:03  (12:03)  [12:03.5]
+TIMESTAMP = r"[\[(]?(?P<ts>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?"
+TURN_START = re.compile(
+    rf"^\s*(?:{TIMESTAMP}\s*[-–—]?\s*)?(?P<label>[^\s:][^:\n]{{0,59}}?)\s*:(?:\s+|$)(?P<text>.*)$"
+)
+# Punctuation that occurs in sentences but not in speaker labels (outside their parentheses).
+SENTENCE_PUNCT = re.compile(r"[,!?;«»\"“”]")
+PARENTHESIS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+MAX_LABEL_WORDS = 5
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """'01:02:03' / '12:03' / '12:03.5' -> seconds."""
+    if not value:
+        return None
+    parts = value.replace(",", ".").split(":")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def looks_like_label(label: str) -> bool:
+    """A speaker label is a short name or role, not the first half of a sentence."""
+    bare = PARENTHESIS.sub("", label).strip()
+    if not bare:
+        return label.startswith("[")  # "[SPEAKER_03]"
+    if SENTENCE_PUNCT.search(bare) or re.search(r"\d{3,}|https?$|www\.", bare):
+        return False
+    if len(bare.split()) > MAX_LABEL_WORDS:
+        return False
+    first = bare[0]
+    return first.isupper() or first.isdigit() and bare.lower().startswith(("1", "2", "3"))
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
+    """Return (metadata, body lines, number of lines the front matter took)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, lines, 0
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        raise InputError("front matter opened with '---' is never closed", path=source, line=1,
+                         hint="add a closing '---' line after the metadata")
+    block = "\n".join(lines[1:end])
+    try:
+        meta = yaml.safe_load(block) if block.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"front matter is not valid YAML: {problem}", path=source, line=line,
+                         hint="fix the YAML between the '---' lines or remove it") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise InputError("front matter must be a mapping of 'key: value' lines", path=source, line=2,
+                         hint="write e.g. 'id: ru-07' on its own line")
+    return {str(k): v for k, v in meta.items()}, lines[end + 1:], end + 1
+
+
+def parse(text: str, source: str) -> Parsed:
+    """Split a labelled transcript into turns; unlabelled lines continue the turn above."""
+    meta, body, offset = split_front_matter(text, source)
+    turns: list[Turn] = []
+    preamble: list[str] = []
+    for index, raw in enumerate(body):
+        line_no = offset + index + 1
+        line = raw.strip()
+        if not line:
+            continue
+        match = TURN_START.match(line)
+        if match and looks_like_label(match["label"].strip()):
+            turns.append(Turn(speaker=match["label"].strip(), text=match["text"].strip(),
+                              start=parse_timestamp(match["ts"]), line=line_no))
+        elif turns:
+            turns[-1].text = f"{turns[-1].text} {line}".strip()
+        else:
+            preamble.append(line)
+    notes: list[str] = []
+    if not turns and preamble:
+        # No speaker labels anywhere: the whole text is the respondent's, one utterance a paragraph.
+        turns = paragraphs_as_turns(body, offset)
+        notes.append("no speaker labels found: the whole text is taken as the respondent's")
+    elif preamble:
+        meta.setdefault("preamble", " ".join(preamble))
+        notes.append(f"{len(preamble)} line(s) before the first speaker label kept as 'preamble'")
+    return Parsed(turns=turns, format="text", metadata=meta, notes=notes, merge_consecutive=False)
+
+
+def paragraphs_as_turns(body: list[str], offset: int) -> list[Turn]:
+    turns: list[Turn] = []
+    current: Turn | None = None
+    for index, raw in enumerate(body):
+        line = raw.strip()
+        if not line:
+            current = None
+            continue
+        if current is None:
+            current = Turn(speaker=None, text=line, line=offset + index + 1)
+            turns.append(current)
+        else:
+            current.text += " " + line
+    return turns
+
+
+def sniff(content: str | bytes, suffix: str) -> bool:
+    return isinstance(content, str)
+
+
+FORMAT = Format(name="text", binary=False, sniff=sniff, parse=parse)

@@ -1,0 +1,116 @@
+"""The typed records that flow between the pipeline stages.
+
+ingest -> `Transcript`; tag -> `TaggedUtterance` (with `Mention`s); journey -> `Journey`.
+Everything is a plain dataclass so that stages stay independent and tests can build inputs by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STAGE, ROLE, CHANNEL = "stage", "role", "channel"
+KINDS = (STAGE, ROLE, CHANNEL)
+
+
+@dataclass
+class Utterance:
+    """One speaker turn, numbered over the whole interview (interviewer's turns included)."""
+
+    n: int
+    speaker: str
+    text: str
+    is_interviewer: bool = False
+    start: float | None = None  # seconds from the start of the recording, when the source has it
+    line: int | None = None  # 1-based line in the source file where the turn starts
+
+
+@dataclass
+class Transcript:
+    """A parsed interview: what every input format is mapped onto."""
+
+    id: str
+    source: str
+    language: str
+    utterances: list[Utterance]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    channel: str | None = None  # from front matter (the CRM knows it)
+    interviewer: str | None = None
+    format: str = "text"
+    encoding: str = "utf-8"
+    has_speakers: bool = True
+    notes: list[str] = field(default_factory=list)  # non-fatal remarks shown in the report
+
+    @property
+    def respondent_utterances(self) -> list[Utterance]:
+        return [u for u in self.utterances if not u.is_interviewer]
+
+
+@dataclass
+class Problem:
+    """A file that could not be read, kept so that every input is accounted for in the output."""
+
+    source: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        text = f"{where}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A labelled span of an utterance: the evidence behind one label."""
+
+    kind: str  # stage | role | channel
+    label: str
+    start: int  # character offsets in the utterance text
+    end: int
+    text: str
+    sentence: int  # 0-based sentence index within the utterance
+
+
+@dataclass
+class TaggedUtterance:
+    """An utterance with the labels the tagger gave it and the spans that justify them."""
+
+    utterance: Utterance
+    stages: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) char offsets
+    suppressed: list[Mention] = field(default_factory=list)  # negated / hypothetical, kept for review
+
+    @property
+    def n(self) -> int:
+        return self.utterance.n
+
+    def labels(self, kind: str) -> list[str]:
+        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels}[kind]
+
+
+@dataclass
+class Journey:
+    """One interview's journey: the tagged utterances and the fields derived from them."""
+
+    transcript: Transcript
+    utterances: list[TaggedUtterance]
+    channel: str | None = None
+    channel_group: str | None = None
+    channel_source: str | None = None  # metadata | detected
+    furthest_stage: str | None = None
+    first_contact_role: str | None = None
+    roles: list[str] = field(default_factory=list)
+    cycle_days: int | None = None
+    cycle_evidence: list[int] = field(default_factory=list)  # utterance numbers the days come from
+    channel_evidence: int | None = None  # utterance number the channel comes from
+    first_contact_evidence: int | None = None
+    stage_path: list[str] = field(default_factory=list)  # ordered stage sequence (with back-steps)
+
+    @property
+    def id(self) -> str:
+        return self.transcript.id
