@@ -33,6 +33,7 @@ class Label:
     means: str = ""
     group: str | None = None  # channels only
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
+    beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
@@ -233,7 +234,8 @@ def build(data: dict, source: str) -> Codebook:
                     else:
                         patterns[lang] = tuple(words)
             result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
-                                group=item.get("group"), patterns=patterns))
+                                group=item.get("group"), patterns=patterns,
+                                beats=tuple(item.get("beats") or ())))
         return result
 
     stages = labels("stages", STAGE)
@@ -248,6 +250,11 @@ def build(data: dict, source: str) -> Codebook:
         elif channel.group not in group_ids:
             errors.append(f"channel {channel.id!r} names unknown group {channel.group!r} "
                           f"(known: {', '.join(sorted(group_ids))})")
+    for label in stages + roles + channels:
+        known = {item.id for item in (stages if label.kind == STAGE else roles if label.kind == ROLE else channels)}
+        for other in label.beats:
+            if other not in known:
+                errors.append(f"{label.kind} {label.id!r}: 'beats' names unknown label id {other!r}")
     cues: dict[str, dict[str, tuple[str, ...]]] = {}
     for cue, by_lang in _strip_lines(data.get("cues") or {}).items():
         if not isinstance(by_lang, dict):

@@ -1,0 +1,5 @@
+"""`python -m cjm` is the same as the `cjm` command."""
+
+from .cli import main
+
+main()

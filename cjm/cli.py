@@ -1,0 +1,179 @@
+"""The command line: a thin click layer, one library call per command.
+
+Errors cjm raises on purpose (`CjmError`) become one-line messages with the file, the line and
+what to do; exit code 1 for those, 2 for wrong usage (click's convention).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import CjmError
+from .model import Problem
+
+LANGUAGE_CHOICE = click.Choice(["ru", "en"])
+
+
+def codebook_option(func):
+    return click.option("--codebook", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="Your own codebook (YAML). With 'extends: default' it adds to the shipped one.")(func)
+
+
+def input_options(func):
+    """Options every command that reads interviews shares."""
+    func = codebook_option(func)
+    func = click.option("--language", type=LANGUAGE_CHOICE,
+                        help="Language of every transcript (default: front matter, else detected).")(func)
+    func = click.option("--redact", is_flag=True,
+                        help="Replace person names, phones and e-mails with placeholders in every output.")(func)
+    func = click.option("--strict", is_flag=True, help="Exit non-zero when any file could not be read.")(func)
+    return func
+
+
+def reports_errors(func):
+    """Turn cjm's own errors into a clean message instead of a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CjmError as exc:
+            raise click.ClickException(str(exc)) from None
+    return wrapper
+
+
+def echo_problems(problems: list[Problem], strict: bool) -> None:
+    for problem in problems:
+        click.secho(f"skipped {problem}", fg="yellow", err=True)
+    if problems and strict:
+        raise click.ClickException(f"{len(problems)} file(s) could not be read (--strict)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cjm")
+def cli() -> None:
+    """cjm turns in-depth B2B customer interviews into Customer Journey Maps.
+
+    \b
+    Typical run:
+      cjm report interviews/ -o reports/     # HTML report + journeys.json + events.csv
+      cjm evaluate reports/journeys.json interviews/gold/
+    """
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for index.html, journeys.json and events.csv.")
+@click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the report (default: that of most interviews).")
+@click.option("--compare", default="cold_inbound,referral", show_default=True,
+              help="Two channel groups or channels to set side by side, comma-separated.")
+@input_options
+@reports_errors
+def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
+           redact: bool, strict: bool) -> None:
+    """Build the journey map report for a folder of interview transcripts.
+
+    Example: cjm report interviews/ -o reports/ --lang en
+    """
+    from .aggregate import events_table
+    from .export import write_journeys
+    from .pipeline import analyse
+    from .render import write_report
+
+    pair = tuple(part.strip() for part in compare.split(",") if part.strip())
+    if len(pair) != 2:
+        raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
+    result = analyse(folder, codebook=codebook, language=language, redact=redact)
+    out.mkdir(parents=True, exist_ok=True)
+    write_journeys(result.journeys, result.problems, out / "journeys.json")
+    events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
+    written = write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
+    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"report: {written[1] if len(written) > 1 else out / 'index.html'}")
+    click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
+    echo_problems(result.problems, strict)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("journeys.json"),
+              show_default=True, help="Where to write the contract's journeys.json ('-' for stdout).")
+@input_options
+@reports_errors
+def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool) -> None:
+    """Write journeys.json alone (the contract output), without the HTML report.
+
+    Example: cjm journeys interviews/ -o journeys.json
+    """
+    from .export import journeys_document, write_journeys
+    from .pipeline import analyse
+
+    result = analyse(folder, codebook=codebook, language=language, redact=redact)
+    if str(out) == "-":
+        click.echo(json.dumps(journeys_document(result.journeys, result.problems), ensure_ascii=False, indent=2))
+    else:
+        write_journeys(result.journeys, result.problems, out)
+        click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+    echo_problems(result.problems, strict)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON for this interview.")
+@click.option("--all", "show_all", is_flag=True, help="Also print utterances that got no label.")
+@input_options
+@reports_errors
+def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, language: str | None, redact: bool,
+        strict: bool) -> None:
+    """Show one transcript's utterances with the labels the tagger gives them.
+
+    Example: cjm tag interviews/ru-01.txt
+    """
+    from .export import journey_to_dict
+    from .pipeline import analyse
+
+    result = analyse(file, codebook=codebook, language=language, redact=redact)
+    journey = result.journeys[0]
+    if as_json:
+        click.echo(json.dumps(journey_to_dict(journey), ensure_ascii=False, indent=2))
+        return
+    for item in journey.utterances:
+        labels = item.stages + item.roles + item.channels
+        if item.utterance.is_interviewer or not (labels or show_all):
+            continue
+        head = f"#{item.n} {item.utterance.speaker}: " + (click.style(" ".join(labels), fg="green") if labels else "—")
+        click.echo(head)
+        click.echo("    " + item.utterance.text[:300] + ("…" if len(item.utterance.text) > 300 else ""))
+    click.echo(f"channel={journey.channel} ({journey.channel_source}) group={journey.channel_group} "
+               f"furthest={journey.furthest_stage} first_contact={journey.first_contact_role} "
+               f"roles={','.join(journey.roles)} cycle_days={journey.cycle_days}")
+
+
+@cli.command()
+@click.argument("journeys_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@reports_errors
+def evaluate(journeys_json: Path, gold: Path, as_json: bool) -> None:
+    """Score a run's journeys.json against hand-annotated *.gold.json files.
+
+    Example: cjm evaluate reports/journeys.json interviews/gold/
+    """
+    from .evaluate import evaluate as run_evaluation, format_report
+
+    result = run_evaluation(journeys_json, gold)
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else format_report(result))
+
+
+def main() -> None:
+    cli(prog_name="cjm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Durations and dates in interview speech, Russian and English, for the cycle length.
+
+"месяца через три" -> 90, "недели две" -> 14, "два с половиной месяца" -> 75, "about six weeks" -> 42,
+"в январе начали, в конце марта оплатили" -> dates (1, 15) and (3, 25). Word lists live in the
+codebook (`lexicons.durations`); this module only knows how numbers and units combine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .nlp import russian_lemma
+
+DAYS_IN_MONTH = 30
+
+
+@dataclass(frozen=True)
+class Duration:
+    days: float
+    start: int  # character offsets in the text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class MonthMention:
+    month: int  # 1..12
+    day: int  # position in the month the words imply
+    start: int
+    end: int
+    text: str
+
+
+WORD = re.compile(r"[\w-]+|\d+(?:[.,]\d+)?")
+
+
+def words_with_offsets(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0).lower(), m.start(), m.end()) for m in WORD.finditer(text)]
+
+
+def normal(word: str, lang: str) -> str:
+    return russian_lemma(word)[0] if lang == "ru" else word.lower()
+
+
+def number_value(word: str, lexicon: dict) -> float | None:
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", word):
+        return float(word.replace(",", "."))
+    return lexicon["numbers"].get(word)
+
+
+def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
+    """Every '<number> <unit>' or '<unit> через <number>' phrase, in days."""
+    lex = lexicon[lang]
+    units: dict[str, float] = lex["units"]
+    words = words_with_offsets(text)
+    lemmas = [normal(w, lang) for w, _, _ in words]
+    found: list[Duration] = []
+    used: set[int] = set()
+    for i, lemma in enumerate(lemmas):
+        if lemma in lex.get("whole", {}):  # "полгода", "полтора месяца" as one word
+            days = lex["whole"][lemma]
+            found.append(Duration(days, words[i][1], words[i][2], text[words[i][1]:words[i][2]]))
+            used.add(i)
+            continue
+        if lemma not in units or i in used:
+            continue
+        unit = units[lemma]
+        value, first, last = None, i, i
+        # number before the unit: "два с половиной месяца", "six weeks", "a couple of months"
+        j = i - 1
+        if j >= 0 and lemmas[j] in lex.get("fillers", ()):  # "a couple of", "about"
+            j -= 1
+        half = False
+        if j >= 1 and lemmas[j] in lex.get("half", ()) and lemmas[j - 1] in lex.get("and", ()):
+            half, j = True, j - 2
+        if j >= 0 and (v := number_value(lemmas[j], lex)) is not None:
+            value, first = v + (0.5 if half else 0), j
+        # number after the unit: "месяца через три", "недели две", "месяца два с половиной"
+        if value is None:
+            k = i + 1
+            if k < len(lemmas) and lemmas[k] in lex.get("after_unit", ()):
+                k += 1
+            if k < len(lemmas) and (v := number_value(lemmas[k], lex)) is not None:
+                value, last = v, k
+                if k + 2 < len(lemmas) and lemmas[k + 1] in lex.get("and", ()) and lemmas[k + 2] in lex.get("half", ()):
+                    value, last = v + 0.5, k + 2
+        # "месяц с половиной", "a month and a half"
+        if k2 := _half_after(lemmas, i, lex):
+            value, last = (value or 1) + 0.5, k2
+        if value is None:
+            if words[i][0] in lex.get("singular_forms", ()):  # "через месяц", "a month later"
+                value = 1
+            else:
+                continue
+        start, end = words[first][1], words[last][2]
+        used.update(range(first, last + 1))
+        found.append(Duration(value * unit, start, end, text[start:end]))
+    return found
+
+
+def _half_after(lemmas: list[str], i: int, lex: dict) -> int | None:
+    seq = lemmas[i + 1:i + 4]
+    if len(seq) >= 2 and seq[0] in lex.get("and", ()) and seq[1] in lex.get("half", ()):
+        return i + 2
+    if len(seq) >= 3 and seq[0] in lex.get("and", ()) and seq[1] == "a" and seq[2] in lex.get("half", ()):
+        return i + 3
+    return None
+
+
+def find_months(text: str, lang: str, lexicon: dict) -> list[MonthMention]:
+    """Month names with where in the month they point ('в конце марта' -> (3, 25))."""
+    lex = lexicon[lang]
+    months: dict[str, int] = lex["months"]
+    parts: dict[str, int] = lex.get("month_parts", {})
+    words = words_with_offsets(text)
+    lemmas = [normal(w, lang) for w, _, _ in words]
+    found: list[MonthMention] = []
+    for i, lemma in enumerate(lemmas):
+        if lemma not in months:
+            continue
+        if lemma in lex.get("ambiguous_months", ()) and not (
+                i > 0 and lemmas[i - 1] in lex.get("month_markers", ())
+                or i + 1 < len(lemmas) and re.fullmatch(r"\d{1,2}", lemmas[i + 1])):
+            continue  # "we may", "Jan" the name
+        day, first = 15, i
+        for j in range(max(0, i - 3), i):
+            if lemmas[j] in parts:
+                day, first = parts[lemmas[j]], j
+            elif re.fullmatch(r"\d{1,2}", lemmas[j]) and j == i - 1 and 1 <= int(lemmas[j]) <= 31:
+                day, first = int(lemmas[j]), j
+        if i + 1 < len(lemmas) and re.fullmatch(r"\d{1,2}", lemmas[i + 1]) and lang == "en" and 1 <= int(lemmas[i + 1]) <= 31:
+            day = int(lemmas[i + 1])
+        found.append(MonthMention(months[lemma], day, words[first][1], words[i][2], text[words[first][1]:words[i][2]]))
+    return found
+
+
+def days_between(a: MonthMention, b: MonthMention) -> int:
+    """Days from a to b, with 30-day months, across a new year when b's month comes earlier."""
+    months = b.month - a.month
+    if months < 0 or (months == 0 and b.day < a.day):
+        months += 12
+    return months * DAYS_IN_MONTH + (b.day - a.day)

@@ -1,0 +1,160 @@
+"""Accuracy against hand-annotated interviews (contract section 4).
+
+Utterance level: precision, recall and F1 per stage, role and channel label, micro-averaged per
+kind, and Cohen's kappa for stages (every utterance x stage decision, pooled). Interview level:
+accuracy of channel, channel group, furthest stage, first-contact role, and cycle days within 25%.
+Only respondent utterances are scored: the contract gives interviewer turns no labels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, UsageError
+
+KINDS = {"stages": "stage", "roles": "role", "channels": "channel"}
+INTERVIEW_FIELDS = ("channel", "channel_group", "furthest_stage", "first_contact_role", "cycle_days")
+CYCLE_TOLERANCE = 0.25
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, predicted: set, gold: set, label: str) -> None:
+        self.tp += label in predicted and label in gold
+        self.fp += label in predicted and label not in gold
+        self.fn += label not in predicted and label in gold
+
+    def scores(self) -> dict[str, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return {"precision": p, "recall": r, "f1": f, "support": self.tp + self.fn}
+
+
+@dataclass
+class Evaluation:
+    labels: dict[str, dict[str, Counts]] = field(default_factory=dict)  # kind -> label -> counts
+    interview: dict[str, list[bool]] = field(default_factory=dict)
+    kappa: dict[str, float] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    misaligned: list[str] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"utterance": {}, "interview": {}, "kappa": self.kappa,
+                               "missing": self.missing, "misaligned": self.misaligned, "interviews": self.details}
+        for kind, per_label in self.labels.items():
+            micro = Counts(sum(c.tp for c in per_label.values()), sum(c.fp for c in per_label.values()),
+                           sum(c.fn for c in per_label.values()))
+            out["utterance"][kind] = {"micro": micro.scores(),
+                                      "labels": {k: c.scores() for k, c in per_label.items()}}
+        for name, hits in self.interview.items():
+            out["interview"][name] = {"accuracy": sum(hits) / len(hits) if hits else 0.0, "n": len(hits)}
+        return out
+
+
+def load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", path=str(path), line=exc.lineno) from None
+
+
+def load_gold(gold: str | Path) -> dict[str, dict]:
+    folder = Path(gold)
+    files = sorted(folder.glob("*.gold.json")) if folder.is_dir() else [folder]
+    if not files:
+        raise UsageError(f"no *.gold.json files in {folder}")
+    result = {}
+    for path in files:
+        entry = load_json(path)
+        if not isinstance(entry, dict) or "id" not in entry or "utterances" not in entry:
+            raise InputError("a gold file needs 'id' and 'utterances'", path=str(path))
+        result[str(entry["id"])] = entry
+    return result
+
+
+def cycle_match(predicted: Any, gold: Any) -> bool:
+    if gold is None or predicted is None:
+        return gold is None and predicted is None
+    return abs(float(predicted) - float(gold)) <= CYCLE_TOLERANCE * max(float(gold), 1.0)
+
+
+def cohen_kappa(pairs: list[tuple[bool, bool]]) -> float:
+    """Kappa of two annotators' yes/no decisions."""
+    n = len(pairs)
+    if not n:
+        return 0.0
+    agree = sum(a == b for a, b in pairs) / n
+    pa, pb = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return 1.0 if expected == 1 else (agree - expected) / (1 - expected)
+
+
+def evaluate(journeys: str | Path | dict, gold: str | Path, *, stage_ids: list[str] | None = None) -> Evaluation:
+    """Compare a run's journeys.json with a folder of gold files."""
+    document = journeys if isinstance(journeys, dict) else load_json(Path(journeys))
+    predicted = {str(i["id"]): i for i in document.get("interviews", [])}
+    golds = load_gold(gold)
+    result = Evaluation(labels={kind: {} for kind in KINDS})
+    stage_pairs: dict[str, list[tuple[bool, bool]]] = {}
+    for ident, g in sorted(golds.items()):
+        p = predicted.get(ident)
+        if p is None:
+            result.missing.append(ident)
+        p_utts = {u["n"]: u for u in (p or {}).get("utterances", [])}
+        for gu in g["utterances"]:
+            if gu.get("is_interviewer"):
+                continue
+            pu = p_utts.get(gu["n"], {})
+            if p is not None and pu and gu.get("text") and pu.get("text") and \
+                    gu["text"].split()[:3] != pu["text"].split()[:3]:
+                result.misaligned.append(f"{ident}#{gu['n']}")
+            for kind in KINDS:
+                gold_set, pred_set = set(gu.get(kind) or []), set(pu.get(kind) or [])
+                for label in gold_set | pred_set:
+                    result.labels[kind].setdefault(label, Counts()).add(pred_set, gold_set, label)
+                if kind == "stages":
+                    for stage in stage_ids or sorted(gold_set | pred_set | {"unaware", "informed", "interested", "motivated", "bought"}):
+                        stage_pairs.setdefault(stage, []).append((stage in pred_set, stage in gold_set))
+        row = {"id": ident}
+        for name in INTERVIEW_FIELDS:
+            gv, pv = g.get(name), (p or {}).get(name)
+            hit = cycle_match(pv, gv) if name == "cycle_days" else pv == gv
+            result.interview.setdefault(name, []).append(bool(hit) and p is not None)
+            row[name] = {"gold": gv, "predicted": pv, "ok": bool(hit) and p is not None}
+        result.details.append(row)
+    all_pairs = [pair for pairs in stage_pairs.values() for pair in pairs]
+    result.kappa = {"stages": cohen_kappa(all_pairs)} | {s: cohen_kappa(v) for s, v in sorted(stage_pairs.items())}
+    return result
+
+
+def format_report(evaluation: Evaluation) -> str:
+    """The figures as a plain-text table for the terminal."""
+    data = evaluation.as_dict()
+    lines = []
+    for kind, block in data["utterance"].items():
+        m = block["micro"]
+        lines.append(f"{kind:<10} micro  P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  (n={m['support']})")
+        for label, s in sorted(block["labels"].items(), key=lambda kv: -kv[1]["support"]):
+            lines.append(f"  {label:<16} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (n={s['support']})")
+    lines.append(f"stage kappa (pooled) {data['kappa'].get('stages', 0):.3f}")
+    lines.append("interview level:")
+    for name, block in data["interview"].items():
+        suffix = " (within 25%)" if name == "cycle_days" else ""
+        lines.append(f"  {name:<20} {block['accuracy']:.3f}  (n={block['n']}){suffix}")
+    if data["missing"]:
+        lines.append("missing from the run: " + ", ".join(data["missing"]))
+    if data["misaligned"]:
+        lines.append(f"utterance text differs from gold at {len(data['misaligned'])} place(s): "
+                     + ", ".join(data["misaligned"][:10]))
+    return "\n".join(lines)

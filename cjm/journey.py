@@ -1,0 +1,153 @@
+"""Stage 3 — journey: the tagged utterances of one interview in, its journey fields out.
+
+Channel (front matter wins, else the channel named where the respondent tells how they came
+across the supplier), channel group, furthest stage, who made the first contact, the roles
+involved, the cycle length in days and the ordered stage path with its back-steps.
+"""
+
+from __future__ import annotations
+
+from spacy.matcher import Matcher
+
+from .codebook import Codebook
+from .durations import days_between, find_durations, find_months
+from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .nlp import pipeline
+from .tag import compile_pattern
+
+FIRST_CONTACT_STAGES = ("informed", "interested")
+NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
+MIN_CYCLE_SCORE = 2.0
+
+
+def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook) -> Journey:
+    """Fill in every journey field from the labelled utterances."""
+    journey = Journey(transcript=transcript, utterances=tagged)
+    respondent = [t for t in tagged if not t.utterance.is_interviewer]
+    channel_ids = codebook.ids(CHANNEL)
+    if transcript.channel and transcript.channel in channel_ids:
+        journey.channel, journey.channel_source = transcript.channel, "metadata"
+    else:
+        if transcript.channel:
+            transcript.notes.append(f"front matter channel {transcript.channel!r} is not in the codebook "
+                                    f"({', '.join(channel_ids)}): detected instead")
+        journey.channel, journey.channel_evidence = detect_channel(respondent, codebook)
+        journey.channel_source = "detected" if journey.channel else None
+    journey.channel_group = codebook.group_of(journey.channel)
+    stage_ids = codebook.ids(STAGE)
+    reached = [stage_ids.index(s) for t in respondent for s in t.stages]
+    journey.furthest_stage = stage_ids[max(reached)] if reached else None
+    journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
+    journey.first_contact_role, journey.first_contact_evidence = detect_first_contact(respondent)
+    journey.stage_path = stage_path(respondent, stage_ids)
+    if journey.furthest_stage == stage_ids[-1]:
+        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
+    return journey
+
+
+def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Mention]:
+    return [m for m in item.mentions if m.sentence == index and m.kind == kind]
+
+
+def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
+    """The channel of the first sentence that tells how they came across the supplier."""
+    for wanted_stage in ("informed", None):
+        for item in respondent:
+            for mention in item.mentions:
+                if mention.kind != CHANNEL:
+                    continue
+                if wanted_stage and not any(m.label == wanted_stage
+                                            for m in sentence_mentions(item, mention.sentence, STAGE)):
+                    continue
+                return mention.label, item.n
+    return None, None
+
+
+def detect_first_contact(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
+    """The role in the first sentence where the client reaches the supplier (not the recommender)."""
+    for stage in FIRST_CONTACT_STAGES:
+        for item in respondent:
+            for index in range(len(item.sentences)):
+                if not any(m.label == stage for m in sentence_mentions(item, index, STAGE)):
+                    continue
+                roles = [m.label for m in sentence_mentions(item, index, ROLE)
+                         if m.label not in NOT_FIRST_CONTACT_ROLES]
+                if roles:
+                    return roles[0], item.n
+    return None, None
+
+
+def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[str]:
+    """The stages in the order told, repeats collapsed; a recap of earlier stages is not a step back."""
+    path: list[str] = []
+    for item in respondent:
+        if not item.stages:
+            continue
+        order = sorted(stage_ids.index(s) for s in item.stages)
+        current = stage_ids.index(path[-1]) if path else -1
+        if len(order) > 1 and order[-1] >= current:
+            order = [o for o in order if o >= current]  # "от запроса до оплаты": a recap, keep the front
+        for index in order:
+            if not path or path[-1] != stage_ids[index]:
+                path.append(stage_ids[index])
+    return path
+
+
+_CYCLE_MATCHERS: dict[tuple[int, str], Matcher] = {}
+
+
+def cycle_matcher(codebook: Codebook, lang: str) -> Matcher:
+    key = (id(codebook), lang)
+    if key not in _CYCLE_MATCHERS:
+        matcher = Matcher(pipeline(lang).vocab)
+        for i, phrase in enumerate((codebook.lexicons.get("cycle_cues") or {}).get(lang, ())):
+            matcher.add(f"cue{i}", [compile_pattern(phrase, lang)])
+        _CYCLE_MATCHERS[key] = matcher
+    return _CYCLE_MATCHERS[key]
+
+
+def detect_cycle_days(respondent: list[TaggedUtterance], lang: str, codebook: Codebook) -> tuple[int | None, list[int]]:
+    """Days from first contact to payment: a stated duration beside payment words, else two dates."""
+    lexicon = codebook.lexicons.get("durations")
+    if not lexicon or lang not in lexicon:
+        return None, []
+    nlp = pipeline(lang)
+    matcher = cycle_matcher(codebook, lang)
+    best: tuple[float, int, int] | None = None  # (score, days, utterance)
+    for item in respondent:
+        text = item.utterance.text
+        for index, (start, end) in enumerate(item.sentences):
+            sentence = text[start:end]
+            durations = find_durations(sentence, lang, lexicon)
+            if not durations:
+                continue
+            cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(sentence))}
+            stages = {m.label for m in sentence_mentions(item, index, STAGE)}
+            score = len(cues) + (1.0 if "bought" in stages else 0.0) + (0.5 if "bought" in item.stages else 0.0)
+            days = max(d.days for d in durations)
+            if score >= MIN_CYCLE_SCORE and (best is None or score > best[0]):
+                best = (score, round(days), item.n)
+    if best:
+        return best[1], [best[2]]
+    return cycle_from_months(respondent, lang, lexicon)
+
+
+def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict) -> tuple[int | None, list[int]]:
+    """'в конце января созвонились, а оплатили в середине марта': first contact month -> payment month."""
+    start = end = None
+    for item in respondent:
+        text = item.utterance.text
+        for index, (s, e) in enumerate(item.sentences):
+            months = find_months(text[s:e], lang, lexicon)
+            if not months:
+                continue
+            stages = {m.label for m in sentence_mentions(item, index, STAGE)}
+            if len(months) >= 2 and "bought" in stages:
+                return days_between(months[0], months[-1]), [item.n]
+            if start is None and stages & set(FIRST_CONTACT_STAGES):
+                start = (months[0], item.n)
+            elif start is not None and end is None and "bought" in stages:
+                end = (months[-1], item.n)
+    if start and end:
+        return days_between(start[0], end[0]), [start[1], end[1]]
+    return None, []

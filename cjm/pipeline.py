@@ -1,0 +1,44 @@
+"""The whole run as one library call: folder in, journeys (and the problems met) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .codebook import Codebook, load_codebook
+from .errors import UsageError
+from .ingest import read_folder
+from .journey import derive_journey
+from .model import Journey, Problem, Transcript
+from .tag import tag_transcript, validate_patterns
+
+
+@dataclass
+class RunResult:
+    journeys: list[Journey]
+    problems: list[Problem]
+    codebook: Codebook
+    inputs: list[str] = field(default_factory=list)  # every file looked at, read or not
+
+
+def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
+            language: str | None = None, redact: bool = False) -> RunResult:
+    """Ingest, tag and derive the journey of every interview in a folder (or one file)."""
+    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    validate_patterns(book)
+    transcripts, problems = read_folder(folder, language=language)
+    if not transcripts:
+        detail = f"; {len(problems)} file(s) could not be read" if problems else ""
+        raise UsageError(f"no transcript could be read in {folder}{detail}",
+                         hint="point cjm at a folder of .txt/.md/.vtt/.srt/.docx/.json transcripts")
+    if redact:
+        from .redact import redact_transcripts
+
+        transcripts = redact_transcripts(transcripts)
+    journeys = [analyse_transcript(t, book) for t in transcripts]
+    inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
+    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs)
+
+
+def analyse_transcript(transcript: Transcript, codebook: Codebook) -> Journey:
+    return derive_journey(transcript, tag_transcript(transcript, codebook), codebook)
