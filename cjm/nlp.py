@@ -55,7 +55,8 @@ def ru_lemmatizer(doc: Doc) -> Doc:
 def lowercase_lemmas(doc: Doc) -> Doc:
     """English lookup lemmas keep the case of proper words; rules match lower case."""
     for token in doc:
-        token.lemma_ = (token.lemma_ or token.text).lower()
+        # "I'd gone" is a past perfect, not "would": keep the clitic itself as the lemma
+        token.lemma_ = token.lower_ if token.lower_ in ("'d", "’d") else (token.lemma_ or token.text).lower()
     return doc
 
 

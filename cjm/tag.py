@@ -92,6 +92,7 @@ class CompiledRules:
     clause_words: frozenset[str] = frozenset()
     hypothetical_idioms: Matcher | None = None
     question_stages: Matcher | None = None
+    situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
 
 
 def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
@@ -128,8 +129,10 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
         add(questions, stage, (by_lang or {}).get(lang, ()), f"lexicons.questions.{stage} ({lang})")
     if errors:
         raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
+    situation = Matcher(nlp.vocab)
+    add(situation, "situation", (codebook.lexicons.get("situation") or {}).get(lang, ()), f"lexicons.situation ({lang})")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
-    return CompiledRules(matcher, cues, keys, clause_words, idioms, questions)
+    return CompiledRules(matcher, cues, keys, clause_words, idioms, questions, situation)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -167,16 +170,26 @@ def clause_bounds(sent: Span, clause_words: frozenset[str]) -> list[tuple[int, i
 
 
 def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtterance]:
-    """Label every respondent utterance of one interview; interviewer turns get empty labels."""
+    """Label every respondent utterance of one interview; interviewer turns get empty labels.
+
+    Matches come first, sentence by sentence; then the context an analyst uses: who the
+    named people are, what the question asked, who "I" is, and what came before first contact.
+    """
     nlp = pipeline(transcript.language)
     rules = get_rules(codebook, transcript.language)
     tagged = [TaggedUtterance(utterance=u) for u in transcript.utterances]
     respondent = [t for t in tagged if not t.utterance.is_interviewer and t.utterance.text]
-    docs = nlp.pipe((t.utterance.text for t in respondent), batch_size=BATCH_SIZE)
+    docs = list(nlp.pipe((t.utterance.text for t in respondent), batch_size=BATCH_SIZE))
     for item, doc in zip(respondent, docs):
         tag_doc(item, doc, rules)
+    link_named_people(respondent, docs, transcript.language)
     apply_question_context(tagged, rules, nlp)
-    attribute_respondent_role(tagged, transcript, codebook, rules, nlp)
+    attribute_respondent_role(tagged, transcript, rules, nlp)
+    channel_implies_informed(respondent, codebook)
+    mark_pre_contact(respondent, docs, codebook, rules)
+    keep_channels_in_discovery(respondent, codebook)
+    drop_late_discovery(respondent, codebook)
+    carry_stage_forward(respondent, codebook)
     for item in tagged:
         finalize(item, codebook)
     return tagged
@@ -187,14 +200,16 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
     item.sentences = [(s.start_char, s.end_char) for s in doc.sents]
     for index, sent in enumerate(doc.sents):
         cue_spans: dict[str, list[tuple[int, int]]] = {}
+        offset = sent.start  # matchers run on the sentence span and answer in its own token offsets
         for key, start, end in rules.cues(sent):
-            cue_spans.setdefault(doc.vocab.strings[key], []).append((start, end))
-        idioms = [(s, e) for _, s, e in rules.hypothetical_idioms(sent)] if rules.hypothetical_idioms else []
+            cue_spans.setdefault(doc.vocab.strings[key], []).append((start + offset, end + offset))
+        idioms = [(s + offset, e + offset) for _, s, e in rules.hypothetical_idioms(sent)] if rules.hypothetical_idioms else []
         if idioms:
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
                                          if not any(s <= c[0] < e for s, e in idioms)]
         clauses = clause_bounds(sent, rules.clause_words)
-        matches = [(rules.keys[doc.vocab.strings[key]], start, end) for key, start, end in rules.matcher(sent)]
+        matches = [(rules.keys[doc.vocab.strings[key]], start + offset, end + offset)
+                   for key, start, end in rules.matcher(sent)]
         for (kind, label), start, end in longest_per_kind(matches):
             mention = Mention(kind=kind, label=label, start=doc[start].idx,
                               end=doc[end - 1].idx + len(doc[end - 1].text),
@@ -241,74 +256,247 @@ def out_of_journey(kind: str, start: int, end: int, cue_spans: dict[str, list[tu
 
 
 def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, nlp: Language) -> None:
-    """An answer with roles but no stage takes the stage its question asks about ("кто решал?")."""
+    """An answer takes the stage its question asks about: "кто принимал решение?" -> motivated."""
     if rules.question_stages is None:
         return
     for previous, item in zip(tagged, tagged[1:]):
-        if not previous.utterance.is_interviewer or item.utterance.is_interviewer:
-            continue
-        if any(m.kind == STAGE for m in item.mentions):
-            continue
-        roles = [m for m in item.mentions if m.kind == ROLE]
-        if not roles:
+        if not previous.utterance.is_interviewer or item.utterance.is_interviewer or not item.sentences:
             continue
         doc = nlp(previous.utterance.text)
-        stages = {doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)}
-        for stage in sorted(stages):
-            first = roles[0]
-            item.mentions.append(Mention(STAGE, stage, first.start, first.end, first.text, first.sentence))
+        stages = sorted({doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)})
+        if "unaware" in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
+            stages = ["unaware"]
+        if not stages or len(item.utterance.text.split()) < MIN_ANSWER_WORDS:
+            continue
+        start, end = item.sentences[0]
+        for stage in stages:
+            if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
+                item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0))
 
 
-FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной"), "en": ("i", "me", "my")}
+MIN_ANSWER_WORDS = 3
+FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
 
 
-def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook,
-                              rules: CompiledRules, nlp: Language) -> None:
-    """Give the respondent's own role to the sentences where they act ("я отправил заявку")."""
-    role = respondent_role(tagged, transcript, rules, nlp)
-    if role is None:
-        return
+def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
+                              nlp: Language) -> None:
+    """Give each respondent's own role to the utterances where they act ("я отправила заявку")."""
     words = FIRST_PERSON.get(transcript.language, ())
+    roles = respondent_roles(tagged, transcript, rules, nlp)
     for item in tagged:
-        if item.utterance.is_interviewer:
+        role = roles.get(item.utterance.speaker)
+        if item.utterance.is_interviewer or role is None or not item.sentences:
+            continue
+        if not any(m.kind == STAGE for m in item.mentions) or any(m.kind == ROLE and m.label == role for m in item.mentions):
             continue
         text = item.utterance.text
         for index, (start, end) in enumerate(item.sentences):
-            staged = [m for m in item.mentions if m.sentence == index and m.kind == STAGE]
-            if not staged or any(m.sentence == index and m.kind == ROLE for m in item.mentions):
-                continue
-            sentence_words = re.findall(r"\w+", text[start:end].lower())
-            if any(w in sentence_words for w in words):
-                anchor = staged[0]
-                item.mentions.append(Mention(ROLE, role, anchor.start, anchor.end, anchor.text, index))
+            if set(re.findall(r"[\w']+", text[start:end].lower())) & set(words):
+                item.mentions.append(Mention(ROLE, role, start, end, text[start:end], index))
+                break
 
 
-def respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
-                    nlp: Language) -> str | None:
-    """The respondent's job: from a '(директор)' in their label, the front matter, or 'я — ...'."""
-    hints = [str(transcript.metadata.get(k)) for k in ("role", "position", "respondent_role", "title")
-             if transcript.metadata.get(k)]
-    speakers = {t.utterance.speaker for t in tagged if not t.utterance.is_interviewer}
-    hints += [m.group(1) for s in speakers for m in [re.search(r"\(([^)]*)\)", s)] if m]
-    for hint in hints:
-        for key, _, _ in rules.matcher(nlp(hint)):
-            kind, label = rules.keys[nlp.vocab.strings[key]]
-            if kind == ROLE:
-                return label
+def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
+                     nlp: Language) -> dict[str, str]:
+    """Each respondent's job: a '(директор)' in their label, the front matter, or 'я — главный инженер'."""
+    roles: dict[str, str] = {}
+    speakers = list(dict.fromkeys(t.utterance.speaker for t in tagged if not t.utterance.is_interviewer))
+    declared = [str(transcript.metadata.get(k)) for k in ("role", "position", "respondent_role", "title")
+                if transcript.metadata.get(k)]
+    for speaker in speakers:
+        hints = [m.group(1) for m in [re.search(r"\(([^)]*)\)", speaker)] if m]
+        if len(speakers) == 1:
+            hints += declared
+        for hint in hints:
+            found = [rules.keys[nlp.vocab.strings[key]] for key, _, _ in rules.matcher(nlp(hint))]
+            role = next((label for kind, label in found if kind == ROLE), None)
+            if role:
+                roles[speaker] = role
+                break
     words = FIRST_PERSON.get(transcript.language, ())
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
     for item in tagged:
+        speaker = item.utterance.speaker
+        if item.utterance.is_interviewer or speaker in roles:
+            continue
         for mention in item.mentions:
             if mention.kind != ROLE:
                 continue
-            start, end = item.sentences[mention.sentence]
+            start, _ = item.sentences[mention.sentence]
             before = item.utterance.text[start:mention.start].lower()
-            if re.search(r"\b(" + "|".join(words) + r")\b", before) and len(before.split()) <= 6:
-                return mention.label
-    return None
+            if pattern.search(before) and len(before.split()) <= SELF_INTRO_WORDS:
+                roles[speaker] = mention.label
+                break
+    return roles
+
+
+SELF_INTRO_WORDS = 8
+NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
+
+
+def is_name(token, lang: str) -> bool:
+    """A capitalised word that is a person's first name, patronymic or surname."""
+    if not token.text[:1].isupper() or not token.is_alpha or len(token.text) < 2:
+        return False
+    if lang == "ru":
+        from .nlp import morph_analyzer
+
+        return any(tag in morph_analyzer().parse(token.text)[0].tag for tag in ("Name", "Patr", "Surn"))
+    return not token.is_sent_start and token.text.lower() not in ENGLISH_CAPITALISED
+
+
+ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                       "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
+                       "september", "october", "november", "december", "google", "linkedin", "excel", "covid"}
+
+
+def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str) -> None:
+    """"Светлана, мой секретарь" once -> every later "Светлана" is the gatekeeper too."""
+    known: dict[str, str | None] = {}
+    for item, doc in zip(respondent, docs):
+        for mention in item.mentions + item.suppressed:
+            if mention.kind != ROLE:
+                continue
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            if span is None:
+                continue
+            window = list(doc[max(span.sent.start, span.start - NAME_WINDOW):span.start]) + \
+                list(doc[span.end:min(span.sent.end, span.end + NAME_WINDOW)])
+            for token in window:
+                if is_name(token, lang):
+                    key = token.lemma_.lower()
+                    supplier = mention in item.suppressed
+                    if key not in known:
+                        known[key] = None if supplier else mention.label
+    if not known:
+        return
+    for item, doc in zip(respondent, docs):
+        for index, sent in enumerate(doc.sents):
+            present = {m.label for m in item.mentions if m.kind == ROLE and m.sentence == index}
+            for token in sent:
+                role = known.get(token.lemma_.lower()) if is_name(token, lang) else None
+                if role and role not in present:
+                    present.add(role)
+                    item.mentions.append(Mention(ROLE, role, token.idx, token.idx + len(token.text), token.text, index))
+
+
+def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """A channel named before the journey is under way tells how they came across the supplier."""
+    quiet = set((codebook.lexicons.get("channels_not_implying_informed") or []))
+    order = codebook.ids(STAGE)
+    for item in respondent:
+        stages = {m.label for m in item.mentions if m.kind == STAGE}
+        if stages & set(order[order.index("informed") + 1:] if "informed" in order else []):
+            break  # the journey is under way: later channel talk is not discovery
+        for mention in [m for m in item.mentions if m.kind == CHANNEL and m.label not in quiet]:
+            if not any(m.kind == STAGE and m.sentence == mention.sentence for m in item.mentions):
+                item.mentions.append(Mention(STAGE, "informed", mention.start, mention.end, mention.text, mention.sentence))
+
+
+CARRY_MIN_WORDS = 8
+CARRY_MODE = __import__("os").environ.get("CJM_CARRY", "roles")
+
+
+def carry_stage_forward(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """A story goes on at the stage it has reached: an account of the trial or of the delivery
+    that names no stage word is still that stage (an analyst labels it so).
+
+    Utterances whose every match was put out of the journey (negated, hypothetical, advice) and
+    short answers stay unlabelled.
+    """
+    order = codebook.ids(STAGE)
+    current: str | None = None
+    for item in respondent:
+        staged = sorted((m for m in item.mentions if m.kind == STAGE), key=lambda m: m.start)
+        if staged:
+            current = staged[-1].label
+            continue
+        if current is None or current == order[0] or not item.sentences:
+            continue
+        if item.suppressed or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
+            continue
+        if CARRY_MODE == "roles" and not any(m.kind == ROLE for m in item.mentions):
+            continue
+        start, end = item.sentences[0]
+        item.mentions.append(Mention(STAGE, current, start, end, item.utterance.text[start:end], 0))
+
+
+def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """Channels label the story of how the client came across the supplier, not later talk.
+
+    Once the journey is under way (a stage past `informed`), a channel word is about something
+    else: last year's tender, "пишите в телеграм". Before that, a guru in the discovery story
+    means the channel is a recommendation (`lexicons.role_implies_channel`).
+    """
+    order = codebook.ids(STAGE)
+    later = set(order[order.index("informed") + 1:]) if "informed" in order else set()
+    implied = codebook.lexicons.get("role_implies_channel") or {}
+    under_way = False
+    for item in respondent:
+        stages = {m.label for m in item.mentions if m.kind == STAGE}
+        if under_way:
+            item.mentions = [m for m in item.mentions if m.kind != CHANNEL]
+            continue
+        if "informed" in stages and not any(m.kind == CHANNEL for m in item.mentions):
+            for mention in item.mentions:
+                channel = implied.get(mention.label) if mention.kind == ROLE else None
+                if channel and channel in codebook.ids(CHANNEL):
+                    item.mentions.append(Mention(CHANNEL, channel, mention.start, mention.end, mention.text,
+                                                 mention.sentence))
+                    break
+        under_way = bool(stages & later)
+
+
+def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codebook: Codebook,
+                     rules: CompiledRules) -> None:
+    """Before the client knows the supplier, every account of the situation is `unaware`.
+
+    The zone ends at the first utterance that tells of first contact (informed, or a channel);
+    inside it, stage words describe the old supplier and the need ("раньше заказывали у..."),
+    so they become unaware, and so does any utterance with a situation word (problem, supplier, price).
+    """
+    if "unaware" not in codebook.ids(STAGE):
+        return
+    end = next((i for i, t in enumerate(respondent)
+                if any(m.kind == CHANNEL or (m.kind == STAGE and m.label == "informed") for m in t.mentions)), None)
+    if end is None:
+        end = next((i for i, t in enumerate(respondent) if any(m.kind == STAGE for m in t.mentions)), 0)
+    for item, doc in zip(respondent[:end], docs[:end]):
+        staged = [m for m in item.mentions if m.kind == STAGE]
+        item.mentions = [m for m in item.mentions if m.kind != STAGE]
+        if staged:
+            first = staged[0]
+            item.mentions.append(Mention(STAGE, "unaware", first.start, first.end, first.text, first.sentence))
+            continue
+        found = sorted({(start, stop) for _, start, stop in rules.situation(doc)}) if rules.situation else []
+        if len(found) >= MIN_SITUATION_WORDS:  # one word ("no problem", "it's fine") is small talk
+            start, stop = found[0]
+            span = doc[start:stop]
+            sentence = next(i for i, s in enumerate(doc.sents) if s.start <= start < s.end)
+            item.mentions.append(Mention(STAGE, "unaware", span.start_char, span.end_char, span.text, sentence))
+
+
+MIN_SITUATION_WORDS = 2
+
+
+def drop_late_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """Once the deal is being decided, "heard about", "recommended" speak of someone else's discovery."""
+    order = codebook.ids(STAGE)
+    if "informed" not in order or "motivated" not in order:
+        return
+    decided = False
+    for item in respondent:
+        if decided:
+            item.mentions = [m for m in item.mentions if not (m.kind == STAGE and m.label == "informed")]
+        decided = decided or any(m.kind == STAGE and order.index(m.label) >= order.index("motivated")
+                                 for m in item.mentions)
 
 
 def finalize(item: TaggedUtterance, codebook: Codebook) -> None:
-    """Utterance labels: the union of its mentions, in codebook order."""
+    """Utterance labels: the union of its mentions, in codebook order, after `beats` within a sentence."""
+    beaten = {(m.kind, m.sentence, loser) for m in item.mentions
+              for loser in (codebook.get(m.kind, m.label).beats if codebook.get(m.kind, m.label) else ())}
+    item.mentions = [m for m in item.mentions if (m.kind, m.sentence, m.label) not in beaten]
     for kind in (STAGE, ROLE, CHANNEL):
         found = {m.label for m in item.mentions if m.kind == kind}
         item.labels(kind)[:] = [i for i in codebook.ids(kind) if i in found]
