@@ -71,6 +71,7 @@ class Mention:
     end: int
     text: str
     sentence: int  # 0-based sentence index within the utterance
+    weak: bool = False  # from a '~' phrase: counts only once the story has reached the stage before
 
 
 @dataclass

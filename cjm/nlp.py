@@ -12,7 +12,15 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
+
+# "lemma lower-case-form": rules match a pattern word against either (see tag.compile_token).
+Token.set_extension("cjm_forms", default="", force=True)
+# A verb in the past tense: the narrative of what happened, as opposed to greetings and advice.
+Token.set_extension("cjm_past", default=False, force=True)
+ENGLISH_IRREGULAR_PAST = frozenset(
+    "was were had did went came got took made said told sent gave found thought ran saw brought bought paid put "
+    "set left kept met rang spoke wrote chose began knew heard felt held led lost sold spent stood won".split())
 
 # pymorphy3 (OpenCorpora) part-of-speech tags -> Universal POS, enough for clause and negation rules.
 OPENCORPORA_TO_UPOS = {
@@ -30,13 +38,19 @@ def morph_analyzer():
 
 
 @lru_cache(maxsize=200_000)
-def russian_lemma(word: str) -> tuple[str, str]:
-    """(lemma, UPOS) of a Russian word form: pymorphy3's most probable parse, cached."""
+def russian_analysis(word: str) -> tuple[str, str, bool]:
+    """(lemma, UPOS, is a past-tense verb) of a Russian word form: pymorphy3's best parse, cached."""
     lower = word.lower()
     if not any("а" <= ch <= "я" or ch == "ё" for ch in lower):
-        return lower, "X"
+        return lower, "X", False
     parse = morph_analyzer().parse(lower)[0]
-    return parse.normal_form.replace("ё", "е"), OPENCORPORA_TO_UPOS.get(str(parse.tag.POS), "X")
+    return (parse.normal_form.replace("ё", "е"), OPENCORPORA_TO_UPOS.get(str(parse.tag.POS), "X"),
+            parse.tag.tense == "past")
+
+
+def russian_lemma(word: str) -> tuple[str, str]:
+    """(lemma, UPOS) of a Russian word form."""
+    return russian_analysis(word)[:2]
 
 
 @Language.component("cjm_ru_lemmatizer")
@@ -46,8 +60,10 @@ def ru_lemmatizer(doc: Doc) -> Doc:
         if token.is_punct or token.is_space:
             token.lemma_ = token.text
             token.pos_ = "PUNCT" if token.is_punct else "SPACE"
+            token._.cjm_forms = token.text
             continue
-        token.lemma_, token.pos_ = russian_lemma(token.text)
+        token.lemma_, token.pos_, token._.cjm_past = russian_analysis(token.text)
+        token._.cjm_forms = f"{token.lemma_} {token.lower_.replace('ё', 'е')}"
     return doc
 
 
@@ -57,6 +73,9 @@ def lowercase_lemmas(doc: Doc) -> Doc:
     for token in doc:
         # "I'd gone" is a past perfect, not "would": keep the clitic itself as the lemma
         token.lemma_ = token.lower_ if token.lower_ in ("'d", "’d") else (token.lemma_ or token.text).lower()
+        token._.cjm_forms = f"{token.lemma_} {token.lower_}"
+        token._.cjm_past = token.lower_ in ENGLISH_IRREGULAR_PAST or (
+            len(token.lower_) > 4 and token.lower_.endswith("ed") and token.lemma_ != token.lower_)
     return doc
 
 

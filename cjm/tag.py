@@ -12,6 +12,10 @@ Pattern syntax (one phrase = tokens separated by spaces, each matched on the lem
   a|b*|c    one of several alternatives
   ?word     an optional token
   ...       up to three tokens of anything
+A phrase that starts with "~" is weak evidence: it counts only once the story has reached the
+stage just before its own ("~install" is `bought` only after something was `motivated`).
+Alternatives are per token: write "sign|signed off" for two phrases of two words, and
+several list entries for phrases of different shapes.
 """
 
 from __future__ import annotations
@@ -45,18 +49,24 @@ def lemma_of(word: str, lang: str) -> str:
 
 
 def compile_token(item: str, lang: str) -> dict:
+    """One pattern token -> a Matcher spec on "lemma form": a word matches either.
+
+    Russian words match by lemma (the pattern's own lemma), so every inflection counts. English
+    words match as written or as a lemma: "signed" is that form only, "sign" any form of it.
+    """
     optional = item.startswith("?") and len(item) > 1
     item = item[1:] if optional else item
-    alternatives = [a for a in item.lower().split("|") if a]
+    alternatives = [a for a in item.lower().replace("ё", "е").split("|") if a]
     if not alternatives:
         raise ValueError(f"empty alternative in {item!r}")
     parts = []
     for alt in alternatives:
         if alt.endswith("*") and len(alt) > 1:
-            parts.append(re.escape(alt[:-1].replace("ё", "е")))
+            parts.append(re.escape(alt[:-1]) + r"\S*")
         else:
-            parts.append(re.escape(lemma_of(alt.replace("ё", "е"), lang)) + "$")
-    spec: dict = {"LEMMA": {"REGEX": "^(?:" + "|".join(parts) + ")"}}
+            words = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
+            parts.extend(re.escape(w) for w in sorted(words))
+    spec: dict = {"_": {"cjm_forms": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}}
     if optional:
         spec["OP"] = "?"
     return spec
@@ -89,6 +99,7 @@ class CompiledRules:
     matcher: Matcher
     cues: Matcher
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # match key -> (kind, label)
+    weak_keys: frozenset[str] = frozenset()
     clause_words: frozenset[str] = frozenset()
     hypothetical_idioms: Matcher | None = None
     question_stages: Matcher | None = None
@@ -112,11 +123,15 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
         if patterns:
             target.add(key, patterns)
 
+    weak_keys: set[str] = set()
     for kind in (STAGE, ROLE, CHANNEL):
         for label in codebook.labels(kind):
+            phrases = label.patterns.get(lang, ())
             key = f"{kind}:{label.id}"
-            keys[key] = (kind, label.id)
-            add(matcher, key, label.patterns.get(lang, ()), f"{kind} {label.id!r} ({lang})")
+            keys[key] = keys[key + ":weak"] = (kind, label.id)
+            weak_keys.add(key + ":weak")
+            add(matcher, key, [p for p in phrases if not p.startswith("~")], f"{kind} {label.id!r} ({lang})")
+            add(matcher, key + ":weak", [p[1:] for p in phrases if p.startswith("~")], f"{kind} {label.id!r} ({lang})")
     for cue in CLAUSE_CUES + SENTENCE_CUES + ("supplier_side",):
         add(cues, cue, codebook.cues.get(cue, {}).get(lang, ()), f"cues.{cue} ({lang})")
     idioms = Matcher(nlp.vocab)
@@ -132,7 +147,7 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     situation = Matcher(nlp.vocab)
     add(situation, "situation", (codebook.lexicons.get("situation") or {}).get(lang, ()), f"lexicons.situation ({lang})")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
-    return CompiledRules(matcher, cues, keys, clause_words, idioms, questions, situation)
+    return CompiledRules(matcher, cues, keys, frozenset(weak_keys), clause_words, idioms, questions, situation)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -188,8 +203,9 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     channel_implies_informed(respondent, codebook)
     mark_pre_contact(respondent, docs, codebook, rules)
     keep_channels_in_discovery(respondent, codebook)
+    require_context_for_weak(respondent, codebook)
     drop_late_discovery(respondent, codebook)
-    carry_stage_forward(respondent, codebook)
+    carry_stage_forward(respondent, docs, codebook)
     for item in tagged:
         finalize(item, codebook)
     return tagged
@@ -208,12 +224,14 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
                                          if not any(s <= c[0] < e for s, e in idioms)]
         clauses = clause_bounds(sent, rules.clause_words)
-        matches = [(rules.keys[doc.vocab.strings[key]], start + offset, end + offset)
-                   for key, start, end in rules.matcher(sent)]
-        for (kind, label), start, end in longest_per_kind(matches):
+        matches = [(rules.keys[doc.vocab.strings[key]], start + offset, end + offset,
+                    doc.vocab.strings[key] in rules.weak_keys) for key, start, end in rules.matcher(sent)]
+        strong = {(m[0], m[1], m[2]) for m in matches if not m[3]}
+        for (kind, label), start, end in longest_per_kind([(m[0], m[1], m[2]) for m in matches]):
             mention = Mention(kind=kind, label=label, start=doc[start].idx,
                               end=doc[end - 1].idx + len(doc[end - 1].text),
-                              text=doc[start:end].text, sentence=index)
+                              text=doc[start:end].text, sentence=index,
+                              weak=((kind, label), start, end) not in strong)
             if out_of_journey(kind, start, end, cue_spans, clauses):
                 item.suppressed.append(mention)
             else:
@@ -394,10 +412,13 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
 
 
 CARRY_MIN_WORDS = 8
-CARRY_MODE = __import__("os").environ.get("CJM_CARRY", "roles")
 
 
-def carry_stage_forward(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+def has_past_narrative(doc: Doc | None) -> bool:
+    return doc is not None and any(token._.cjm_past for token in doc)
+
+
+def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], codebook: Codebook) -> None:
     """A story goes on at the stage it has reached: an account of the trial or of the delivery
     that names no stage word is still that stage (an analyst labels it so).
 
@@ -405,6 +426,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], codebook: Codebook) -
     short answers stay unlabelled.
     """
     order = codebook.ids(STAGE)
+    docs_by_n = {item.n: doc for item, doc in zip(respondent, docs)}
     current: str | None = None
     for item in respondent:
         staged = sorted((m for m in item.mentions if m.kind == STAGE), key=lambda m: m.start)
@@ -415,7 +437,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], codebook: Codebook) -
             continue
         if item.suppressed or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
-        if CARRY_MODE == "roles" and not any(m.kind == ROLE for m in item.mentions):
+        if not any(m.kind == ROLE for m in item.mentions) or not has_past_narrative(docs_by_n.get(item.n)):
             continue
         start, end = item.sentences[0]
         item.mentions.append(Mention(STAGE, current, start, end, item.utterance.text[start:end], 0))
@@ -477,6 +499,22 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
 
 
 MIN_SITUATION_WORDS = 2
+
+
+def require_context_for_weak(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """Weak evidence of a stage counts only once the story has reached the stage before it."""
+    order = codebook.ids(STAGE)
+    furthest = -1
+    for item in respondent:
+        kept = []
+        for mention in item.mentions:
+            if mention.kind == STAGE and mention.weak and order.index(mention.label) > furthest + 1:
+                item.suppressed.append(mention)
+                continue
+            kept.append(mention)
+        item.mentions = kept
+        reached = [order.index(m.label) for m in kept if m.kind == STAGE]
+        furthest = max([furthest] + reached)
 
 
 def drop_late_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
