@@ -89,6 +89,8 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
         if k2 := _half_after(lemmas, i, lex):
             value, last = (value or 1) + 0.5, k2
         if value is None:
+            if is_rate(lemmas, i, lex):
+                continue  # "sixty-five thousand a year", "тысяч шестьдесят в месяц": a rate, not a duration
             if words[i][0] in lex.get("singular_forms", ()):  # "через месяц", "a month later"
                 value = 1
             else:
@@ -97,6 +99,16 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
         used.update(range(first, last + 1))
         found.append(Duration(value * unit, start, end, text[start:end]))
     return found
+
+
+def is_rate(lemmas: list[str], i: int, lex: dict) -> bool:
+    """'per month', 'a year' after an amount, 'в месяц': how much per period, not how long."""
+    before = lemmas[i - 1] if i > 0 else ""
+    if before in lex.get("rate_words", ()):
+        return True
+    if before in ("a", "an") and i > 1:
+        return lemmas[i - 2] in lex.get("amount_words", ()) or re.fullmatch(r"\d[\d.,]*", lemmas[i - 2]) is not None
+    return False
 
 
 def _half_after(lemmas: list[str], i: int, lex: dict) -> int | None:

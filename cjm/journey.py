@@ -38,10 +38,11 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     reached = [stage_ids.index(s) for t in respondent for s in t.stages]
     journey.furthest_stage = stage_ids[max(reached)] if reached else None
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
-    journey.first_contact_role, journey.first_contact_evidence = detect_first_contact(respondent)
+    journey.first_contact_role, journey.first_contact_evidence = detect_first_contact(
+        respondent, list(codebook.lexicons.get("first_contact_priority") or []))
     journey.stage_path = stage_path(respondent, stage_ids)
     if journey.furthest_stage == stage_ids[-1]:
-        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
+        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook, tagged)
     return journey
 
 
@@ -63,17 +64,22 @@ def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tup
     return None, None
 
 
-def detect_first_contact(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
-    """The role in the first sentence where the client reaches the supplier (not the recommender)."""
-    for stage in FIRST_CONTACT_STAGES:
-        for item in respondent:
-            for index in range(len(item.sentences)):
-                if not any(m.label == stage for m in sentence_mentions(item, index, STAGE)):
-                    continue
-                roles = [m.label for m in sentence_mentions(item, index, ROLE)
-                         if m.label not in NOT_FIRST_CONTACT_ROLES]
-                if roles:
-                    return roles[0], item.n
+def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str]) -> tuple[str | None, int | None]:
+    """Who first engaged with the supplier: the client-side role of the first discovery utterance.
+
+    Scanning starts at the first informed/interested utterance; the recommender (guru) does not
+    count. Where one utterance names several people, `lexicons.first_contact_priority` decides
+    (a purchaser or assistant usually makes the call the director asked for).
+    """
+    started = False
+    for item in respondent:
+        started = started or any(s in FIRST_CONTACT_STAGES for s in item.stages)
+        if not started:
+            continue
+        roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES]
+        if roles:
+            ranked = sorted(roles, key=lambda r: priority.index(r) if r in priority else len(priority))
+            return ranked[0], item.n
     return None, None
 
 
@@ -93,43 +99,62 @@ def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[
     return path
 
 
-_CYCLE_MATCHERS: dict[tuple[int, str], Matcher] = {}
+_CYCLE_MATCHERS: dict[tuple[int, str, str], Matcher] = {}
 
 
-def cycle_matcher(codebook: Codebook, lang: str) -> Matcher:
-    key = (id(codebook), lang)
+def cycle_matcher(codebook: Codebook, lang: str, section: str) -> Matcher:
+    """A matcher of one lexicon section's phrases, built once per codebook and language."""
+    key = (id(codebook), lang, section)
     if key not in _CYCLE_MATCHERS:
         matcher = Matcher(pipeline(lang).vocab)
-        for i, phrase in enumerate((codebook.lexicons.get("cycle_cues") or {}).get(lang, ())):
+        for i, phrase in enumerate((codebook.lexicons.get(section) or {}).get(lang, ())):
             matcher.add(f"cue{i}", [compile_pattern(phrase, lang)])
         _CYCLE_MATCHERS[key] = matcher
     return _CYCLE_MATCHERS[key]
 
 
-def detect_cycle_days(respondent: list[TaggedUtterance], lang: str, codebook: Codebook) -> tuple[int | None, list[int]]:
-    """Days from first contact to payment: a stated duration beside payment words, else two dates."""
+def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook: Codebook,
+                      tagged: list[TaggedUtterance] | None = None) -> tuple[int | None, list[int]]:
+    """Days from first contact to payment: a stated duration beside payment words, else two dates.
+
+    Each duration is scored by the cues around it (from..to, payment, first contact), by the
+    stage of its sentence, and by the question it answers ("сколько времени ушло?").
+    Durations shorter than `lexicons.min_cycle_days` measure something else (delivery after payment).
+    """
     lexicon = codebook.lexicons.get("durations")
     if not lexicon or lang not in lexicon:
         return None, []
     nlp = pipeline(lang)
-    matcher = cycle_matcher(codebook, lang)
+    matcher = cycle_matcher(codebook, lang, "cycle_cues")
+    asked = answers_to(tagged or [], cycle_matcher(codebook, lang, "cycle_questions"), nlp)
+    shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
-    for item in respondent:
+    for item in journey_items:
         text = item.utterance.text
+        utterance_cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text))}
         for index, (start, end) in enumerate(item.sentences):
-            sentence = text[start:end]
-            durations = find_durations(sentence, lang, lexicon)
+            durations = [d for d in find_durations(text[start:end], lang, lexicon) if d.days >= shortest]
             if not durations:
                 continue
-            cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(sentence))}
+            cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text[start:end]))}
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
-            score = len(cues) + (1.0 if "bought" in stages else 0.0) + (0.5 if "bought" in item.stages else 0.0)
+            score = (len(cues) + 0.5 * len(utterance_cues - cues) + (1.0 if "bought" in stages else 0.0)
+                     + (0.5 if "bought" in item.stages else 0.0) + (3.0 if item.n in asked else 0.0))
             days = max(d.days for d in durations)
             if score >= MIN_CYCLE_SCORE and (best is None or score > best[0]):
                 best = (score, round(days), item.n)
     if best:
         return best[1], [best[2]]
-    return cycle_from_months(respondent, lang, lexicon)
+    return cycle_from_months(journey_items, lang, lexicon)
+
+
+def answers_to(tagged: list[TaggedUtterance], questions: Matcher, nlp) -> set[int]:
+    """Numbers of the respondent utterances that answer a question the matcher recognises."""
+    found = set()
+    for previous, item in zip(tagged, tagged[1:]):
+        if previous.utterance.is_interviewer and not item.utterance.is_interviewer and questions(nlp(previous.utterance.text)):
+            found.add(item.n)
+    return found
 
 
 def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict) -> tuple[int | None, list[int]]:
