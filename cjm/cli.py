@@ -43,6 +43,8 @@ def reports_errors(func):
         try:
             return func(*args, **kwargs)
         except CjmError as exc:
+            for problem in getattr(exc, "problems", None) or []:  # nothing readable: say why for each file
+                click.secho(f"skipped {problem}", fg="yellow", err=True)
             raise click.ClickException(str(exc)) from None
     return wrapper
 
@@ -93,9 +95,9 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     out.mkdir(parents=True, exist_ok=True)
     write_journeys(result.journeys, result.problems, out / "journeys.json")
     events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
-    written = write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
+    write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
     click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
-    click.echo(f"report: {written[1] if len(written) > 1 else out / 'index.html'}")
+    click.echo(f"report: {out / 'index.html'}")
     click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
 

@@ -63,8 +63,8 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
             found.append(Duration(days, words[i][1], words[i][2], text[words[i][1]:words[i][2]]))
             used.add(i)
             continue
-        if lemma not in units or i in used:
-            continue
+        if lemma not in units or i in used or is_rate(lemmas, i, lex):
+            continue  # "sixty-five thousand a year", "в месяц": how much per period, not how long
         unit = units[lemma]
         value, first, last = None, i, i
         # number before the unit: "два с половиной месяца", "six weeks", "a couple of months"
@@ -89,8 +89,6 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
         if k2 := _half_after(lemmas, i, lex):
             value, last = (value or 1) + 0.5, k2
         if value is None:
-            if is_rate(lemmas, i, lex):
-                continue  # "sixty-five thousand a year", "тысяч шестьдесят в месяц": a rate, not a duration
             if words[i][0] in lex.get("singular_forms", ()):  # "через месяц", "a month later"
                 value = 1
             else:

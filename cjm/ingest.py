@@ -27,38 +27,134 @@ BINARY_SIGNATURES = {
     b"RIFF": "a WAV/AVI media file", b"OggS": "an Ogg audio file", b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image", b"\x1f\x8b": "a gzip archive",
     b"Rar!": "a RAR archive", b"\xd0\xcf\x11\xe0": "a legacy MS Office (.doc/.xls) file",
-    b"fLaC": "a FLAC audio file",
+    b"fLaC": "a FLAC audio file", b"\xff\xf3": "an MP3 audio file", b"\xff\xf2": "an MP3 audio file",
+    b"\x1aE\xdf\xa3": "a WebM/MKV media file", b"7z\xbc\xaf": "a 7-Zip archive",
+    b"{\\rtf": "an RTF document", b"\x7fELF": "a program", b"SQLite format 3": "an SQLite database",
 }
+MEDIA_BOXES = (b"ftyp",)  # MP4 / M4A / MOV carry it at offset 4
 CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+MIXED_SCRIPT = re.compile(r"[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]")
+SINGLE_BYTE = ["cp1251", "koi8_r", "cp1252", "latin_1", "cp866"]
+DETECT_SAMPLE = 256 * 1024  # enough to tell an encoding; detection on 20 MB would take minutes
 LATIN = re.compile(r"[a-zA-Z]")
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
     """Bytes -> (text, encoding). UTF-8 first; otherwise a detected single-byte encoding."""
+    text, encoding, _ = decode_with_notes(data, source)
+    return text, encoding
+
+
+def decode_with_notes(data: bytes, source: str) -> tuple[str, str, list[str]]:
+    """Like `decode`, plus the remarks the report should show (a guessed encoding, bad bytes)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        data = data[3:]
+        bom = True
+    else:
+        bom = False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(data):
+        return decode_utf16(data, source)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError as exc:
         first_bad = exc.start
+    line = data[:first_bad].count(b"\n") + 1
+    damaged = damaged_utf8(data)
+    if bom or damaged:
+        text = data.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        return text, "utf-8", [f"{bad} byte(s) are not valid UTF-8 (first at line {line}): "
+                               "shown as \ufffd; re-save the file as UTF-8 to keep them"]
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "cp1252", "latin_1", "cp866", "utf_16"]).best()
+    best = from_bytes(data[:DETECT_SAMPLE], cp_isolation=SINGLE_BYTE).best()
     if best is None or best.encoding is None:
-        line = data[:first_bad].count(b"\n") + 1
         raise InputError("the bytes are neither UTF-8 nor a recognised encoding", path=source,
                          line=line, hint="re-save the file as UTF-8")
-    encoding = best.encoding
-    text = str(best)
-    if CYRILLIC.search(text) is None and re.search(rb"[\xc0-\xff]{3,}", data):
-        # Mostly high bytes but no Cyrillic after decoding: cp1251 read as latin is the usual trap.
+    encoding = pick_single_byte(data[:DETECT_SAMPLE], best.encoding)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"the bytes are neither UTF-8 nor {encoding}", path=source, line=line,
+                         hint="re-save the file as UTF-8") from None
+    if not readable(text):
+        raise InputError("the file does not decode to readable text", path=source, line=line,
+                         hint="check that it is a transcript; re-save it as UTF-8")
+    return text, encoding, [f"the file is not UTF-8: read as {encoding} (detected)"]
+
+
+def pick_single_byte(sample: bytes, detected: str) -> str:
+    """cp1251 and cp1252 share most bytes; choose by which one gives whole-script words."""
+    candidates = [detected] + [e for e in ("cp1251", "cp1252") if e != detected]
+    scored = []
+    for rank, encoding in enumerate(candidates):
         try:
-            text, encoding = data.decode("cp1251"), "cp1251"
-        except UnicodeDecodeError:
-            pass
-    return text, encoding
+            text = sample.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        # Words that mix Latin and Cyrillic letters ('cafй', 'Рџ') are the mark of a wrong guess;
+        # high bytes that decode to no Cyrillic at all in a cp1251-heavy sample are another.
+        mixed = len(MIXED_SCRIPT.findall(text))
+        scored.append((mixed, rank, encoding))
+    if not scored:
+        return detected
+    best = min(scored)
+    if best[0] == 0 and CYRILLIC.search(sample.decode(best[2], errors="replace")) is None \
+            and re.search(rb"[\xc0-\xff]{3,}", sample):
+        return "cp1251"  # runs of high bytes with no Cyrillic read: Russian read as Latin
+    return best[2]
+
+
+def damaged_utf8(data: bytes) -> bool:
+    """Mostly UTF-8 with a few broken bytes (a truncated copy), not another encoding."""
+    text = data[:DETECT_SAMPLE].decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return multibyte >= 20 and bad * 50 <= multibyte
+
+
+def utf16_without_bom(data: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: in Latin or Cyrillic text one byte of each pair is
+    nearly always 0x00 or 0x04 (the high byte), the other varies, and no pair is 0x0000."""
+    sample = data[:4096]
+    if len(sample) < 8 or len(sample) % 2:
+        return False
+    for high, low in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):
+        if 0 not in low and high.count(0) * 20 >= len(high) and len(set(high)) <= 4:
+            return True
+    return False
+
+
+def utf16_byte_order(data: bytes) -> str:
+    sample = data[:4096]
+    return "utf-16-le" if len(set(sample[1::2])) <= len(set(sample[0::2])) else "utf-16-be"
+
+
+def decode_utf16(data: bytes, source: str) -> tuple[str, str, list[str]]:
+    """UTF-16 as Word's 'Unicode text' and some Windows tools save it, with or without a BOM."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = utf16_byte_order(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError("the file looks like UTF-16 but has broken bytes", path=source,
+                         hint="re-save the file as UTF-8") from None
+    if not readable(text):
+        raise InputError("the file does not decode to readable text", path=source,
+                         hint="check that it is a transcript; re-save it as UTF-8")
+    return text.lstrip("\ufeff"), encoding, [f"the file is {encoding.upper()}, not UTF-8: read as such"]
+
+
+def readable(text: str) -> bool:
+    """Text, not binary decoded by force: hardly any control characters."""
+    sample = text[:DETECT_SAMPLE]
+    if not sample:
+        return True
+    control = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or 127 <= ord(ch) < 160)
+    return control * 100 <= len(sample)
 
 
 def detect_binary(data: bytes) -> str | None:
@@ -66,10 +162,12 @@ def detect_binary(data: bytes) -> str | None:
     for signature, kind in BINARY_SIGNATURES.items():
         if data.startswith(signature):
             return kind
+    if data[4:8] in MEDIA_BOXES:
+        return "an MP4/M4A/MOV media file"
     if data.startswith(b"PK\x03\x04"):
         return None  # zip: a DOCX reader may claim it
     sample = data[:4096]
-    if b"\x00" in sample and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in sample and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and not utf16_without_bom(data):
         return "a binary file"
     return None
 
@@ -114,39 +212,45 @@ def read_transcript(path: str | Path, *, language: str | None = None) -> Transcr
     path = Path(path)
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # checked before reading: a 50 MB file is never loaded
+            raise InputError(f"the file is {size / (1024 * 1024):.0f} MB, more than an interview can be "
+                             f"({MAX_BYTES // (1024 * 1024)} MB)", path=source,
+                             hint="split it or check that it is a transcript")
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=source) from None
-    if not data.strip():
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=source,
+                         hint="check that it exists and that you may read it") from None
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError("the file is empty", path=source, hint="export the transcript again")
-    if len(data) > MAX_BYTES:
-        raise InputError(f"the file is {len(data) // (1024 * 1024)} MB, more than an interview can be "
-                         f"({MAX_BYTES // (1024 * 1024)} MB)", path=source,
-                         hint="split it or check that it is a transcript")
     kind = detect_binary(data)
     if kind:
         raise InputError(f"this is {kind}, not a transcript", path=source,
                          hint="transcribe it first, or move it out of the folder")
-    parsed, encoding = parse_any(data, path)
-    return build_transcript(parsed, path, encoding, language)
+    parsed, encoding, notes = parse_any(data, path)
+    transcript = build_transcript(parsed, path, encoding, language)
+    transcript.notes[:0] = notes
+    return transcript
 
 
-def parse_any(data: bytes, path: Path) -> tuple[Parsed, str]:
+def parse_any(data: bytes, path: Path) -> tuple[Parsed, str, list[str]]:
+    """The first reader that recognises the content parses it; (parsed, encoding, decode notes)."""
     suffix = path.suffix.lower()
     text: str | None = None
     encoding = "binary"
+    notes: list[str] = []
     for fmt in registered_formats():
         if fmt.binary:
             if fmt.sniff(data, suffix):
-                return fmt.parse(data, str(path)), encoding
+                return fmt.parse(data, str(path)), encoding, notes
             continue
         if text is None:
             if data.startswith(b"PK\x03\x04"):
                 raise InputError("this is a zip archive (or an Office file cjm cannot read)", path=str(path),
                                  hint="save the transcript as .docx or .txt")
-            text, encoding = decode(data, str(path))
+            text, encoding, notes = decode_with_notes(data, str(path))
         if fmt.sniff(text, suffix):
-            return fmt.parse(text, str(path)), encoding
+            return fmt.parse(text, str(path)), encoding, notes
     raise InputError("no reader recognises this file", path=str(path))  # plain text sniffs every text
 
 
@@ -204,13 +308,33 @@ def build_transcript(parsed: Parsed, path: Path, encoding: str, language: str | 
 
 
 TRANSCRIPT_SUFFIXES = {".txt", ".md", ".vtt", ".srt", ".docx", ".json", ".text", ".markdown"}
+# What to do with the files people most often drop beside their transcripts.
+SUFFIX_HINTS = {
+    ".doc": "save it as .docx in Word", ".rtf": "save it as .docx or .txt", ".odt": "save it as .docx",
+    ".pdf": "copy the text into a .txt file, or export the transcript as .docx",
+    ".mp3": "transcribe it first (e.g. Whisper) and put the transcript here",
+    ".wav": "transcribe it first (e.g. Whisper) and put the transcript here",
+    ".m4a": "transcribe it first (e.g. Whisper) and put the transcript here",
+    ".mp4": "transcribe it first (e.g. Whisper) and put the transcript here",
+    ".xlsx": "export the transcript as .txt, .docx or .json",
+    ".csv": "export the transcript as .txt, .docx or .json",
+}
+
+
+class NoTranscriptsError(UsageError):
+    """Nothing in the folder could be read; `problems` says why for every file."""
+
+    def __init__(self, message: str, *, path: str, problems: list[Problem], line: int | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, path=path, line=line, hint=hint)
+        self.problems = problems
 
 
 def list_inputs(folder: str | Path) -> list[Path]:
     """The files of a folder that are candidates: every visible file at the top level."""
     folder = Path(folder)
     if not folder.exists():
-        raise UsageError(f"no such folder: {folder}")
+        raise UsageError(f"no such folder: {folder}", hint="give the folder that holds the transcripts")
     if folder.is_file():
         return [folder]
     return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
@@ -218,28 +342,63 @@ def list_inputs(folder: str | Path) -> list[Path]:
 
 
 def read_folder(folder: str | Path, *, language: str | None = None) -> tuple[list[Transcript], list[Problem]]:
-    """Read every transcript of a folder; each unreadable file becomes a `Problem`, not a crash."""
+    """Read every transcript of a folder; each unreadable file becomes a `Problem`, not a crash.
+
+    Every file is accounted for: it yields a `Transcript` or a `Problem`. When none yields a
+    transcript, `NoTranscriptsError` (a `UsageError`) says so and carries the problems, so the CLI
+    can print them and stop: there is nothing to map.
+    """
     transcripts: list[Transcript] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for path in list_inputs(folder):
-        if path.name.endswith(".gold.json"):
-            problems.append(Problem(str(path), "a gold annotation file, not a transcript: skipped",
-                                    hint="keep gold files in a gold/ subfolder"))
-            continue
-        if path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            problems.append(Problem(str(path), f"'{path.suffix or path.name}' files are not transcripts: skipped",
-                                    hint="supported: " + ", ".join(sorted(TRANSCRIPT_SUFFIXES))))
-            continue
-        try:
-            transcript = read_transcript(path, language=language)
-        except InputError as exc:
-            problems.append(Problem(exc.path or str(path), exc.message, exc.line, exc.hint))
-            continue
-        if transcript.id in seen:
-            problems.append(Problem(str(path), f"interview id {transcript.id!r} is already used by {seen[transcript.id]}: skipped",
-                                    hint="give each interview a unique 'id' in its front matter"))
-            continue
-        seen[transcript.id] = str(path)
-        transcripts.append(transcript)
+    inputs = list_inputs(folder)
+    for path in inputs:
+        problem = skip_reason(path)
+        if problem is None:
+            try:
+                transcript = read_transcript(path, language=language)
+            except InputError as exc:
+                problem = Problem(exc.path or str(path), exc.message, exc.line, exc.hint)
+            except Exception as exc:  # a reader bug must not end the run nor hide the file
+                problem = Problem(str(path), f"cjm failed to read this file ({type(exc).__name__}: {exc})",
+                                  hint="please report this as a bug, with the file if you can share it")
+            else:
+                if transcript.id in seen:
+                    problem = Problem(str(path), f"interview id {transcript.id!r} is already used by "
+                                      f"{seen[transcript.id]}: skipped",
+                                      hint="give each interview a unique 'id' in its front matter")
+                else:
+                    seen[transcript.id] = str(path)
+                    transcripts.append(transcript)
+        if problem is not None:
+            problems.append(problem)
+    if not transcripts:
+        raise no_transcripts(folder, inputs, problems)
     return transcripts, problems
+
+
+def skip_reason(path: Path) -> Problem | None:
+    """Why a file is not even tried (a gold file, an audio file...), or None."""
+    if path.name.endswith(".gold.json"):
+        return Problem(str(path), "a gold annotation file, not a transcript: skipped",
+                       hint="keep gold files in a gold/ subfolder")
+    suffix = path.suffix.lower()
+    if suffix not in TRANSCRIPT_SUFFIXES:
+        return Problem(str(path), f"'{path.suffix or path.name}' files are not transcripts: skipped",
+                       hint=SUFFIX_HINTS.get(suffix, "supported: " + ", ".join(sorted(TRANSCRIPT_SUFFIXES))))
+    return None
+
+
+def no_transcripts(folder: str | Path, inputs: list[Path], problems: list[Problem]) -> NoTranscriptsError:
+    """The error for a folder where nothing could be read, worded by what was there."""
+    supported = ", ".join(sorted(TRANSCRIPT_SUFFIXES))
+    if not inputs:
+        return NoTranscriptsError("no transcripts: the folder has no files", path=str(folder),
+                                  problems=problems, hint=f"put the interview files there ({supported})")
+    if len(problems) == 1 and Path(folder).is_file():  # one file given: its own message says it all
+        only = problems[0]
+        return NoTranscriptsError(only.message, path=only.source, line=only.line, problems=problems, hint=only.hint)
+    return NoTranscriptsError(
+        f"no transcript could be read: {len(problems)} file(s) skipped, first {problems[0]}",
+        path=str(folder), problems=problems,
+        hint="fix or replace the files listed, or point cjm at the folder with the transcripts")

@@ -17,6 +17,7 @@ from .tag import compile_pattern
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
+FALLBACK_FIRST_CONTACT_ROLES = ("user", "treasurer")
 MIN_CYCLE_SCORE = 2.0
 
 
@@ -71,15 +72,17 @@ def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str])
     count. Where one utterance names several people, `lexicons.first_contact_priority` decides
     (a purchaser or assistant usually makes the call the director asked for).
     """
-    started = False
-    for item in respondent:
-        started = started or any(s in FIRST_CONTACT_STAGES for s in item.stages)
-        if not started:
-            continue
-        roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES]
-        if roles:
-            ranked = sorted(roles, key=lambda r: priority.index(r) if r in priority else len(priority))
-            return ranked[0], item.n
+    likely = [r for r in priority if r not in FALLBACK_FIRST_CONTACT_ROLES]
+    for allowed in (likely, None):  # users and treasurers rarely make the first contact: last resort
+        started = False
+        for item in respondent:
+            started = started or any(s in FIRST_CONTACT_STAGES for s in item.stages)
+            if not started:
+                continue
+            roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES and (allowed is None or r in allowed)]
+            if roles:
+                ranked = sorted(roles, key=lambda r: priority.index(r) if r in priority else len(priority))
+                return ranked[0], item.n
     return None, None
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codebook import Codebook, load_codebook
-from .errors import UsageError
 from .ingest import read_folder
 from .journey import derive_journey
 from .model import Journey, Problem, Transcript
@@ -26,11 +25,7 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     """Ingest, tag and derive the journey of every interview in a folder (or one file)."""
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
-    transcripts, problems = read_folder(folder, language=language)
-    if not transcripts:
-        detail = f"; {len(problems)} file(s) could not be read" if problems else ""
-        raise UsageError(f"no transcript could be read in {folder}{detail}",
-                         hint="point cjm at a folder of .txt/.md/.vtt/.srt/.docx/.json transcripts")
+    transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
     if redact:
         from .redact import redact_transcripts
 

@@ -2,7 +2,8 @@
 
 A reader is a `Format`: a name, a `sniff` that recognises the format by content (the file
 suffix only breaks ties), and a `parse` that returns a `Parsed` document. `ingest` picks the
-first format whose sniff says yes, so the more specific formats come first in `FORMATS`.
+first format whose sniff says yes, so the more specific formats come first in
+`registered_formats()`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ class Format:
 
 
 def registered_formats() -> list[Format]:
-    """All readers, most specific first; plain text with speaker labels is the fallback."""
-    from . import plaintext
+    """All readers, most specific first; plain text with speaker labels is the fallback.
 
-    return [plaintext.FORMAT]
+    Binary DOCX first; JSON and WebVTT have signatures; SRT is recognised by its timing lines;
+    the tool exports only where their markers outnumber plain `Name: text` lines.
+    """
+    from . import docx, exports, jsonfmt, plaintext, srt, webvtt
+
+    return [docx.FORMAT, jsonfmt.FORMAT, webvtt.FORMAT, srt.FORMAT, exports.FORMAT, plaintext.FORMAT]

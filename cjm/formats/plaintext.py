@@ -64,6 +64,10 @@ def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"front matter is not valid YAML: {problem}", path=source, line=line,
                          hint="fix the YAML between the '---' lines or remove it") from None
+    except (ValueError, RecursionError) as exc:  # a date like 2024-13-45, or nesting past Python's stack
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"front matter has a value YAML cannot read: {reason}", path=source, line=1,
+                         hint="fix the value between the '---' lines (quote it to keep it as text)") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

@@ -1,0 +1,821 @@
+"""Aggregate: per-interview journeys -> tidy pandas tables, the numbers the report shows.
+
+Everything here is data (DataFrames and plain dataclasses); `render` only formats it. Every count
+keeps the references (`Ref`: interview, utterance, sentence) it was counted from, so the report can
+link each number back to its quotes. Word lists (tone, pains, touchpoints, durations) are data in
+`cjm/data/sentiment.yaml`, never keywords in this file.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
+
+BOUGHT = "bought"
+STALLED = "stalled"
+NOISE_P = 0.05  # a difference with p >= this is shown as "within noise"
+
+EVENT_COLUMNS = ["interview", "channel", "channel_group", "utterance", "sentence", "kind", "label", "stage",
+                 "role", "channel_label", "quote", "speaker", "start", "mention", "span_start", "span_end"]
+
+
+# --------------------------------------------------------------------------- references
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """Where a number came from: one sentence of one respondent utterance."""
+
+    interview: str
+    utterance: int
+    sentence: int | None = None
+    quote: str = field(default="", compare=False)
+    start: float | None = field(default=None, compare=False)
+
+
+def _refs(rows: pd.DataFrame) -> list[Ref]:
+    """Unique, ordered references for the rows of an events or sentences table."""
+    seen: dict[tuple, Ref] = {}
+    for row in rows.itertuples(index=False):
+        sentence = None if pd.isna(row.sentence) else int(row.sentence)
+        key = (row.interview, int(row.utterance), sentence)
+        if key not in seen:
+            start = None if row.start is None or pd.isna(row.start) else float(row.start)
+            seen[key] = Ref(row.interview, int(row.utterance), sentence, str(row.quote), start)
+    return sorted(seen.values())
+
+
+# --------------------------------------------------------------------------- word lists
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    """The word lists of `cjm/data/sentiment.yaml`, loaded once."""
+    text = (resources.files("cjm") / "data" / "sentiment.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=100_000)
+def lemma(word: str, lang: str) -> str:
+    """A word's normal form: pymorphy3 for Russian (cached: it is slow), lower case otherwise."""
+    lower = word.lower().replace("ё", "е")
+    if lang == "ru" and re.search("[а-я]", lower):
+        return _morph().parse(lower)[0].normal_form.replace("ё", "е")
+    return lower
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
+
+
+def lemmas(text: str, lang: str) -> list[str]:
+    return [lemma(w, lang) for w in _WORD.findall(text)]
+
+
+def _language_of(word: str) -> str:
+    return "ru" if re.search("[а-яё]", word.lower()) else "en"
+
+
+def _compile(entries: Iterable[str]) -> list[tuple[tuple[str, bool], ...]]:
+    """Entries as token sequences; each token (text, is_prefix). Russian entries are lemmatised."""
+    patterns = []
+    for entry in entries:
+        tokens = []
+        for token in str(entry).lower().replace("ё", "е").split():
+            prefix = token.endswith("*")
+            token = token.rstrip("*")
+            if not prefix and _language_of(token) == "ru":
+                token = lemma(token, "ru")
+            tokens.append((token, prefix))
+        if tokens:
+            patterns.append(tuple(tokens))
+    return patterns
+
+
+def _token_ok(word: str, pattern: tuple[str, bool]) -> bool:
+    text, prefix = pattern
+    return word.startswith(text) if prefix else word == text
+
+
+def find_phrases(words: list[str], patterns: list[tuple[tuple[str, bool], ...]]) -> list[int]:
+    """Start positions where any pattern matches the lemma sequence."""
+    hits = []
+    for i in range(len(words)):
+        for pattern in patterns:
+            if i + len(pattern) <= len(words) and all(_token_ok(words[i + k], p) for k, p in enumerate(pattern)):
+                hits.append(i)
+                break
+    return hits
+
+
+@lru_cache(maxsize=None)
+def _compiled(section: str, lang: str, sub: str | None = None) -> list[tuple[tuple[str, bool], ...]]:
+    data = lexicon()[section]
+    if sub:
+        data = data[sub]
+    return _compile(data.get(lang) or [])
+
+
+def tone(words: list[str], lang: str) -> tuple[int, int]:
+    """(positive, negative) hits in a sentence; a word right after a negator flips its tone."""
+    negators = {pattern[0][0] for pattern in _compiled("tone", lang, "negators")}
+    pos = neg = 0
+    for sign, key in ((1, "positive"), (-1, "negative")):
+        for i in find_phrases(words, _compiled("tone", lang, key)):
+            previous = words[i - 1] if i else ""
+            negated = previous in negators or previous.endswith("n't")
+            if (sign > 0) != negated:
+                pos += 1
+            else:
+                neg += 1
+    return pos, neg
+
+
+def has_cue(words: list[str], section: str, lang: str) -> bool:
+    return bool(find_phrases(words, _compiled(section, lang)))
+
+
+@lru_cache(maxsize=None)
+def _touchpoint_patterns(lang: str) -> list[tuple[str, list]]:
+    return [(item["id"], _compile(item.get(lang) or [])) for item in lexicon()["touchpoints"]]
+
+
+def touchpoints(words: list[str], lang: str) -> list[str]:
+    return [ident for ident, patterns in _touchpoint_patterns(lang) if find_phrases(words, patterns)]
+
+
+def durations(words: list[str], lang: str) -> list[float]:
+    """Durations in days stated in a sentence: "недели две", "месяца через три", "about six weeks"."""
+    spec = lexicon()["durations"]
+    units = {}
+    for unit in spec["units"].values():
+        for word in unit.get(lang) or []:
+            units[lemma(word, lang)] = unit["days"]
+    numbers = {lemma(k, lang): float(v) for k, v in (spec["numbers"].get(lang) or {}).items()}
+    single_after = {lemma(w, lang) for w in spec["single_after"].get(lang) or []}
+    half = lemma(spec["half"][lang], lang)
+    not_before = {lemma(w, lang) for w in (lexicon().get("not_duration_before") or {}).get(lang) or []}
+    found = []
+    for i, word in enumerate(words):
+        if word not in units:
+            continue
+        number, at = None, i
+        for j in (i - 1, i + 1, i - 2, i + 2):  # "две недели", "недели две", "месяца через три"
+            if 0 <= j < len(words):
+                candidate = words[j]
+                if candidate.replace(".", "", 1).isdigit():
+                    number = float(candidate)
+                elif candidate in numbers and not (lang == "en" and candidate in ("a", "an") and j > i):
+                    number = numbers[candidate]
+                if number is not None:
+                    at = min(i, j)
+                    break
+        if at > 0 and words[at - 1] in not_before:  # "twice in one year", "в первую неделю"
+            continue
+        if number is None and (i == 0 or words[i - 1] in single_after):
+            number = 1.0
+        if number is None:
+            continue
+        if half in words[i + 1:i + 4]:  # "два с половиной месяца" / "месяца два с половиной"
+            number += 0.5
+        found.append(number * units[word])
+    return found
+
+
+# --------------------------------------------------------------------------- the tidy tables
+
+def _sentence_of(tagged: TaggedUtterance, index: int | None) -> str:
+    text = tagged.utterance.text
+    if index is None or not tagged.sentences or index >= len(tagged.sentences):
+        return text.strip()
+    start, end = tagged.sentences[index]
+    return text[start:end].strip()
+
+
+def _sorted_journeys(journeys: list[Journey]) -> list[Journey]:
+    return sorted(journeys, key=lambda j: j.id)
+
+
+def _stage_order(codebook) -> dict[str, int]:
+    return {stage: i for i, stage in enumerate(codebook.ids(STAGE))}
+
+
+def events_table(journeys: list[Journey], codebook) -> pd.DataFrame:
+    """One row per labelled mention of a respondent utterance; role and channel rows carry the stage
+    of the same sentence (else of the utterance), exploded, so roles by stage is a plain groupby."""
+    order = _stage_order(codebook)
+    kind_order = {STAGE: 0, ROLE: 1, CHANNEL: 2}
+    rows: list[dict] = []
+    for journey in _sorted_journeys(journeys):
+        for tagged in journey.utterances:
+            utt = tagged.utterance
+            if utt.is_interviewer:
+                continue
+            mentions = sorted(tagged.mentions, key=lambda m: (m.sentence, m.start, kind_order.get(m.kind, 9), m.label))
+            items: list[tuple[str, str, int | None, Any]] = [(m.kind, m.label, m.sentence, m) for m in mentions]
+            mentioned = {(m.kind, m.label) for m in mentions}
+            for kind in (STAGE, ROLE, CHANNEL):  # labels without a span still count (utterance level)
+                for label in tagged.labels(kind):
+                    if (kind, label) not in mentioned:
+                        items.append((kind, label, None, None))
+            utt_stages = sorted(tagged.stages, key=lambda s: order.get(s, 99))
+            for kind, label, sentence, mention in items:
+                if kind == STAGE:
+                    stages = [label]
+                else:
+                    same = sorted({m.label for m in mentions if m.kind == STAGE and m.sentence == sentence},
+                                  key=lambda s: order.get(s, 99)) if sentence is not None else []
+                    stages = same or utt_stages or [None]
+                for stage in stages:
+                    rows.append({
+                        "interview": journey.id, "channel": journey.channel, "channel_group": journey.channel_group,
+                        "utterance": utt.n, "sentence": sentence, "kind": kind, "label": label, "stage": stage,
+                        "role": label if kind == ROLE else None,
+                        "channel_label": label if kind == CHANNEL else None,
+                        "quote": _sentence_of(tagged, sentence), "speaker": utt.speaker, "start": utt.start,
+                        "mention": mention.text if mention else None,
+                        "span_start": mention.start if mention else None,
+                        "span_end": mention.end if mention else None,
+                    })
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    frame["sentence"] = frame["sentence"].astype("Int64")
+    frame["span_start"] = frame["span_start"].astype("Int64")
+    frame["span_end"] = frame["span_end"].astype("Int64")
+    frame["start"] = frame["start"].astype("Float64")
+    return frame.reset_index(drop=True)
+
+
+def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
+    """One row per respondent sentence and stage it speaks of (its own stage mentions, else the
+    utterance's stages), with its lemmas: the base of mood, pains, questions and time lanes."""
+    order = _stage_order(codebook)
+    rows = []
+    for journey in _sorted_journeys(journeys):
+        lang = journey.transcript.language if journey.transcript.language in ("ru", "en") else "en"
+        cycle_utts = set(journey.cycle_evidence or [])
+        for tagged in journey.utterances:
+            utt = tagged.utterance
+            if utt.is_interviewer:
+                continue
+            spans = tagged.sentences or [(0, len(utt.text))]
+            utt_stages = sorted(tagged.stages, key=lambda s: order.get(s, 99))
+            for index, (a, b) in enumerate(spans):
+                text = utt.text[a:b].strip()
+                if not text:
+                    continue
+                own = sorted({m.label for m in tagged.mentions if m.kind == STAGE and m.sentence == index},
+                             key=lambda s: order.get(s, 99))
+                words = lemmas(text, lang)
+                pos, neg = tone(words, lang)
+                for stage in own or utt_stages:
+                    rows.append({
+                        "interview": journey.id, "channel_group": journey.channel_group, "utterance": utt.n,
+                        "sentence": index if tagged.sentences else None, "stage": stage, "quote": text,
+                        "start": utt.start, "own_stage": bool(own),
+                        "roles": sorted({m.label for m in tagged.mentions if m.kind == ROLE and m.sentence == index}),
+                        "channels": sorted({m.label for m in tagged.mentions if m.kind == CHANNEL and m.sentence == index}),
+                        "positive": pos, "negative": neg,
+                        "pain": has_cue(words, "pains", lang),
+                        "question": text.rstrip().endswith("?") or has_cue(words, "questions", lang),
+                        "touchpoints": touchpoints(words, lang),
+                        "days": 0.0 if utt.n in cycle_utts else float(sum(
+                            d for d in durations(words, lang) if d <= lexicon().get("max_stage_days", 365))),
+                    })
+    columns = ["interview", "channel_group", "utterance", "sentence", "stage", "quote", "start", "own_stage",
+               "roles", "channels", "positive", "negative", "pain", "question", "touchpoints", "days"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["sentence"] = frame["sentence"].astype("Int64")
+    return frame
+
+
+# --------------------------------------------------------------------------- per interview
+
+def stage_path(journey: Journey, codebook) -> list[str]:
+    """The journey's ordered stages with back-steps: the tagger's `stage_path`, else the utterance
+    stages in order with repeats collapsed."""
+    if journey.stage_path:
+        return list(journey.stage_path)
+    order = _stage_order(codebook)
+    path: list[str] = []
+    for tagged in journey.utterances:
+        if tagged.utterance.is_interviewer:
+            continue
+        for stage in sorted(tagged.stages, key=lambda s: order.get(s, 99)):
+            if not path or path[-1] != stage:
+                path.append(stage)
+    return path
+
+
+def furthest(journey: Journey, codebook) -> str | None:
+    if journey.furthest_stage:
+        return journey.furthest_stage
+    order = _stage_order(codebook)
+    path = stage_path(journey, codebook)
+    return max(path, key=lambda s: order.get(s, -1)) if path else None
+
+
+def interviews_table(journeys: list[Journey], codebook) -> pd.DataFrame:
+    """One row per interview: the derived fields the overview and the comparison count."""
+    rows = []
+    for journey in _sorted_journeys(journeys):
+        path = journey_path(stage_path(journey, codebook))
+        far = furthest(journey, codebook)
+        meta = journey.transcript.metadata or {}
+        date = meta.get("date")
+        rows.append({
+            "interview": journey.id, "language": journey.transcript.language, "channel": journey.channel,
+            "channel_group": journey.channel_group, "channel_source": journey.channel_source,
+            "furthest_stage": far, "bought": far == BOUGHT, "first_contact_role": journey.first_contact_role,
+            "roles": list(journey.roles), "cycle_days": journey.cycle_days, "steps": len(path),
+            "back_steps": sum(1 for a, b in zip(path, path[1:])
+                              if codebook.stage_index(b) < codebook.stage_index(a)) if path else 0,
+            "path": path, "date": str(date) if date else None, "source": journey.transcript.source,
+            "utterances": len(journey.utterances), "notes": list(journey.transcript.notes),
+        })
+    columns = ["interview", "language", "channel", "channel_group", "channel_source", "furthest_stage", "bought",
+               "first_contact_role", "roles", "cycle_days", "steps", "back_steps", "path", "date", "source",
+               "utterances", "notes"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["cycle_days"] = frame["cycle_days"].astype("Float64")
+    frame["bought"] = frame["bought"].astype(bool)  # an empty frame would otherwise index by columns
+    frame["steps"] = frame["steps"].astype(int)
+    return frame
+
+
+def journey_path(path: list[str]) -> list[str]:
+    """The path up to the first purchase: what follows (use, reorders, after-sales talk) is
+    `bought` by the contract and is not a step of the buying journey."""
+    return path[:path.index(BOUGHT) + 1] if BOUGHT in path else list(path)
+
+
+BACK = "back"
+
+
+def flow_links(path: list[str], bought: bool, furthest_stage: str | None, codebook) -> list[tuple[str, str, str]]:
+    """The Sankey links of one journey as (source, target, kind). The main flow is the journey's
+    progress (each new furthest stage; a skipped stage is a long link), so the chart reads left to
+    right; a back-step is drawn as a link from the stage where it happened to a `back:<stage>` node,
+    and a journey that did not buy ends in a `stalled:<furthest stage>` sink. Nothing is dropped."""
+    order = _stage_order(codebook)
+    path = journey_path(path)
+    links: list[tuple[str, str, str]] = []
+    high: str | None = None
+    for previous, stage in zip([None] + path, path):
+        if high is None or order.get(stage, -1) > order.get(high, -1):
+            if high is not None:
+                skip = order.get(stage, 0) > order.get(high, 0) + 1
+                links.append((high, stage, "skip" if skip else "forward"))
+            high = stage
+        elif previous is not None and order.get(stage, -1) < order.get(previous, -1):
+            link = (previous, f"{BACK}:{stage}", BACK)
+            if link not in links:
+                links.append(link)
+    if path and not bought:
+        links.append((furthest_stage or high or path[-1], f"{STALLED}:{furthest_stage or high}", "stall"))
+    return links
+
+
+# --------------------------------------------------------------------------- per group
+
+@dataclass
+class Item:
+    """A counted thing in a map cell (an action, a touchpoint, a role) with its evidence."""
+
+    key: str
+    text: str
+    interviews: int
+    refs: list[Ref]
+
+
+@dataclass
+class Cell:
+    """One stage column of one group's journey map: the lanes of the classic CJM grid."""
+
+    stage: str
+    interviews: int  # interviews that speak of this stage
+    refs: list[Ref]
+    actions: list[Item]
+    touchpoints: list[Item]  # key "channel:<id>" or "touch:<id>"
+    roles: list[Item]
+    questions: list[Ref]
+    pains: list[Ref]
+    mood: float | None  # -1 .. 1, mean tone of sentences with a tone word
+    mood_n: int  # sentences with a tone word
+    mood_refs: list[Ref]
+    days_median: float | None
+    days_n: int  # interviews that state a duration here
+    days_refs: list[Ref]
+    quotes: list[Ref]
+
+
+@dataclass
+class GroupTables:
+    """The tables of one channel group (or "all")."""
+
+    group: str
+    interviews: list[str]
+    transitions: pd.DataFrame  # source, target, kind, steps, count (interviews), interviews
+    flows: pd.DataFrame  # the Sankey: source, target, kind, count, interviews
+    funnel: pd.DataFrame  # stage, reached, stalled_here, n
+    roles_by_stage: pd.DataFrame  # stage, role, interviews
+    first_contact: pd.DataFrame  # role, interviews, share
+    cycle_days: pd.DataFrame  # interview, cycle_days
+    steps: pd.DataFrame  # interview, steps, back_steps
+    cells: list[Cell]
+    dmu: pd.DataFrame  # role, interviews, first, median_order, entry_stage, approves, pays, refs
+
+    @property
+    def n(self) -> int:
+        return len(self.interviews)
+
+
+def _items(counter: dict[str, set], texts: dict[str, Counter], refs: dict[str, list[Ref]], limit: int) -> list[Item]:
+    ranked = sorted(counter, key=lambda k: (-len(counter[k]), k))[:limit]
+    return [Item(key=k, text=texts[k].most_common(1)[0][0] if texts.get(k) else k, interviews=len(counter[k]),
+                 refs=sorted(set(refs[k]))) for k in ranked]
+
+
+@lru_cache(maxsize=None)
+def _stopwords(lang: str) -> frozenset[str]:
+    return frozenset((lexicon().get("stopwords") or {}).get(lang) or [])
+
+
+def action_phrase(text: str) -> tuple[str, str] | None:
+    """(key, display) of an action phrase: stopwords trimmed from both ends, grouped by lemmas;
+    None when nothing but stopwords is left ("been with")."""
+    lang = _language_of(text)
+    words = _WORD.findall(text)
+    stop = _stopwords(lang)
+    while words and words[0].lower() in stop:
+        words.pop(0)
+    while words and words[-1].lower() in stop:
+        words.pop()
+    if not words:
+        return None
+    return " ".join(lemma(w, lang) for w in words), " ".join(words).lower()
+
+
+def _pick_quotes(rows: pd.DataFrame, limit: int = 3) -> list[Ref]:
+    """Representative sentences: a sentence that itself names the stage, of readable length, with a
+    role or channel, one per interview first; ties broken by position so the choice is stable."""
+    if rows.empty:
+        return []
+    scored = []
+    for row in rows.itertuples(index=False):
+        length = len(row.quote)
+        score = 2 * bool(row.own_stage) + bool(row.roles or row.channels) + (40 <= length <= 220) + (length >= 25)
+        scored.append((-score, row.interview, row.utterance, -1 if pd.isna(row.sentence) else row.sentence, row))
+    scored.sort(key=lambda t: t[:4])
+    chosen, seen_interviews, seen_keys = [], set(), set()
+    for pass_ in (0, 1):
+        for *_, row in scored:
+            key = (row.interview, row.utterance, row.sentence)
+            if key in seen_keys or (pass_ == 0 and row.interview in seen_interviews):
+                continue
+            chosen.append(row)
+            seen_keys.add(key)
+            seen_interviews.add(row.interview)
+            if len(chosen) == limit:
+                break
+        if len(chosen) == limit:
+            break
+    frame = pd.DataFrame([r._asdict() for r in chosen])
+    return _refs(frame)
+
+
+def _cells(events: pd.DataFrame, sentences: pd.DataFrame, codebook, limit: int = 5) -> list[Cell]:
+    cells = []
+    for stage in codebook.ids(STAGE):
+        ev = events[events["stage"] == stage]
+        se = sentences[sentences["stage"] == stage]
+        stage_ev = ev[ev["kind"] == STAGE]
+        # actions: the stage phrases themselves, grouped by lemmas, counted by interviews
+        counter: dict[str, set] = defaultdict(set)
+        texts: dict[str, Counter] = defaultdict(Counter)
+        refs: dict[str, list[Ref]] = defaultdict(list)
+        for row in stage_ev.itertuples(index=False):
+            phrase = row.mention if isinstance(row.mention, str) and row.mention else None
+            if not phrase:
+                continue
+            action = action_phrase(phrase)
+            if action is None:
+                continue
+            key, display = action
+            counter[key].add(row.interview)
+            texts[key][display] += 1
+            refs[key].extend(_refs(pd.DataFrame([row._asdict()])))
+        actions = _items(counter, texts, refs, limit)
+        # touchpoints: channels named at this stage, then touchpoint words
+        t_counter: dict[str, set] = defaultdict(set)
+        t_refs: dict[str, list[Ref]] = defaultdict(list)
+        for row in ev[ev["kind"] == CHANNEL].itertuples(index=False):
+            t_counter[f"channel:{row.label}"].add(row.interview)
+            t_refs[f"channel:{row.label}"].extend(_refs(pd.DataFrame([row._asdict()])))
+        for row in se.itertuples(index=False):
+            for touch in row.touchpoints:
+                t_counter[f"touch:{touch}"].add(row.interview)
+                t_refs[f"touch:{touch}"].extend(_refs(pd.DataFrame([row._asdict()])))
+        touch_items = _items(t_counter, {}, t_refs, limit)
+        # roles
+        r_counter: dict[str, set] = defaultdict(set)
+        r_refs: dict[str, list[Ref]] = defaultdict(list)
+        for row in ev[ev["kind"] == ROLE].itertuples(index=False):
+            r_counter[row.label].add(row.interview)
+            r_refs[row.label].extend(_refs(pd.DataFrame([row._asdict()])))
+        role_order = {r: i for i, r in enumerate(codebook.ids(ROLE))}
+        role_items = sorted(_items(r_counter, {}, r_refs, 99), key=lambda i: (-i.interviews, role_order.get(i.key, 99)))
+        # mood
+        toned = se[(se["positive"] + se["negative"]) > 0]
+        scores = [(p - n) / (p + n) for p, n in zip(toned["positive"], toned["negative"])]
+        # time spent: per interview, the durations its sentences of this stage state
+        # the first stage is life before the supplier (the old supplier's years): not time in this journey
+        timed = se[(se["days"] > 0) & (stage != codebook.ids(STAGE)[0])]
+        per_interview = timed.groupby("interview")["days"].sum()
+        cells.append(Cell(
+            stage=stage, interviews=int(pd.concat([ev["interview"], se["interview"]]).nunique()),
+            refs=_refs(se) if not se.empty else _refs(ev),
+            actions=actions, touchpoints=touch_items, roles=role_items,
+            questions=_refs(se[se["question"]])[:limit], pains=_refs(se[se["pain"]])[:limit],
+            mood=round(statistics.fmean(scores), 2) if scores else None, mood_n=len(scores), mood_refs=_refs(toned),
+            days_median=float(per_interview.median()) if len(per_interview) else None,
+            days_n=int(len(per_interview)), days_refs=_refs(timed),
+            quotes=_pick_quotes(se),
+        ))
+    return cells
+
+
+def _transitions(frame: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Every stage-to-stage step of the paths (back-steps included), with the stall at the end:
+    `steps` counts steps, `count` the interviews that made them."""
+    order = _stage_order(codebook)
+    steps: Counter = Counter()
+    ids: dict[tuple[str, str], set] = defaultdict(set)
+    for row in frame.itertuples(index=False):
+        path = list(row.path)
+        pairs = list(zip(path, path[1:]))
+        if path and not row.bought:
+            far = row.furthest_stage if isinstance(row.furthest_stage, str) else path[-1]
+            pairs.append((path[-1], f"{STALLED}:{far}"))
+        for pair in pairs:
+            steps[pair] += 1
+            ids[pair].add(row.interview)
+
+    def kind(a: str, b: str) -> str:
+        if b.startswith(STALLED + ":"):
+            return "stall"
+        ia, ib = order.get(a, 0), order.get(b, 0)
+        return BACK if ib < ia else ("skip" if ib > ia + 1 else ("forward" if ib > ia else "stay"))
+
+    rows = [{"source": a, "target": b, "kind": kind(a, b), "steps": steps[(a, b)], "count": len(ids[(a, b)]),
+             "interviews": sorted(ids[(a, b)])} for (a, b) in steps]
+    columns = ["source", "target", "kind", "steps", "count", "interviews"]
+    out = pd.DataFrame(rows, columns=columns)
+    if out.empty:
+        return out
+    out["_a"] = out["source"].map(lambda k: order.get(k, 99))
+    out["_b"] = out["target"].map(lambda k: order.get(k.split(":")[-1], 99) + (0.5 if ":" in k else 0))
+    return out.sort_values(["_a", "_b"]).drop(columns=["_a", "_b"]).reset_index(drop=True)
+
+
+def _flows(frame: pd.DataFrame, codebook) -> pd.DataFrame:
+    """The Sankey's links (see `flow_links`), counted in interviews."""
+    ids: dict[tuple[str, str, str], set] = defaultdict(set)
+    for row in frame.itertuples(index=False):
+        far = row.furthest_stage if isinstance(row.furthest_stage, str) else None
+        for link in flow_links(list(row.path), bool(row.bought), far, codebook):
+            ids[link].add(row.interview)
+    rows = [{"source": a, "target": b, "kind": k, "count": len(v), "interviews": sorted(v)}
+            for (a, b, k), v in sorted(ids.items())]
+    return pd.DataFrame(rows, columns=["source", "target", "kind", "count", "interviews"])
+
+
+def _funnel(frame: pd.DataFrame, codebook) -> pd.DataFrame:
+    order = _stage_order(codebook)
+    rows = []
+    for stage in codebook.ids(STAGE):
+        reached = frame[frame["furthest_stage"].map(lambda s: order.get(s, -1) >= order[stage])]
+        stalled = frame[(frame["furthest_stage"] == stage) & ~frame["bought"]]
+        rows.append({"stage": stage, "reached": len(reached), "reached_ids": sorted(reached["interview"]),
+                     "stalled_here": len(stalled), "stalled_ids": sorted(stalled["interview"]), "n": len(frame)})
+    return pd.DataFrame(rows)
+
+
+def _dmu(events: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Who enters the journey in which order: first appearance of each role per interview."""
+    roles = events[events["kind"] == ROLE].sort_values(["interview", "utterance", "sentence", "span_start"],
+                                                       na_position="last", kind="stable")
+    order = _stage_order(codebook)
+    entries: dict[str, list[tuple[int, str | None, Ref]]] = defaultdict(list)
+    at_stage: dict[tuple[str, str], set] = defaultdict(set)
+    for interview, group in roles.groupby("interview", sort=True):
+        seen: list[str] = []
+        for row in group.itertuples(index=False):
+            if isinstance(row.stage, str):
+                at_stage[(row.label, row.stage)].add(interview)
+            if row.label in seen:
+                continue
+            seen.append(row.label)
+            entries[row.label].append((len(seen), row.stage if isinstance(row.stage, str) else None,
+                                       _refs(pd.DataFrame([row._asdict()]))[0]))
+    rows = []
+    for role in codebook.ids(ROLE):
+        if role not in entries:
+            continue
+        ranks = [rank for rank, _, _ in entries[role]]
+        stages = [s for _, s, _ in entries[role] if s]
+        entry_stage = min(Counter(stages).most_common(), key=lambda kv: (-kv[1], order.get(kv[0], 99)))[0] if stages else None
+        rows.append({"role": role, "interviews": len(ranks), "first": sum(1 for r in ranks if r == 1),
+                     "median_order": float(statistics.median(ranks)), "entry_stage": entry_stage,
+                     "approves": len(at_stage.get((role, "motivated"), set())),
+                     "pays": len(at_stage.get((role, BOUGHT), set())),
+                     "refs": sorted(ref for _, _, ref in entries[role])})
+    frame = pd.DataFrame(rows, columns=["role", "interviews", "first", "median_order", "entry_stage", "approves",
+                                        "pays", "refs"])
+    return frame.sort_values(["median_order", "role"], kind="stable").reset_index(drop=True)
+
+
+def group_tables(group: str, interviews: pd.DataFrame, events: pd.DataFrame, sentences: pd.DataFrame,
+                 codebook) -> GroupTables:
+    ids = sorted(interviews["interview"])
+    ev = events[events["interview"].isin(ids)]
+    se = sentences[sentences["interview"].isin(ids)]
+    roles_stage = (ev[(ev["kind"] == ROLE) & ev["stage"].notna()].groupby(["stage", "role"])["interview"]
+                   .nunique().rename("interviews").reset_index())
+    fc = interviews["first_contact_role"].fillna("unknown").value_counts()
+    first_contact = pd.DataFrame({"role": fc.index, "interviews": fc.values})
+    first_contact["share"] = first_contact["interviews"] / max(len(ids), 1)
+    first_contact = first_contact.sort_values(["interviews", "role"], ascending=[False, True]).reset_index(drop=True)
+    return GroupTables(
+        group=group, interviews=ids, transitions=_transitions(interviews, codebook),
+        flows=_flows(interviews, codebook),
+        funnel=_funnel(interviews, codebook), roles_by_stage=roles_stage, first_contact=first_contact,
+        cycle_days=interviews.loc[interviews["cycle_days"].notna(), ["interview", "cycle_days"]].reset_index(drop=True),
+        steps=interviews[["interview", "steps", "back_steps"]].reset_index(drop=True),
+        cells=_cells(ev, se, codebook), dmu=_dmu(ev, codebook))
+
+
+# --------------------------------------------------------------------------- comparison
+
+@dataclass
+class Share:
+    """k of n on each side, with Fisher's exact p."""
+
+    key: str
+    a_k: int
+    a_n: int
+    b_k: int
+    b_n: int
+    p: float | None
+    a_ids: list[str] = field(default_factory=list)
+    b_ids: list[str] = field(default_factory=list)
+
+    @property
+    def noise(self) -> bool:
+        return self.p is None or self.p >= NOISE_P
+
+
+@dataclass
+class Spread:
+    """A numeric field (days, steps) on both sides: median, quartiles, n, Mann-Whitney p."""
+
+    key: str
+    a: list[float]
+    b: list[float]
+    p: float | None
+    a_ids: list[str] = field(default_factory=list)
+    b_ids: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def describe(values: list[float]) -> dict[str, float | None]:
+        if not values:
+            return {"median": None, "q1": None, "q3": None, "min": None, "max": None}
+        s = pd.Series(values, dtype=float)
+        return {"median": float(s.median()), "q1": float(s.quantile(0.25)), "q3": float(s.quantile(0.75)),
+                "min": float(s.min()), "max": float(s.max())}
+
+    @property
+    def noise(self) -> bool:
+        return self.p is None or self.p >= NOISE_P
+
+
+@dataclass
+class Comparison:
+    """Two groups or channels side by side, each difference with its test."""
+
+    a: str
+    b: str
+    a_kind: str  # group | channel
+    b_kind: str
+    a_ids: list[str]
+    b_ids: list[str]
+    conversion: Share
+    first_contact: list[Share]
+    roles_by_stage: dict[str, pd.DataFrame]  # side -> stage x role share of interviews
+    cycle_days: Spread
+    steps: Spread
+
+
+def fisher(a_k: int, a_n: int, b_k: int, b_n: int) -> float | None:
+    """Fisher's exact test for two shares; None when a side is empty."""
+    if a_n == 0 or b_n == 0:
+        return None
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[a_k, a_n - a_k], [b_k, b_n - b_k]]).pvalue)
+
+
+def mann_whitney(a: list[float], b: list[float]) -> float | None:
+    """Two-sided Mann-Whitney U; None with fewer than two values on a side (nothing to test)."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def _select(interviews: pd.DataFrame, key: str, codebook) -> tuple[pd.DataFrame, str]:
+    if key in codebook.ids("group"):
+        return interviews[interviews["channel_group"] == key], "group"
+    if key in codebook.ids(CHANNEL):
+        return interviews[interviews["channel"] == key], "channel"
+    return interviews.iloc[0:0], "unknown"
+
+
+def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str) -> Comparison:
+    """Side-by-side numbers for two groups or channels, each with n and a test."""
+    side_a, kind_a = _select(interviews, a, codebook)
+    side_b, kind_b = _select(interviews, b, codebook)
+    ids_a, ids_b = sorted(side_a["interview"]), sorted(side_b["interview"])
+
+    def share(key: str, mask_a: pd.Series, mask_b: pd.Series) -> Share:
+        ka, kb = int(mask_a.sum()), int(mask_b.sum())
+        return Share(key, ka, len(side_a), kb, len(side_b), fisher(ka, len(side_a), kb, len(side_b)),
+                     sorted(side_a.loc[mask_a, "interview"]), sorted(side_b.loc[mask_b, "interview"]))
+
+    conversion = share(BOUGHT, side_a["bought"].astype(bool), side_b["bought"].astype(bool))
+    roles = [r for r in codebook.ids(ROLE)
+             if r in set(side_a["first_contact_role"]) | set(side_b["first_contact_role"])]
+    first_contact = [share(r, side_a["first_contact_role"] == r, side_b["first_contact_role"] == r) for r in roles]
+    by_stage = {}
+    for name, ids in (("a", ids_a), ("b", ids_b)):
+        ev = events[(events["kind"] == ROLE) & events["interview"].isin(ids) & events["stage"].notna()]
+        counts = ev.groupby(["stage", "role"])["interview"].nunique()
+        table = pd.DataFrame(0.0, index=codebook.ids(STAGE), columns=codebook.ids(ROLE))
+        for (stage, role), k in counts.items():
+            if stage in table.index and role in table.columns:
+                table.loc[stage, role] = k / len(ids) if ids else 0.0
+        by_stage[name] = table
+
+    def spread(column: str) -> Spread:
+        va = side_a[side_a[column].notna()]
+        vb = side_b[side_b[column].notna()]
+        a_vals, b_vals = [float(v) for v in va[column]], [float(v) for v in vb[column]]
+        return Spread(column, a_vals, b_vals, mann_whitney(a_vals, b_vals),
+                      sorted(va["interview"]), sorted(vb["interview"]))
+
+    return Comparison(a=a, b=b, a_kind=kind_a, b_kind=kind_b, a_ids=ids_a, b_ids=ids_b, conversion=conversion,
+                      first_contact=first_contact, roles_by_stage=by_stage,
+                      cycle_days=spread("cycle_days"), steps=spread("steps"))
+
+
+# --------------------------------------------------------------------------- everything
+
+@dataclass
+class Tables:
+    """All tables of a run: the tidy events, one row per interview, per-group tables, the comparison."""
+
+    events: pd.DataFrame
+    sentences: pd.DataFrame
+    interviews: pd.DataFrame
+    groups: dict[str, GroupTables]  # channel group id -> tables, in codebook order; "" = no channel
+    comparison: Comparison | None
+
+
+def build_tables(journeys: list[Journey], codebook, *,
+                 compare_keys: tuple[str, str] | None = ("cold_inbound", "referral")) -> Tables:
+    """Every table the report shows, built once from the journeys."""
+    events = events_table(journeys, codebook)
+    sentences = sentences_table(journeys, codebook)
+    interviews = interviews_table(journeys, codebook)
+    groups: dict[str, GroupTables] = {}
+    known = codebook.ids("group")
+    present = list(dict.fromkeys(interviews["channel_group"].fillna("")))
+    for group in [g for g in known if g in present] + sorted(g for g in present if g not in known):
+        subset = interviews[interviews["channel_group"].fillna("") == group]
+        groups[group] = group_tables(group, subset, events, sentences, codebook)
+    comparison = compare(interviews, events, codebook, *compare_keys) if compare_keys else None
+    return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison)

@@ -1,0 +1,826 @@
+"""Render: journeys + tables -> a self-contained, offline HTML report (index + one page per interview).
+
+The report context is built first as plain dataclasses (`IndexPage`, `InterviewPage`); one jinja2
+environment (autoescape on) then templates it. No HTML is built here: transcript text is split into
+segments and the template escapes each one. Plotly figures go into the page as JSON with stable div
+ids (see `Builder._html` for why not `to_html`); plotly.js is written once to `assets/` and loaded by
+a relative path, so opening the report makes no network request. Output is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+import yaml
+from plotly.subplots import make_subplots
+
+from . import aggregate
+from .aggregate import BOUGHT, STALLED, Cell, Ref, Tables
+from .model import CHANNEL, ROLE, STAGE, Journey, Problem
+
+ASSETS = "assets"
+PLOTLY_JS = "plotly.min.js"
+INTERVIEWS = "interviews"
+PALETTE = ["#2f6f9f", "#3f8fbf", "#5aa9c9", "#7cc0c4", "#2e9d6e"]  # unaware -> bought
+STALL_COLOR = "#c8553d"
+BACK_COLOR = "rgba(230,140,40,0.55)"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+# --------------------------------------------------------------------------- locating templates & strings
+
+def templates_dir() -> Path:
+    """`cjm/templates` inside an installed wheel, else the top-level `templates/` of a checkout."""
+    packaged = resources.files("cjm") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    import cjm
+
+    return Path(cjm.__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def ui_strings() -> dict[str, dict[str, str]]:
+    """UI strings per key and language, from `cjm/data/ui.yaml`."""
+    return yaml.safe_load((resources.files("cjm") / "data" / "ui.yaml").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- number formatting
+
+def format_number(value: Any, lang: str, digits: int = 0) -> str:
+    """1 234,5 in Russian (narrow no-break space, decimal comma), 1,234.5 in English."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "—"
+    text = f"{float(value):,.{digits}f}"
+    if lang == "ru":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def format_percent(value: Any, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = format_number(100 * float(value), lang)
+    return f"{number}\u00a0%" if lang == "ru" else f"{number}%"
+
+
+def format_days(value: Any, lang: str) -> str:
+    """Days as a reader says them: days below two months, months below two years, then years."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    days = float(value)
+    words = ui_strings()["units"]
+    if days < 60:
+        return f"{format_number(days, lang)}\u00a0{words['days'][lang]}"
+    if days < 730:
+        return f"{format_number(days / 30.4, lang, 1)}\u00a0{words['months'][lang]}"
+    return f"{format_number(days / 365, lang, 1)}\u00a0{words['years'][lang]}"
+
+
+def format_p(value: Any, lang: str) -> str:
+    if value is None:
+        return "—"
+    if value < 0.001:
+        return "p\u00a0<\u00a0" + format_number(0.001, lang, 3)
+    return "p\u00a0=\u00a0" + format_number(value, lang, 2)
+
+
+def format_clock(seconds: Any) -> str:
+    if seconds is None or seconds is pd.NA or (isinstance(seconds, float) and math.isnan(seconds)):
+        return ""
+    total = int(round(float(seconds)))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def format_mood(value: float | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return sign + format_number(abs(value), lang, 2)
+
+
+# --------------------------------------------------------------------------- the report context
+
+@dataclass
+class Chart:
+    """A Plotly figure as JSON (escaped by the template into a data attribute) and its stable div id."""
+
+    id: str
+    figure: str
+    height: int
+
+
+@dataclass
+class Quote:
+    """A sentence shown in the report, linking to its utterance on the interview page."""
+
+    interview: str
+    n: int
+    text: str
+    href: str
+    clock: str = ""
+
+
+@dataclass
+class Evidence:
+    """The quotes behind one number; every linked number points at one of these blocks."""
+
+    id: str
+    title: str
+    quotes: list[Quote]
+
+
+@dataclass
+class Count:
+    """A number with the anchor of its evidence (empty when the number is zero)."""
+
+    value: Any
+    href: str = ""
+    text: str = ""  # preformatted value, when set
+
+
+@dataclass
+class LaneItem:
+    text: str
+    count: Count
+
+
+@dataclass
+class MapColumn:
+    """One stage column of the journey map grid."""
+
+    stage: str
+    name: str
+    interviews: Count
+    actions: list[LaneItem]
+    touchpoints: list[LaneItem]
+    roles: list[LaneItem]
+    questions: list[Quote]
+    pains: list[Quote]
+    questions_count: Count
+    pains_count: Count
+    mood: float | None
+    mood_text: str
+    mood_count: Count
+    days: Count
+    quotes: list[Quote]
+
+
+@dataclass
+class MoodPoint:
+    """The mood curve inside one stage cell: y at the centre, and where the line meets each edge
+    (half-way to the neighbour's y), so the cells together draw one continuous curve."""
+
+    y: float | None
+    left: float | None
+    right: float | None
+    tone: str
+
+
+@dataclass
+class GroupView:
+    """One channel group: its map grid, its flow charts and its decision-making unit."""
+
+    id: str
+    name: str
+    n: int
+    interviews: list[tuple[str, str]]  # (id, href)
+    columns: list[MapColumn]
+    mood_points: list[MoodPoint]
+    sankey: Chart | None
+    transitions: list[dict]
+    dmu_chart: Chart | None
+    dmu: list[dict]
+
+
+@dataclass
+class Row:
+    cells: list[Any]
+
+
+@dataclass
+class CompareView:
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    a_n: Count
+    b_n: Count
+    rows: list[dict]
+    heatmap: Chart
+    spread_chart: Chart
+    note: str
+
+
+@dataclass
+class InterviewRow:
+    id: str
+    href: str
+    language: str
+    group: str
+    channel: str
+    outcome: str
+    bought: bool
+    first_contact: str
+    cycle: str
+    steps: int
+    date: str
+    notes: list[str]
+
+
+@dataclass
+class IndexPage:
+    """Everything index.html shows, already computed and formatted for one language."""
+
+    lang: str
+    title: str
+    n: int
+    date_range: str
+    languages: list[tuple[str, Count]]
+    by_group: list[dict]
+    outcomes: list[tuple[str, Count]]
+    interviews: list[InterviewRow]
+    problems: list[Problem]
+    notes: list[tuple[str, str, str]]  # (interview, href, note)
+    groups: list[GroupView]
+    funnel: Chart
+    compare: CompareView | None
+    method: list[dict]
+    evidence: list[Evidence]
+    stages: list[tuple[str, str]]
+
+
+@dataclass
+class Segment:
+    """A run of transcript text with the labels that cover it (empty: plain text)."""
+
+    text: str
+    kinds: list[str]
+    title: str
+    suppressed: bool = False
+
+
+@dataclass
+class UtteranceView:
+    n: int
+    anchor: str
+    speaker: str
+    clock: str
+    is_interviewer: bool
+    segments: list[Segment]
+    labels: list[tuple[str, str]]  # (kind, name)
+
+
+@dataclass
+class InterviewPage:
+    lang: str
+    id: str
+    title: str
+    metadata: list[tuple[str, str]]
+    derived: list[tuple[str, str, str]]  # (label, value, href of evidence)
+    path: list[dict]
+    strip: list[dict]
+    strip_utterances: list[dict]
+    utterances: list[UtteranceView]
+    notes: list[str]
+    source: str
+
+
+# --------------------------------------------------------------------------- builders
+
+def slug(ident: str) -> str:
+    """A file name for an interview id: letters, digits, dot, dash, underscore."""
+    return re.sub(r"[^\w.-]+", "_", ident, flags=re.ASCII).strip("._") or "interview"
+
+
+class Builder:
+    """Builds the page dataclasses for one language; collects evidence blocks as it goes."""
+
+    def __init__(self, journeys: list[Journey], problems: list[Problem], codebook, tables: Tables, lang: str,
+                 compare_keys: tuple[str, str] | None):
+        self.journeys = sorted(journeys, key=lambda j: j.id)
+        self.problems = list(problems)
+        self.codebook = codebook
+        self.tables = tables
+        self.lang = lang
+        self.compare_keys = compare_keys
+        self.evidence: list[Evidence] = []
+        self._evidence_keys: dict[tuple, str] = {}
+        self.files = self._file_names()
+        self.by_id = {j.id: j for j in self.journeys}
+
+    # --- helpers
+    def t(self, key: str) -> str:
+        entry = ui_strings()[key]
+        return entry.get(self.lang) or entry["en"]
+
+    def name(self, kind: str, ident: str | None) -> str:
+        if ident in (None, "", "unknown"):
+            return self.t("unknown")
+        return self.codebook.name(kind, ident, self.lang)
+
+    def _file_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        used: set[str] = set()
+        for journey in self.journeys:
+            base = slug(journey.id)
+            candidate, k = base, 2
+            while candidate.lower() in used:
+                candidate, k = f"{base}-{k}", k + 1
+            used.add(candidate.lower())
+            names[journey.id] = f"{candidate}.html"
+        return names
+
+    def href(self, interview: str, n: int | None = None, prefix: str = f"{INTERVIEWS}/") -> str:
+        anchor = f"#u-{n}" if n is not None else ""
+        return f"{prefix}{self.files[interview]}{anchor}"
+
+    def quote(self, ref: Ref) -> Quote:
+        return Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
+                     href=self.href(ref.interview, ref.utterance), clock=format_clock(ref.start))
+
+    def interview_quotes(self, ids: list[str]) -> list[Quote]:
+        """When a number counts interviews, its evidence is the interviews themselves."""
+        return [Quote(interview=i, n=0, text=self.t("open_interview"), href=self.href(i)) for i in sorted(ids)]
+
+    def count(self, value: Any, title: str, refs: list[Ref] | None = None, ids: list[str] | None = None,
+              text: str = "") -> Count:
+        """A number linked to its evidence block (shared when the same evidence repeats)."""
+        quotes = [self.quote(r) for r in refs] if refs else self.interview_quotes(ids or [])
+        if not quotes:
+            return Count(value=value, text=text)
+        key = (title, tuple((q.interview, q.n, q.text) for q in quotes))
+        if key not in self._evidence_keys:
+            ident = f"ev-{len(self.evidence) + 1}"
+            self._evidence_keys[key] = ident
+            self.evidence.append(Evidence(id=ident, title=title, quotes=quotes))
+        return Count(value=value, href=f"#{self._evidence_keys[key]}", text=text)
+
+    # --- the index page
+    def index(self) -> IndexPage:
+        frame = self.tables.interviews
+        stage_names = [(s, self.name(STAGE, s)) for s in self.codebook.ids(STAGE)]
+        dates = sorted(d for d in frame["date"] if isinstance(d, str) and d)
+        date_range = (dates[0] if dates[0] == dates[-1] else f"{dates[0]} – {dates[-1]}") if dates else "—"
+        languages = [(lang, self.count(int(k), f"{self.t('language')}: {lang}",
+                                       ids=list(frame.loc[frame["language"] == lang, "interview"])))
+                     for lang, k in frame["language"].value_counts().sort_index().items()]
+        by_group = []
+        for group in list(self.tables.groups):
+            sub = frame[frame["channel_group"].fillna("") == group]
+            channels = []
+            for channel, k in sub["channel"].fillna("").value_counts().sort_index().items():
+                ids = list(sub.loc[sub["channel"].fillna("") == channel, "interview"])
+                channels.append({"name": self.name(CHANNEL, channel or None),
+                                 "count": self.count(int(k), self.name(CHANNEL, channel or None), ids=ids)})
+            bought = sub[sub["bought"]]
+            by_group.append({"id": group, "name": self.name("group", group or None),
+                             "count": self.count(len(sub), self.name("group", group or None), ids=list(sub["interview"])),
+                             "bought": self.count(len(bought), f"{self.name('group', group or None)}: {self.t('bought')}",
+                                                  ids=list(bought["interview"])),
+                             "channels": channels})
+        outcomes = []
+        bought = frame[frame["bought"]]
+        outcomes.append((self.t("bought"), self.count(len(bought), self.t("bought"), ids=list(bought["interview"]))))
+        for stage in self.codebook.ids(STAGE):
+            stalled = frame[(frame["furthest_stage"] == stage) & ~frame["bought"]]
+            if len(stalled):
+                label = f"{self.t('stalled_at')} {self.name(STAGE, stage)}"
+                outcomes.append((label, self.count(len(stalled), label, ids=list(stalled["interview"]))))
+        unknown = frame[frame["furthest_stage"].isna()]
+        if len(unknown):
+            outcomes.append((self.t("no_stage"), self.count(len(unknown), self.t("no_stage"), ids=list(unknown["interview"]))))
+        rows = []
+        notes = []
+        for row in frame.itertuples(index=False):
+            outcome = self.t("bought") if row.bought else (
+                f"{self.t('stalled_at')} {self.name(STAGE, row.furthest_stage)}" if row.furthest_stage else self.t("no_stage"))
+            rows.append(InterviewRow(
+                id=row.interview, href=self.href(row.interview), language=row.language,
+                group=self.name("group", row.channel_group), channel=self.name(CHANNEL, row.channel),
+                outcome=outcome, bought=bool(row.bought), first_contact=self.name(ROLE, row.first_contact_role),
+                cycle=format_days(row.cycle_days, self.lang), steps=int(row.steps), date=row.date if isinstance(row.date, str) else "—",
+                notes=list(row.notes)))
+            notes.extend((row.interview, self.href(row.interview), note) for note in row.notes)
+        groups = [self.group_view(gid, g) for gid, g in self.tables.groups.items()]
+        page = IndexPage(
+            lang=self.lang, title=self.t("report_title"), n=len(frame), date_range=date_range, languages=languages,
+            by_group=by_group, outcomes=outcomes, interviews=rows, problems=self.problems, notes=notes,
+            groups=groups, funnel=self.funnel_chart(), compare=self.compare_view(), method=self.method(),
+            evidence=[], stages=stage_names)
+        page.evidence = self.evidence
+        return page
+
+    def group_view(self, gid: str, g: aggregate.GroupTables) -> GroupView:
+        gname = self.name("group", gid or None)
+        columns = [self.map_column(gname, cell, g.n) for cell in g.cells]
+        ys = [None if c.mood is None else round(50 - 42 * c.mood, 1) for c in columns]
+        points = []
+        for i, y in enumerate(ys):
+            prev = ys[i - 1] if i > 0 else None
+            nxt = ys[i + 1] if i + 1 < len(ys) else None
+            tone = "" if y is None else ("pos" if y < 45 else ("neg" if y > 55 else ""))
+            points.append(MoodPoint(y=y, left=None if y is None or prev is None else round((prev + y) / 2, 1),
+                                    right=None if y is None or nxt is None else round((nxt + y) / 2, 1), tone=tone))
+        transitions = []
+        for row in g.transitions.itertuples(index=False):
+            transitions.append({"source": self.node_name(row.source), "target": self.node_name(row.target),
+                                "kind": row.kind, "steps": int(row.steps), "count": self.count(int(row.count),
+                                f"{gname}: {self.node_name(row.source)} → {self.node_name(row.target)}",
+                                ids=list(row.interviews))})
+        dmu = []
+        for row in g.dmu.itertuples(index=False):
+            dmu.append({"role": self.name(ROLE, row.role),
+                        "interviews": self.count(int(row.interviews), f"{gname}: {self.name(ROLE, row.role)}",
+                                                 refs=list(row.refs)),
+                        "first": int(row.first), "order": format_number(row.median_order, self.lang, 1),
+                        "entry": self.name(STAGE, row.entry_stage), "approves": int(row.approves), "pays": int(row.pays),
+                        "quote": self.quote(row.refs[0]) if row.refs else None})
+        return GroupView(id=gid or "none", name=gname, n=g.n,
+                         interviews=[(i, self.href(i)) for i in g.interviews], columns=columns, mood_points=points,
+                         sankey=self.sankey(gid or "none", g), transitions=transitions,
+                         dmu_chart=self.dmu_chart(gid or "none", g), dmu=dmu)
+
+    def map_column(self, gname: str, cell: Cell, n: int) -> MapColumn:
+        sname = self.name(STAGE, cell.stage)
+        where = f"{gname} · {sname}"
+
+        def items(things: list[aggregate.Item], kind: str) -> list[LaneItem]:
+            out = []
+            for item in things:
+                if kind == "touch":
+                    kind_, _, ident = item.key.partition(":")
+                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.t(f"touch_{ident}")
+                elif kind == ROLE:
+                    text = self.name(ROLE, item.key)
+                else:
+                    text = item.text
+                out.append(LaneItem(text=text, count=self.count(item.interviews, f"{where}: {text}", refs=item.refs)))
+            return out
+
+        mood_text = format_mood(cell.mood, self.lang)
+        return MapColumn(
+            stage=cell.stage, name=sname,
+            interviews=self.count(cell.interviews, f"{where}: {self.t('interviews')}", refs=cell.refs),
+            actions=items(cell.actions, "action"), touchpoints=items(cell.touchpoints, "touch"),
+            roles=items(cell.roles, ROLE),
+            questions=[self.quote(r) for r in cell.questions[:2]], pains=[self.quote(r) for r in cell.pains[:2]],
+            questions_count=self.count(len(cell.questions), f"{where}: {self.t('questions')}", refs=cell.questions),
+            pains_count=self.count(len(cell.pains), f"{where}: {self.t('pains')}", refs=cell.pains),
+            mood=cell.mood, mood_text=mood_text,
+            mood_count=self.count(cell.mood_n, f"{where}: {self.t('mood')}", refs=cell.mood_refs),
+            days=self.count(cell.days_n, f"{where}: {self.t('time_spent')}", refs=cell.days_refs,
+                            text=format_days(cell.days_median, self.lang)),
+            quotes=[self.quote(r) for r in cell.quotes])
+
+    def node_name(self, key: str) -> str:
+        kind, _, stage = key.rpartition(":")
+        if kind == STALLED:
+            return f"{self.t('stalled_at')} {self.name(STAGE, stage)}"
+        if kind == aggregate.BACK:
+            return f"↩ {self.t('back_to')} {self.name(STAGE, stage)}"
+        return self.name(STAGE, stage)
+
+    # --- charts
+    def _layout(self, fig: go.Figure, height: int, **extra: Any) -> go.Figure:
+        settings = dict(template="none", height=height, margin=dict(l=10, r=10, t=30, b=10),
+                        font=dict(family=FONT, size=12, color="#1d2733"), paper_bgcolor="white", plot_bgcolor="white")
+        settings.update(extra)
+        fig.update_layout(**settings)
+        fig.update_xaxes(automargin=True)  # the "none" template drops automargin: labels would be cut
+        fig.update_yaxes(automargin=True)
+        return fig
+
+    def _html(self, fig: go.Figure, div_id: str) -> Chart:
+        """A figure as data for the page. Chosen instead of `fig.to_html(include_plotlyjs=False)`:
+        to_html emits a script that needs plotly.js already parsed, so plotly.js would block the
+        first paint (about 1.5 s cold). Here plotly.js loads with `defer` and a small script in
+        the template draws each chart from its escaped JSON after the page is shown."""
+        return Chart(id=div_id, figure=fig.to_json(), height=int(fig.layout.height or 320))
+
+    def sankey(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
+        """Progress left to right; back-steps as orange "↩ back to X" nodes; stalls as red sinks."""
+        flows = g.flows
+        if flows.empty:
+            return None
+        order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
+        last = max(len(order) - 1, 1)
+
+        def rank(key: str) -> tuple:
+            kind, _, stage = key.rpartition(":")
+            return (order.get(stage, 0), {"": 0, aggregate.BACK: 1, STALLED: 2}.get(kind, 3), key)
+
+        keys = sorted(set(flows["source"]) | set(flows["target"]), key=rank)
+        index = {k: i for i, k in enumerate(keys)}
+        sources = {k: s for s, k in zip(flows["source"], flows["target"])}
+
+        def color(key: str) -> str:
+            if key.startswith(STALLED):
+                return STALL_COLOR
+            if key.startswith(aggregate.BACK):
+                return "#e68c28"
+            return PALETTE[min(order.get(key, 0), len(PALETTE) - 1)]
+
+        def x(key: str) -> float:
+            kind, _, stage = key.rpartition(":")
+            if kind:  # a sink sits half a column right of the stage it leaves
+                base = order.get(sources.get(key, stage), order.get(stage, 0))
+                return min(0.999, (base + 0.5) / last)
+            return max(0.001, min(0.999, order.get(stage, 0) / last))
+
+        def y(key: str) -> float:  # stages on top, stalls below them, back-steps at the bottom
+            kind = key.rpartition(":")[0]
+            return {"": 0.3, STALLED: 0.72, aggregate.BACK: 0.93}.get(kind, 0.5)
+
+        link_colors = {"forward": "rgba(47,111,159,0.30)", "skip": "rgba(47,111,159,0.22)",
+                       aggregate.BACK: BACK_COLOR, "stall": "rgba(200,85,61,0.45)"}
+        n = self.t("n_interviews")
+        fig = go.Figure(go.Sankey(
+            arrangement="snap", valueformat="d",
+            node=dict(label=[self.node_name(k) for k in keys], color=[color(k) for k in keys], pad=14,
+                      thickness=14, line=dict(width=0), x=[x(k) for k in keys],
+                      y=[y(k) for k in keys],
+                      hovertemplate="%{label}: %{value} " + n + "<extra></extra>"),
+            link=dict(source=[index[k] for k in flows["source"]], target=[index[k] for k in flows["target"]],
+                      value=[int(v) for v in flows["count"]], color=[link_colors[k] for k in flows["kind"]],
+                      hovertemplate="%{source.label} → %{target.label}: %{value} " + n + "<extra></extra>")))
+        fig = self._layout(fig, 300 + 8 * len(keys), margin=dict(l=10, r=140, t=10, b=10))  # room for sink labels
+        return self._html(fig, f"fig-sankey-{gid}")
+
+    def funnel_chart(self) -> Chart:
+        """Share of each group's interviews that reached each stage (furthest stage), with k/n."""
+        fig = go.Figure()
+        stages = self.codebook.ids(STAGE)
+        colors = ["#2f6f9f", "#e07b39", "#6a9f58", "#8e6bb8", "#b8860b", "#777777"]
+        for i, (gid, g) in enumerate(self.tables.groups.items()):
+            reached = [int(v) for v in g.funnel["reached"]]
+            fig.add_trace(go.Bar(
+                x=[self.name(STAGE, s) for s in stages], y=[r / max(g.n, 1) for r in reached],
+                name=f"{self.name('group', gid or None)} (n={g.n})", text=[f"{r}/{g.n}" for r in reached],
+                textposition="outside", cliponaxis=False, textfont=dict(size=10),
+                hovertemplate="%{x}: %{text}<extra>%{fullData.name}</extra>", marker_color=colors[i % len(colors)]))
+        self._layout(fig, 360, barmode="group", bargap=0.2, bargroupgap=0.05,
+                     yaxis=dict(tickformat=".0%", range=[0, 1.12], gridcolor="#e6e9ee", title=self.t("share_reached")),
+                     legend=dict(orientation="h", y=-0.15), margin=dict(l=10, r=10, t=20, b=10))
+        return self._html(fig, "fig-funnel")
+
+    def dmu_chart(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
+        if g.dmu.empty:
+            return None
+        frame = g.dmu
+        fig = go.Figure(go.Scatter(
+            x=list(frame["median_order"]), y=[self.name(ROLE, r) for r in frame["role"]], mode="markers+text",
+            marker=dict(size=[12 + 10 * int(k) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
+                        sizemode="diameter"),
+            text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
+            hovertemplate="%{y}: %{x} <extra></extra>"))
+        top = max(float(frame["median_order"].max()), 2.0)
+        self._layout(fig, 60 + 42 * len(frame),
+                     xaxis=dict(title=self.t("entry_order"), range=[0.5, top + 1], dtick=1, gridcolor="#e6e9ee"),
+                     yaxis=dict(autorange="reversed"), showlegend=False)
+        fig.update_layout(margin=dict(l=10, r=10, t=10, b=40))
+        return self._html(fig, f"fig-dmu-{gid}")
+
+    # --- comparison
+    def compare_view(self) -> CompareView | None:
+        c = self.tables.comparison
+        if c is None:
+            return None
+        kinds = {"group": "group", "channel": CHANNEL, "unknown": "group"}
+        a_name, b_name = self.name(kinds[c.a_kind], c.a), self.name(kinds[c.b_kind], c.b)
+        rows = []
+
+        def share_row(label: str, s: aggregate.Share) -> dict:
+            return {"label": label,
+                    "a": self.count(s.a_k, f"{a_name}: {label}", ids=s.a_ids,
+                                    text=f"{s.a_k}/{s.a_n} · {format_percent(s.a_k / s.a_n, self.lang) if s.a_n else '—'}"),
+                    "b": self.count(s.b_k, f"{b_name}: {label}", ids=s.b_ids,
+                                    text=f"{s.b_k}/{s.b_n} · {format_percent(s.b_k / s.b_n, self.lang) if s.b_n else '—'}"),
+                    "test": "Fisher", "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
+
+        def spread_row(label: str, s: aggregate.Spread, fmt) -> dict:
+            out = {"label": label, "test": "Mann–Whitney", "p": format_p(s.p, self.lang), "noise": s.noise,
+                   "section": ""}
+            for side, values, ids, name in (("a", s.a, s.a_ids, a_name), ("b", s.b, s.b_ids, b_name)):
+                d = aggregate.Spread.describe(values)
+                if len(values) >= 4:
+                    text = f"{fmt(d['median'])} · IQR {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
+                elif len(values) >= 2:
+                    text = f"{fmt(d['median'])} · {fmt(d['min'])}–{fmt(d['max'])} · n={len(values)}"
+                else:
+                    text = f"{fmt(d['median'])} · n={len(values)}"
+                out[side] = self.count(len(values), f"{name}: {label}", ids=ids, text=text)
+            return out
+
+        rows.append(share_row(self.t("conversion"), c.conversion))
+        for s in c.first_contact:
+            row = share_row(f"{self.t('first_contact')}: {self.name(ROLE, s.key)}", s)
+            rows.append(row)
+        rows.append(spread_row(self.t("cycle_days"), c.cycle_days, lambda v: format_days(v, self.lang)))
+        rows.append(spread_row(self.t("steps"), c.steps, lambda v: format_number(v, self.lang, 1 if v and v % 1 else 0)))
+        note = self.t("noise_note")
+        return CompareView(a=c.a, b=c.b, a_name=a_name, b_name=b_name,
+                           a_n=self.count(len(c.a_ids), a_name, ids=c.a_ids),
+                           b_n=self.count(len(c.b_ids), b_name, ids=c.b_ids), rows=rows,
+                           heatmap=self.heatmap(c, a_name, b_name), spread_chart=self.spread_chart(c, a_name, b_name),
+                           note=note)
+
+    def heatmap(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=(f"{a_name} (n={len(c.a_ids)})", f"{b_name} (n={len(c.b_ids)})"),
+                            shared_yaxes=True, horizontal_spacing=0.04)
+        roles = [self.name(ROLE, r) for r in self.codebook.ids(ROLE)]
+        stages = [self.name(STAGE, s) for s in self.codebook.ids(STAGE)]
+        for col, (side, ids) in enumerate((("a", c.a_ids), ("b", c.b_ids)), start=1):
+            table = c.roles_by_stage[side]
+            z = table.T.values.tolist()  # rows: roles, columns: stages
+            text = [[f"{round(v * len(ids))}/{len(ids)}" if v else "" for v in row] for row in z]
+            fig.add_trace(go.Heatmap(z=z, x=stages, y=roles, zmin=0, zmax=1, colorscale="Blues",
+                                     showscale=(col == 2), text=text, texttemplate="%{text}",
+                                     hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
+                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=1, col=col)
+        self._layout(fig, 340, yaxis=dict(autorange="reversed"))
+        fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_annotations(font=dict(size=13))
+        return self._html(fig, "fig-compare-roles")
+
+    def spread_chart(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=(self.t("cycle_days"), self.t("steps")),
+                            horizontal_spacing=0.12)
+        for col, spread in enumerate((c.cycle_days, c.steps), start=1):
+            for name, values, ids, color in ((a_name, spread.a, spread.a_ids, "#2f6f9f"),
+                                             (b_name, spread.b, spread.b_ids, "#e07b39")):
+                fig.add_trace(go.Box(y=values, name=f"{name} (n={len(values)})", boxpoints="all", jitter=0.3,
+                                     pointpos=0, marker_color=color, text=ids, showlegend=False,
+                                     hovertemplate="%{text}: %{y}<extra></extra>"), row=1, col=col)
+        self._layout(fig, 320)
+        fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_yaxes(gridcolor="#e6e9ee", rangemode="tozero")
+        return self._html(fig, "fig-compare-spread")
+
+    def method(self) -> list[dict]:
+        out = []
+        for kind, title in ((STAGE, "stages"), (ROLE, "roles"), ("group", "groups"), (CHANNEL, "channels")):
+            items = []
+            for label in self.codebook.labels(kind):
+                extra = self.name("group", label.group) if kind == CHANNEL else ""
+                items.append({"id": label.id, "name": label.name(self.lang), "means": label.means, "extra": extra})
+            out.append({"title": self.t(title), "entries": items, "kind": kind})
+        return out
+
+    # --- interview pages
+    def interview(self, journey: Journey) -> InterviewPage:
+        order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
+        t = journey.transcript
+        metadata = [(str(k), str(v)) for k, v in (t.metadata or {}).items() if v not in (None, "")]
+        path = aggregate.stage_path(journey, self.codebook)
+        first_utt: dict[str, int] = {}
+        for tagged in journey.utterances:
+            for stage in tagged.stages:
+                first_utt.setdefault(stage, tagged.n)
+
+        def ev(n: int | None) -> str:
+            return f"#u-{n}" if n else ""
+
+        derived = [
+            (self.t("channel"), self.name(CHANNEL, journey.channel), ev(journey.channel_evidence)),
+            (self.t("channel_group"), self.name("group", journey.channel_group), ""),
+            (self.t("channel_source"), self.t(f"source_{journey.channel_source}") if journey.channel_source else "—", ""),
+            (self.t("furthest_stage"), self.name(STAGE, aggregate.furthest(journey, self.codebook)),
+             ev(first_utt.get(aggregate.furthest(journey, self.codebook) or ""))),
+            (self.t("first_contact"), self.name(ROLE, journey.first_contact_role), ev(journey.first_contact_evidence)),
+            (self.t("roles"), ", ".join(self.name(ROLE, r) for r in journey.roles) or "—", ""),
+            (self.t("cycle_days"), format_days(journey.cycle_days, self.lang),
+             ev(journey.cycle_evidence[0] if journey.cycle_evidence else None)),
+            (self.t("language"), t.language, ""),
+            (self.t("source_file"), t.source, ""),
+        ]
+        steps = []
+        visits: dict[str, int] = {}
+        previous = None
+        for stage in path:
+            visits[stage] = visits.get(stage, 0) + 1
+            back = previous is not None and order.get(stage, 0) < order.get(previous, 0)
+            steps.append({"stage": stage, "name": self.name(STAGE, stage), "back": back, "visit": visits[stage],
+                          "color": PALETTE[min(order.get(stage, 0), len(PALETTE) - 1)]})
+            previous = stage
+        bought = aggregate.furthest(journey, self.codebook) == BOUGHT
+        if path and not bought:
+            steps.append({"stage": STALLED, "name": self.t("stalled"), "back": False, "visit": 1, "color": STALL_COLOR})
+        respondent = [u for u in journey.utterances if not u.utterance.is_interviewer]
+        strip = [{"stage": s, "name": self.name(STAGE, s), "color": PALETTE[min(i, len(PALETTE) - 1)],
+                  "cells": [s in u.stages for u in respondent]} for i, s in enumerate(self.codebook.ids(STAGE))]
+        strip_utts = [{"n": u.n, "href": f"#u-{u.n}"} for u in respondent]
+        utterances = [self.utterance_view(u) for u in journey.utterances]
+        return InterviewPage(lang=self.lang, id=journey.id, title=f"{self.t('interview')} {journey.id}",
+                             metadata=metadata, derived=derived, path=steps, strip=strip,
+                             strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source)
+
+    def utterance_view(self, tagged) -> UtteranceView:
+        utt = tagged.utterance
+        labels = ([(STAGE, self.name(STAGE, s)) for s in tagged.stages] +
+                  [(ROLE, self.name(ROLE, r)) for r in tagged.roles] +
+                  [(CHANNEL, self.name(CHANNEL, c)) for c in tagged.channels])
+        return UtteranceView(n=utt.n, anchor=f"u-{utt.n}", speaker=utt.speaker or "—", clock=format_clock(utt.start),
+                             is_interviewer=utt.is_interviewer,
+                             segments=self.segments(utt.text, tagged.mentions, tagged.suppressed), labels=labels)
+
+    def segments(self, text: str, mentions, suppressed) -> list[Segment]:
+        """Split text at every mention boundary; each piece knows the labels covering it. The template
+        escapes each piece, so no transcript text is ever marked safe."""
+        spans = [(m.start, m.end, m, False) for m in mentions if 0 <= m.start < m.end <= len(text)]
+        spans += [(m.start, m.end, m, True) for m in suppressed if 0 <= m.start < m.end <= len(text)]
+        cuts = sorted({0, len(text)} | {s for s, _, _, _ in spans} | {e for _, e, _, _ in spans})
+        out: list[Segment] = []
+        for a, b in zip(cuts, cuts[1:]):
+            covering = [(m, sup) for s, e, m, sup in spans if s <= a and b <= e]
+            kinds = sorted({m.kind for m, sup in covering if not sup})
+            title = "; ".join(
+                f"{self.t('kind_' + m.kind)}: {self.name(m.kind, m.label)}" + (f" ({self.t('suppressed')})" if sup else "")
+                for m, sup in covering)
+            out.append(Segment(text=text[a:b], kinds=kinds, title=title,
+                               suppressed=bool(covering) and all(sup for _, sup in covering)))
+        return out
+
+
+# --------------------------------------------------------------------------- the environment
+
+@lru_cache(maxsize=4)
+def environment(lang: str) -> jinja2.Environment:
+    """The one jinja2 environment: autoescape on, templates from the package, formatters as filters."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    env.filters["num"] = lambda v, digits=0: format_number(v, lang, digits)
+    env.filters["pct"] = lambda v: format_percent(v, lang)
+    env.filters["days"] = lambda v: format_days(v, lang)
+    env.filters["pval"] = lambda v: format_p(v, lang)
+    env.filters["clock"] = format_clock
+    env.globals["t"] = lambda key: (ui_strings()[key].get(lang) or ui_strings()[key]["en"])
+    return env
+
+
+def majority_language(journeys: list[Journey]) -> str:
+    langs = [j.transcript.language for j in journeys if j.transcript.language in ("ru", "en")]
+    return max(sorted(set(langs)), key=langs.count) if langs else "en"
+
+
+def report_data(journeys: list[Journey], tables: Tables) -> str:
+    """The per-interview summary as JSON for scripts in the page: `<`, `>` and `&` escaped, so no
+    transcript text can close the script element."""
+    rows = tables.interviews[["interview", "channel_group", "channel", "furthest_stage", "cycle_days"]]
+    records = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in rows.to_dict("records")]
+    text = json.dumps(records, ensure_ascii=False, sort_keys=True)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def write_report(journeys: list[Journey], problems: list[Problem], codebook, out_dir, *, lang: str | None = "ru",
+                 compare: tuple[str, str] | None = ("cold_inbound", "referral"),
+                 tables: Tables | None = None) -> list[Path]:
+    """Write OUT/index.html, OUT/interviews/<id>.html and OUT/assets/plotly.min.js; return the paths."""
+    out = Path(out_dir)
+    lang = lang or majority_language(journeys)
+    if lang not in ("ru", "en"):
+        lang = "en"
+    tables = tables or aggregate.build_tables(journeys, codebook, compare_keys=compare)
+    builder = Builder(journeys, problems, codebook, tables, lang, compare)
+    env = environment(lang)
+    written: list[Path] = []
+    (out / ASSETS).mkdir(parents=True, exist_ok=True)
+    (out / INTERVIEWS).mkdir(parents=True, exist_ok=True)
+    written.append(_write_plotly(out / ASSETS / PLOTLY_JS))
+    written.append(_write(out / ASSETS / "report.css", env.get_template("partials/style.css").render()))
+    index = builder.index()
+    page = env.get_template("index.html").render(page=index, lang=lang, root="", data=report_data(journeys, tables),
+                                                 problems=problems, plotly=f"{ASSETS}/{PLOTLY_JS}")
+    written.append(_write(out / "index.html", page))
+    for journey in builder.journeys:
+        view = builder.interview(journey)
+        html = env.get_template("interview.html").render(page=view, lang=lang, root="../", plotly=None)
+        written.append(_write(out / INTERVIEWS / builder.files[journey.id], html))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _write_plotly(path: Path) -> Path:
+    """plotly.js once, as a local file every page loads by a relative path (no CDN)."""
+    from plotly.offline import get_plotlyjs
+
+    text = get_plotlyjs()
+    if not path.exists() or path.stat().st_size != len(text.encode("utf-8")):
+        path.write_text(text, encoding="utf-8")
+    return path

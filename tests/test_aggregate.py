@@ -1,0 +1,202 @@
+"""Aggregate: hand-built journeys (tests/data/render) -> tidy tables, tests, word lists."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cjm import aggregate
+from cjm.aggregate import build_tables, durations, events_table, flow_links, lemmas, tone
+from cjm.codebook import load_codebook
+
+DATA = Path(__file__).parent / "data" / "render"
+_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
+fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixture)
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def journeys():
+    return fixture.load_journeys()
+
+
+@pytest.fixture(scope="module")
+def tables(journeys, codebook):
+    return build_tables(journeys, codebook)
+
+
+def test_events_table_columns_and_order(journeys, codebook):
+    events = events_table(journeys, codebook)
+    for column in ["interview", "channel", "channel_group", "utterance", "sentence", "kind", "label", "stage",
+                   "role", "channel_label", "quote", "speaker", "start"]:
+        assert column in events.columns
+    assert set(events["kind"]) == {"stage", "role", "channel"}
+    assert list(events["interview"].unique()) == sorted(events["interview"].unique())
+    again = events_table(list(reversed(journeys)), codebook)
+    pd.testing.assert_frame_equal(events, again)  # deterministic whatever the input order
+
+
+def test_events_skip_interviewer_and_use_sentence_text(journeys, codebook):
+    events = events_table(journeys, codebook)
+    assert not ((events["interview"] == "ru-a") & (events["utterance"] == 1)).any()  # interviewer's turn
+    row = events[(events["interview"] == "ru-a") & (events["label"] == "treasurer") & (events["utterance"] == 6)].iloc[0]
+    assert row["quote"] == "Главный бухгалтер проверила их через Контур."
+    assert row["stage"] == "motivated"  # the stage of the same sentence
+    assert row["start"] == 353
+
+
+def test_role_rows_explode_over_sentence_stages(journeys, codebook):
+    events = events_table(journeys, codebook)
+    # ru-f: "я сам" shares its sentence with informed and interested -> one row per stage
+    rows = events[(events["interview"] == "ru-f") & (events["label"] == "big_boss")]
+    assert sorted(rows["stage"]) == ["informed", "interested"]
+    by_stage = events[events["kind"] == "role"].groupby(["stage", "role"])["interview"].nunique()
+    assert by_stage[("motivated", "treasurer")] == 4  # ru-a, ru-c, en-e, ru-g
+
+
+def test_interviews_table_derives_steps_and_back_steps(tables):
+    frame = tables.interviews.set_index("interview")
+    assert frame.loc["ru-c", "steps"] == 7 and frame.loc["ru-c", "back_steps"] == 1
+    assert bool(frame.loc["ru-b", "bought"]) is False
+    assert frame.loc["ru-a", "cycle_days"] == 75
+
+
+def test_flow_links_progress_back_steps_and_stall(codebook):
+    links = flow_links(["unaware", "informed", "interested"], False, "interested", codebook)
+    assert links == [("unaware", "informed", "forward"), ("informed", "interested", "forward"),
+                     ("interested", "stalled:interested", "stall")]
+    links = flow_links(["interested", "motivated", "interested", "motivated", "bought", "interested"], True,
+                       "bought", codebook)
+    assert links == [("interested", "motivated", "forward"), ("motivated", "back:interested", "back"),
+                     ("motivated", "bought", "forward")]  # after the first purchase: after-sales, not steps
+    assert flow_links(["informed", "interested", "bought"], True, "bought", codebook)[-1] == (
+        "interested", "bought", "skip")
+    assert flow_links(["informed", "motivated"], False, "motivated", codebook)[0][2] == "skip"
+
+
+def test_transitions_keep_back_steps_and_stalls(tables):
+    cold = tables.groups["cold_inbound"].transitions
+    kinds = {(a, b): k for a, b, k in zip(cold["source"], cold["target"], cold["kind"])}
+    steps = {(a, b): k for a, b, k in zip(cold["source"], cold["target"], cold["steps"])}
+    assert kinds[("motivated", "interested")] == "back"
+    assert kinds[("interested", "stalled:interested")] == "stall"
+    assert steps[("interested", "motivated")] == 3  # ru-c twice, en-e once
+    flows = tables.groups["cold_inbound"].flows
+    assert ("motivated", "back:interested") in set(zip(flows["source"], flows["target"]))
+    event = tables.groups["event"].transitions
+    assert list(event[event["target"] == "bought"]["kind"]) == ["skip"]
+
+
+def test_funnel_counts_furthest_stage(tables):
+    funnel = tables.groups["referral"].funnel.set_index("stage")
+    assert funnel.loc["motivated", "reached"] == 3
+    assert funnel.loc["bought", "reached"] == 2
+    assert funnel.loc["motivated", "stalled_here"] == 1
+    assert (funnel["n"] == 3).all()
+
+
+def test_first_contact_and_dmu_order(tables):
+    referral = tables.groups["referral"]
+    fc = referral.first_contact.set_index("role")["interviews"]
+    assert fc["big_boss"] == 2 and fc["gatekeeper"] == 1
+    dmu = referral.dmu.set_index("role")
+    assert dmu.loc["guru", "first"] == 2  # the recommender enters first in two referral interviews
+    assert dmu.index[0] == "guru"
+    assert dmu.loc["treasurer", "approves"] == 2
+    assert all(ref.quote for ref in dmu.loc["guru", "refs"])
+
+
+def test_cells_have_lanes_with_evidence(tables):
+    cells = {c.stage: c for c in tables.groups["referral"].cells}
+    informed = cells["informed"]
+    assert informed.interviews == 3
+    assert {i.key for i in informed.touchpoints} >= {"channel:referral", "channel:partner"}
+    assert {i.key: i.interviews for i in informed.roles}["guru"] == 3
+    assert 2 <= len(informed.quotes) <= 3
+    assert len({q.interview for q in informed.quotes}) == len(informed.quotes)  # different interviews first
+    motivated = cells["motivated"]
+    assert motivated.days_n == 3 and motivated.days_median == 14  # two weeks, "недели две", "Неделю" x2
+    assert motivated.pains  # "дорого и бюджета нет"
+    for item in informed.actions + informed.touchpoints + informed.roles:
+        assert item.refs and item.interviews == len({r.interview for r in item.refs})
+
+
+def test_mood_per_stage_both_languages(tables):
+    cells = {c.stage: c for c in tables.groups["referral"].cells}
+    assert cells["unaware"].mood is not None and cells["unaware"].mood < 0  # сорвали, тяжело, missing
+    assert cells["bought"].mood > 0
+
+
+@pytest.mark.parametrize("text, lang, expected", [
+    ("Покраска мне сначала не понравилась.", "ru", (0, 1)),
+    ("Всё понравилось, удобно, быстро ответили.", "ru", (3, 0)),
+    ("Было дорого, процентов на пятнадцать выше.", "ru", (0, 1)),
+    ("It was not good, and the pricing was a concern.", "en", (0, 2)),
+    ("They were flexible and great to work with.", "en", (2, 0)),
+])
+def test_tone(text, lang, expected):
+    assert tone(lemmas(text, lang), lang) == expected
+
+
+@pytest.mark.parametrize("text, lang, days", [
+    ("Я недели две по авансу торговался.", "ru", [14]),
+    ("От звонка до аванса месяца два с половиной.", "ru", [75]),
+    ("Через месяц оплатили.", "ru", [30]),
+    ("Три недели переписывались.", "ru", [21]),
+    ("It took about six weeks.", "en", [42]),
+    ("Our QA lead ran a trial for two weeks.", "en", [14]),
+    ("It stalled for three months.", "en", [90]),
+    ("В первую неделю всё было тихо.", "ru", []),
+])
+def test_durations(text, lang, days):
+    assert durations(lemmas(text, lang), lang) == pytest.approx(days)
+
+
+def test_comparison_reports_n_and_noise(tables):
+    c = tables.comparison
+    assert (c.a, c.b) == ("cold_inbound", "referral")
+    assert (c.conversion.a_k, c.conversion.a_n, c.conversion.b_k, c.conversion.b_n) == (1, 3, 2, 3)
+    assert c.conversion.p == pytest.approx(1.0) and c.conversion.noise
+    assert c.cycle_days.p is None and c.cycle_days.noise  # one value on a side: nothing to test
+    assert c.cycle_days.b == [42.0, 75.0]
+    assert c.steps.p is not None
+    heat = c.roles_by_stage["b"]
+    assert heat.loc["informed", "guru"] == pytest.approx(1.0)
+
+
+def test_comparison_of_channels_and_unknown_keys(journeys, codebook):
+    tables = build_tables(journeys, codebook, compare_keys=("search_ads", "referral"))
+    assert tables.comparison.a_kind == "channel" and tables.comparison.a_ids == ["en-e", "ru-b"]
+    tables = build_tables(journeys, codebook, compare_keys=("nope", "referral"))
+    assert tables.comparison.a_ids == [] and tables.comparison.conversion.p is None
+
+
+def test_empty_input(codebook):
+    tables = build_tables([], codebook)
+    assert tables.events.empty and tables.groups == {}
+
+
+def test_fisher_and_mann_whitney():
+    assert aggregate.fisher(9, 10, 1, 10) < 0.05
+    assert aggregate.mann_whitney([1, 2, 3, 4, 5], [20, 21, 22, 23, 24]) < 0.05
+    assert aggregate.mann_whitney([1], [2, 3]) is None
+
+
+@pytest.mark.parametrize("text, lang", [("They put the price up twice in one year.", "en"),
+                                        ("Раз в год мы проводим ревизию.", "ru")])
+def test_frequencies_are_not_durations(text, lang):
+    assert durations(lemmas(text, lang), lang) == []
+
+
+def test_action_phrases_drop_stopwords():
+    assert aggregate.action_phrase("been with") is None
+    assert aggregate.action_phrase("we needed a")[1] == "needed"
+    assert aggregate.action_phrase("Запросила прайс") == ("запросить прайс", "запросила прайс")

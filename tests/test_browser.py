@@ -1,0 +1,138 @@
+"""The report in a real browser: Debian's headless chromium driven by Playwright for Python.
+
+Nothing is installed or downloaded at run time: Playwright is pointed at /usr/bin/chromium
+(`apt-get install chromium`, done by .ci/run). Every page is loaded from file://; the test asserts
+no console errors, no failed or remote requests, and that every Plotly chart drew its SVG, then saves
+a screenshot per page and prints the folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.render import write_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CJM_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+DATA = Path(__file__).parent / "data" / "render"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed: pip install playwright")
+
+_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
+fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixture)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as exc:  # a broken browser install is an environment problem, said clearly
+            pytest.skip(f"chromium at {CHROMIUM} does not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots_dir() -> Path:
+    folder = Path(os.environ.get("CJM_SCREENSHOTS") or tempfile.mkdtemp(prefix="cjm-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _report(tmp: Path, lang: str) -> Path:
+    out = tmp / f"report-{lang}"
+    write_report(fixture.load_journeys(), fixture.problems(), load_codebook(), out, lang=lang)
+    return out
+
+
+SAMPLE = Path(__file__).parent.parent / "interviews"
+
+
+def _sample_report(tmp: Path, lang: str) -> Path:
+    """The report of the sample series (interviews/), through the real pipeline."""
+    analyse = pytest.importorskip("cjm.pipeline", reason="the pipeline is not available").analyse
+    if not any(SAMPLE.glob("*.txt")):
+        pytest.skip("no sample series in interviews/")
+    result = analyse(str(SAMPLE))
+    out = tmp / f"sample-{lang}"
+    write_report(result.journeys, result.problems, result.codebook, out, lang=lang)
+    return out
+
+
+@pytest.mark.parametrize("source, lang", [("fixture", "ru"), ("fixture", "en"), ("sample", "ru")])
+def test_every_page_renders_offline(browser, tmp_path, shots_dir, source, lang):
+    out = _report(tmp_path, lang) if source == "fixture" else _sample_report(tmp_path, lang)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert size < 6 * 1024 * 1024, f"report is {size} bytes"
+    pages = [out / "index.html"] + sorted((out / "interviews").glob("*.html"))
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    failed: list[str] = []
+    remote: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda req: failed.append(req.url))
+    page.on("request", lambda req: remote.append(req.url) if not req.url.startswith(("file:", "data:", "blob:")) else None)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    charts = 0
+    for path in pages:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_selector("body[data-charts=ready]" if "interviews" not in path.parts else "body",
+                               timeout=15_000)
+        # "opens in under 2 s": the text is painted before plotly.js (deferred) draws the charts
+        page.evaluate("() => new Promise(requestAnimationFrame)")  # let the page paint at least once
+        paint = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0]"
+                              " || performance.getEntriesByType('navigation')[0]).startTime"
+                              " || performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+        assert paint is not None and paint < 2000, f"{path.name}: first paint after {paint} ms"
+        assert len(page.query_selector_all(".js-plotly-plot")) == len(page.query_selector_all("div.plot"))
+        plots = page.query_selector_all(".js-plotly-plot")
+        for plot in plots:
+            assert plot.query_selector("svg") is not None, f"{path.name}: a chart did not render"
+        charts += len(plots)
+        page.screenshot(path=str(shots_dir / f"{source}-{lang}-{path.stem}.png"), full_page=True)
+    assert not errors, errors
+    assert not failed, failed
+    assert not remote, remote
+    assert not dialogs, "a script from the transcript ran"
+    assert charts >= 5  # sankeys, funnel, comparison, decision-making unit
+    print(f"\nscreenshots: {shots_dir} ({source}-{lang}-*.png, report {size} bytes)")
+
+
+def test_number_links_jump_to_evidence(browser, tmp_path):
+    out = _report(tmp_path, "en")
+    page = browser.new_page()
+    page.goto((out / "index.html").as_uri())
+    link = page.query_selector("#map a.n")
+    target = link.get_attribute("href")
+    link.click()
+    assert page.evaluate("location.hash") == target
+    assert page.query_selector(f"{target} a") is not None
+
+
+def test_escaped_transcript_shows_text(browser, tmp_path):
+    out = _report(tmp_path, "en")
+    page = browser.new_page()
+    page.goto((out / "interviews" / "en-e.html").as_uri())
+    assert "<script>alert(1)</script>" in page.inner_text("#u-2")
+    assert page.evaluate("document.querySelectorAll('#transcript script').length") == 0
+
+
+def test_no_chromium_skip_reason_is_clear():
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists()

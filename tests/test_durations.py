@@ -1,0 +1,46 @@
+"""Durations and dates in speech, both languages."""
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.durations import days_between, find_durations, find_months
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_codebook().lexicons["durations"]
+
+
+@pytest.mark.parametrize("text, days", [
+    ("месяца через три оплатили", 90), ("недели две думали", 14), ("месяца два с половиной", 75),
+    ("ушло недель семь", 49), ("полгода тянулось", 180), ("примерно через четыре месяца", 120),
+    ("полтора месяца", 45), ("через месяц", 30),
+    ("about six weeks", 42), ("it took us two months", 60), ("a month and a half", 45),
+    ("roughly ten weeks", 70), ("a couple of months", 60),
+])
+def test_durations(lexicon, text, days):
+    lang = "ru" if any("а" <= ch <= "я" for ch in text) else "en"
+    assert max(d.days for d in find_durations(text, lang, lexicon)) == days
+
+
+@pytest.mark.parametrize("text, lang", [("sixty-five thousand a year", "en"), ("тысяч шестьдесят в месяц уходит", "ru"),
+                                        ("two hundred dollars per month", "en")])
+def test_rates_are_not_durations(lexicon, text, lang):
+    assert find_durations(text, lang, lexicon) == []
+
+
+def test_month_dates_both_languages(lexicon):
+    ru = find_months("в конце января созвонились, а оплатили в середине марта", "ru", lexicon)
+    assert [(m.month, m.day) for m in ru] == [(1, 25), (3, 15)]
+    assert days_between(ru[0], ru[1]) == 50
+    en = find_months("we first talked in early May and paid at the end of June", "en", lexicon)
+    assert [(m.month, m.day) for m in en] == [(5, 5), (6, 25)]
+
+
+def test_may_the_verb_is_not_a_month(lexicon):
+    assert find_months("we may sign later", "en", lexicon) == []
+
+
+def test_across_new_year(lexicon):
+    a, b = find_months("в декабре начали, в феврале оплатили", "ru", lexicon)
+    assert days_between(a, b) == 60

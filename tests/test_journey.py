@@ -1,0 +1,75 @@
+"""Per-interview fields: channel, group, furthest stage, first contact, roles, cycle days, path."""
+
+from pathlib import Path
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.ingest import read_transcript
+from cjm.journey import stage_path
+from cjm.model import TaggedUtterance, Utterance
+from cjm.pipeline import analyse_transcript
+
+DATA = Path(__file__).parent / "data" / "transcripts"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+def test_russian_referral_journey(book):
+    journey = analyse_transcript(read_transcript(DATA / "ru_timestamps.txt"), book)
+    assert journey.channel == "referral"
+    assert journey.channel_group == "referral"
+    assert journey.channel_source == "detected"
+    assert journey.furthest_stage == "bought"
+    assert journey.first_contact_role == "big_boss"
+    assert {"big_boss", "guru", "expert", "treasurer"} <= set(journey.roles)
+    assert journey.cycle_days == 90  # "Месяца через три оплатили", answering "сколько времени прошло"
+    assert "exhibition" not in journey.utterances[5].channels  # "на выставку ... не поехали"
+
+
+def test_english_content_journey(book):
+    journey = analyse_transcript(read_transcript(DATA / "en_questions.txt"), book)
+    assert journey.channel == "content"
+    assert journey.first_contact_role == "gatekeeper"  # Karen, the office manager, emailed them
+    assert journey.furthest_stage == "bought"
+    assert journey.cycle_days == 60
+    assert "tender" not in {c for t in journey.utterances for c in t.channels}  # "if it had gone to tender"
+
+
+def test_front_matter_channel_wins(book, tmp_path):
+    path = tmp_path / "crm.txt"
+    path.write_text("---\nchannel: exhibition\n---\nQ: Как узнали?\nA: Нашли вас в Яндексе.\n", encoding="utf-8")
+    journey = analyse_transcript(read_transcript(path), book)
+    assert (journey.channel, journey.channel_source, journey.channel_group) == ("exhibition", "metadata", "event")
+
+
+def test_unknown_front_matter_channel_is_noted_and_detected(book, tmp_path):
+    path = tmp_path / "crm.txt"
+    path.write_text("---\nchannel: billboard\n---\nQ: Как узнали?\nA: Нашли вас в Яндексе по рекламе.\n", encoding="utf-8")
+    journey = analyse_transcript(read_transcript(path), book)
+    assert journey.channel == "search_ads"
+    assert any("billboard" in note for note in journey.transcript.notes)
+
+
+def test_no_cycle_days_without_a_purchase(book, tmp_path):
+    path = tmp_path / "stalled.txt"
+    path.write_text("Q: Как узнали?\nA: Увидели рекламу в Яндексе, запросили КП.\nQ: Дальше?\n"
+                    "A: Месяца через три тестов бюджет заморозили, так и не купили.\n", encoding="utf-8")
+    journey = analyse_transcript(read_transcript(path), book)
+    assert journey.furthest_stage != "bought"
+    assert journey.cycle_days is None
+
+
+def item(n, *stages):
+    return TaggedUtterance(Utterance(n, "R", "x"), stages=list(stages))
+
+
+def test_stage_path_keeps_back_steps_and_skips_recaps():
+    order = ["unaware", "informed", "interested", "motivated", "bought"]
+    items = [item(1, "unaware"), item(2, "informed"), item(3, "interested"), item(4, "motivated"),
+             item(5, "interested"), item(6, "motivated"), item(7, "interested", "bought")]
+    assert stage_path(items, order) == ["unaware", "informed", "interested", "motivated", "interested",
+                                        "motivated", "bought"]

@@ -1,0 +1,200 @@
+"""Render: the HTML report from hand-built journeys, parsed (links, anchors, escaping, offline)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from cjm import render
+from cjm.codebook import load_codebook
+from cjm.model import Mention
+from cjm.render import format_days, format_number, format_percent, write_report
+
+DATA = Path(__file__).parent / "data" / "render"
+_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
+fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixture)
+
+
+class Page(HTMLParser):
+    """Collects ids, links, script/style sources and the text of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.sources: list[tuple[str, str]] = []  # (tag, url)
+        self.text: list[str] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "a" and "href" in attrs:
+            self.links.append(attrs["href"])
+        if tag in ("script", "img", "iframe") and attrs.get("src"):
+            self.sources.append((tag, attrs["src"]))
+        if tag == "link" and attrs.get("href"):
+            self.sources.append((tag, attrs["href"]))
+        self._in_script = tag == "script" and not attrs.get("src")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.inline_scripts.append(data)
+        else:
+            self.text.append(data)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, codebook):
+    out = tmp_path_factory.mktemp("report")
+    paths = write_report(fixture.load_journeys(), fixture.problems(), codebook, out, lang="ru")
+    return out, paths
+
+
+def html_pages(out: Path) -> list[Path]:
+    return [out / "index.html"] + sorted((out / "interviews").glob("*.html"))
+
+
+def test_writes_index_interview_pages_and_one_plotly(report):
+    out, paths = report
+    assert (out / "index.html") in paths
+    assert len(list((out / "interviews").glob("*.html"))) == 7
+    assert (out / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    for path in html_pages(out):
+        text = path.read_text(encoding="utf-8")
+        assert text.count("plotly.min.js") <= 1
+        assert "cdn.plot.ly" not in text
+
+
+def test_every_link_and_anchor_resolves(report):
+    out, _ = report
+    parsed = {path.resolve(): parse(path) for path in html_pages(out)}
+    checked = 0
+    for path, page in parsed.items():
+        assert len(page.ids) == len(set(page.ids)), f"duplicate ids in {path.name}"
+        for href in page.links:
+            parts = urlsplit(href)
+            assert not parts.scheme, f"{path.name}: external link {href}"
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            assert target.exists(), f"{path.name}: {href} -> missing file"
+            if parts.fragment:
+                assert parts.fragment in parsed[target].ids, f"{path.name}: {href} -> missing anchor"
+            checked += 1
+    assert checked > 100
+
+
+def test_no_network_sources(report):
+    out, _ = report
+    for path in html_pages(out):
+        text = path.read_text(encoding="utf-8")
+        page = parse(path)
+        for tag, url in page.sources:
+            assert not re.match(r"(https?:)?//", url), f"{path.name}: <{tag}> loads {url}"
+        assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", text), path.name  # no remote CSS or fonts
+
+
+def test_script_in_transcript_is_escaped(report):
+    out, _ = report
+    for path in html_pages(out):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert(1)</script>" not in text, path.name
+        assert "<b>Acme</b>" not in text
+    page = (out / "interviews" / "en-e.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text, in the transcript and the speaker
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in page  # metadata escaped too
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index  # the quote in the map grid
+    for script in parse(out / "index.html").inline_scripts:
+        assert "alert(1)" not in script  # report data for scripts is escaped JSON, never raw text
+
+
+def test_highlighted_spans_cover_mentions(report):
+    out, _ = report
+    text = (out / "interviews" / "ru-a.html").read_text(encoding="utf-8")
+    assert re.search(r'<mark class="m k-channel k-stage"[^>]*>Через Гену Шубина</mark>', text)
+    assert re.search(r'<mark class="m k-role"[^>]*>Главный бухгалтер</mark>', text)
+    assert 'id="u-6"' in text and "00:05:53" in text
+
+
+def test_segments_split_overlaps_and_keep_text(codebook):
+    builder = render.Builder([], [], codebook, render.aggregate.build_tables([], codebook), "en", None)
+    text = "ab <x> cd"
+    mentions = [Mention("stage", "informed", 0, 6, "ab <x>", 0), Mention("role", "user", 3, 9, "<x> cd", 0)]
+    segments = builder.segments(text, mentions, [])
+    assert "".join(s.text for s in segments) == text
+    assert [(s.text, s.kinds) for s in segments] == [("ab ", ["stage"]), ("<x>", ["role", "stage"]), (" cd", ["role"])]
+
+
+def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
+    out, _ = report
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "interviews/broken.docx" in index and "zip archive is damaged" in index
+    assert "no speakers" in index
+    assert "2024-08-30 – 2025-01-14" in index
+    page = parse(out / "index.html")
+    evidence = [link for link in page.links if link.startswith("#ev-")]
+    assert len(evidence) > 50
+    for key in ("fig-sankey-cold_inbound", "fig-sankey-referral", "fig-funnel", "fig-compare-roles",
+                "fig-dmu-referral"):
+        assert key in page.ids
+    assert "в пределах шума" in index
+
+
+def test_deterministic_output(tmp_path, codebook):
+    journeys = fixture.load_journeys()
+    a = write_report(journeys, [], codebook, tmp_path / "a", lang="en")
+    b = write_report(list(reversed(journeys)), [], codebook, tmp_path / "b", lang="en")
+    for pa, pb in zip(a, b):
+        assert pa.relative_to(tmp_path / "a") == pb.relative_to(tmp_path / "b")
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+
+
+def test_english_ui_and_number_formats(tmp_path, codebook):
+    write_report(fixture.load_journeys(), [], codebook, tmp_path, lang="en")
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in index and "Customer journey map" in index
+    assert "Decision maker" in index and "Бигбосс" not in index
+    assert "within noise" in index
+    assert format_number(1234.5, "ru", 1) == "1\u202f234,5" and format_number(1234.5, "en", 1) == "1,234.5"
+    assert format_percent(0.5, "ru") == "50\u00a0%" and format_percent(0.5, "en") == "50%"
+    assert format_days(14, "en") == "14\u00a0days" and format_days(75, "ru") == "2,5\u00a0мес."
+
+
+def test_size_budget(report):
+    out, _ = report
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert total < 6_000_000
+
+
+def test_empty_report(tmp_path, codebook):
+    paths = write_report([], fixture.problems(), codebook, tmp_path, lang="en")
+    assert (tmp_path / "index.html") in paths
+    assert "broken.docx" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_templates_found_through_the_package():
+    folder = render.templates_dir()
+    assert (folder / "base.html").exists() and (folder / "index.html").exists()

@@ -1,0 +1,131 @@
+"""The tagger: lemmas, matches, negation and hypotheticals, roles, channels, the interviewer's turns."""
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.model import Transcript, Utterance
+from cjm.nlp import pipeline, russian_lemma
+from cjm.tag import compile_pattern, tag_transcript
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+def interview(language, *turns, metadata=None):
+    """Alternate interviewer and respondent turns, as an interview does."""
+    utterances = []
+    for n, text in enumerate(turns, start=1):
+        interviewer = n % 2 == 1
+        utterances.append(Utterance(n, "I" if interviewer else "R", text, is_interviewer=interviewer))
+    return Transcript(id="t", source="t.txt", language=language, utterances=utterances, metadata=metadata or {})
+
+
+def labels(tagged, n):
+    item = tagged[n - 1]
+    return item.stages, item.roles, item.channels
+
+
+@pytest.mark.parametrize("word, lemma", [("часов", "час"), ("порекомендовал", "порекомендовать"),
+                                         ("закупщице", "закупщица"), ("оплатили", "оплатить"), ("ёлки", "елка")])
+def test_russian_lemmas_are_right_even_when_pymorphy_is_ambiguous(word, lemma):
+    assert russian_lemma(word)[0] == lemma
+
+
+def test_pattern_words_match_any_inflection_in_russian():
+    nlp = pipeline("ru")
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    matcher.add("x", [compile_pattern("запросить ... коммерческий предложение", "ru")])
+    assert matcher(nlp("Мы запросили у них коммерческое предложение."))
+    assert not matcher(nlp("Мы получили коммерческое предложение."))
+
+
+def test_english_inflected_pattern_word_is_that_form_only():
+    nlp = pipeline("en")
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    matcher.add("x", [compile_pattern("signed", "en")])
+    assert matcher(nlp("We signed in June."))
+    assert not matcher(nlp("It needs her sign-off."))
+
+
+def test_interviewer_turns_carry_no_labels(book):
+    tagged = tag_transcript(interview("ru", "Вам порекомендовал нас партнер? Вы оплатили счет?", "Да."), book)
+    assert labels(tagged, 1) == ([], [], [])
+
+
+def test_referral_tells_informed_with_guru_and_channel(book):
+    tagged = tag_transcript(interview(
+        "ru", "Как вы о нас узнали?",
+        "Мне порекомендовал вас партнер по бизнесу, у него своя стройка."), book)
+    stages, roles, channels = labels(tagged, 2)
+    assert "informed" in stages
+    assert "guru" in roles
+    assert channels == ["referral"]
+
+
+def test_negated_event_gets_no_label(book):
+    tagged = tag_transcript(interview("ru", "А выставки?", "На выставку мы в тот год не поехали."), book)
+    assert "exhibition" not in labels(tagged, 2)[2]
+
+
+def test_hypothetical_event_gets_no_label(book):
+    tagged = tag_transcript(interview(
+        "en", "Was there a tender?",
+        "No. If it had gone to tender we would have lost three months."), book)
+    assert "tender" not in labels(tagged, 2)[2]
+
+
+def test_habit_is_not_this_journey(book):
+    tagged = tag_transcript(interview("ru", "Как вы выбираете?", "Обычно мы запрашиваем КП у трех поставщиков."), book)
+    assert "interested" not in labels(tagged, 2)[0]
+
+
+def test_supplier_people_get_no_role(book):
+    tagged = tag_transcript(interview("ru", "Кто приезжал?", "Приезжал ваш технолог, все показал."), book)
+    assert "expert" not in labels(tagged, 2)[1]
+
+
+def test_longer_role_phrase_wins(book):
+    tagged = tag_transcript(interview("ru", "Кто согласовал бюджет?", "Финансовый директор согласовал бюджет."), book)
+    stages, roles, _ = labels(tagged, 2)
+    assert roles == ["treasurer"]
+    assert "motivated" in stages
+
+
+def test_answer_to_who_decided_is_motivated(book):
+    tagged = tag_transcript(interview("en", "So who made the final decision?", "Linda, our CFO, because it's her budget."), book)
+    stages, roles, _ = labels(tagged, 2)
+    assert stages == ["motivated"]
+    assert roles == ["treasurer"]
+
+
+def test_named_person_keeps_the_role_given_once(book):
+    tagged = tag_transcript(interview(
+        "ru", "Кто первым позвонил?",
+        "Светлана, мой секретарь, позвонила им на следующий день и запросила прайс.",
+        "А потом?",
+        "Потом Светлане прислали договор, и мы оплатили счет."), book)
+    assert "gatekeeper" in labels(tagged, 4)[1]
+
+
+def test_payment_is_bought_and_trial_is_motivated(book):
+    tagged = tag_transcript(interview(
+        "en", "How did you hear of them?", "We found them through a Google ad and requested a quote.",
+        "Then?", "We ran a free trial for two weeks.",
+        "And?", "We signed the contract and paid the invoice in March."), book)
+    assert "informed" in labels(tagged, 2)[0]
+    assert labels(tagged, 2)[2] == ["search_ads"]
+    assert labels(tagged, 4)[0] == ["motivated"]
+    assert labels(tagged, 6)[0] == ["bought"]
+
+
+def test_mentions_point_at_the_words_they_label(book):
+    text = "Мы оплатили счет в марте."
+    tagged = tag_transcript(interview("ru", "И?", text, ), book)
+    for mention in tagged[1].mentions:
+        assert text[mention.start:mention.end] == mention.text
