@@ -328,6 +328,25 @@ def furthest(journey: Journey, codebook) -> str | None:
     return max(path, key=lambda s: order.get(s, -1)) if path else None
 
 
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%Y/%m/%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y",
+                 "%d %b %Y")
+
+
+def iso_date(value: Any) -> str | None:
+    """A metadata date as ISO text (YAML gives dates or strings in any local format), else None."""
+    import datetime as dt
+
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    text = str(value or "").strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            continue
+    return None
+
+
 def interviews_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     """One row per interview: the derived fields the overview and the comparison count."""
     rows = []
@@ -343,7 +362,7 @@ def interviews_table(journeys: list[Journey], codebook) -> pd.DataFrame:
             "roles": list(journey.roles), "cycle_days": journey.cycle_days, "steps": len(path),
             "back_steps": sum(1 for a, b in zip(path, path[1:])
                               if codebook.stage_index(b) < codebook.stage_index(a)) if path else 0,
-            "path": path, "date": str(date) if date else None, "source": journey.transcript.source,
+            "path": path, "date": iso_date(date), "source": journey.transcript.source,
             "utterances": len(journey.utterances), "notes": list(journey.transcript.notes),
         })
     columns = ["interview", "language", "channel", "channel_group", "channel_source", "furthest_stage", "bought",

@@ -85,6 +85,7 @@ class TaggedUtterance:
     mentions: list[Mention] = field(default_factory=list)
     sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) char offsets
     suppressed: list[Mention] = field(default_factory=list)  # negated / hypothetical, kept for review
+    cues: set[str] = field(default_factory=set)  # kinds of cue met (negation, hypothetical, advice, ...)
 
     @property
     def n(self) -> int:

@@ -324,6 +324,11 @@ class Builder:
         entry = ui_strings()[key]
         return entry.get(self.lang) or entry["en"]
 
+    def date(self, iso: str) -> str:
+        """ISO dates as the language writes them: 17.10.2024 in Russian, 2024-10-17 in English."""
+        year, month, day = iso.split("-")
+        return f"{day}.{month}.{year}" if self.lang == "ru" else iso
+
     def name(self, kind: str, ident: str | None) -> str:
         if ident in (None, "", "unknown"):
             return self.t("unknown")
@@ -371,7 +376,8 @@ class Builder:
         frame = self.tables.interviews
         stage_names = [(s, self.name(STAGE, s)) for s in self.codebook.ids(STAGE)]
         dates = sorted(d for d in frame["date"] if isinstance(d, str) and d)
-        date_range = (dates[0] if dates[0] == dates[-1] else f"{dates[0]} – {dates[-1]}") if dates else "—"
+        first, last = (self.date(dates[0]), self.date(dates[-1])) if dates else ("—", "—")
+        date_range = first if first == last else f"{first} – {last}"
         languages = [(lang, self.count(int(k), f"{self.t('language')}: {lang}",
                                        ids=list(frame.loc[frame["language"] == lang, "interview"])))
                      for lang, k in frame["language"].value_counts().sort_index().items()]
@@ -409,7 +415,7 @@ class Builder:
                 id=row.interview, href=self.href(row.interview), language=row.language,
                 group=self.name("group", row.channel_group), channel=self.name(CHANNEL, row.channel),
                 outcome=outcome, bought=bool(row.bought), first_contact=self.name(ROLE, row.first_contact_role),
-                cycle=format_days(row.cycle_days, self.lang), steps=int(row.steps), date=row.date if isinstance(row.date, str) else "—",
+                cycle=format_days(row.cycle_days, self.lang), steps=int(row.steps), date=self.date(row.date) if isinstance(row.date, str) else "—",
                 notes=list(row.notes)))
             notes.extend((row.interview, self.href(row.interview), note) for note in row.notes)
         groups = [self.group_view(gid, g) for gid, g in self.tables.groups.items()]

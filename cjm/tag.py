@@ -219,6 +219,7 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
         offset = sent.start  # matchers run on the sentence span and answer in its own token offsets
         for key, start, end in rules.cues(sent):
             cue_spans.setdefault(doc.vocab.strings[key], []).append((start + offset, end + offset))
+        item.cues.update(cue for cue, spans in cue_spans.items() if spans)
         idioms = [(s + offset, e + offset) for _, s, e in rules.hypothetical_idioms(sent)] if rules.hypothetical_idioms else []
         if idioms:
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
@@ -342,25 +343,28 @@ def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rule
                 continue
             start, _ = item.sentences[mention.sentence]
             before = item.utterance.text[start:mention.start].lower()
-            if pattern.search(before) and len(before.split()) <= SELF_INTRO_WORDS:
+            if pattern.search(" ".join(before.split()[-SELF_INTRO_WORDS:])):
                 roles[speaker] = mention.label
                 break
     return roles
 
 
-SELF_INTRO_WORDS = 8
+SELF_INTRO_WORDS = 4  # "I'm the head of", "я работаю главным": the pronoun stands right before the job
 NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
 
 
 def is_name(token, lang: str) -> bool:
-    """A capitalised word that is a person's first name, patronymic or surname."""
-    if not token.text[:1].isupper() or not token.is_alpha or len(token.text) < 2:
+    """A capitalised word that is a person's name: pymorphy3's Name/Patr/Surn tags for Russian,
+    a title-case word that is no stopword (not "CEO", not "The") for English."""
+    if not token.is_alpha or len(token.text) < 2:
         return False
     if lang == "ru":
+        if not token.text[:1].isupper():
+            return False
         from .nlp import morph_analyzer
 
         return any(tag in morph_analyzer().parse(token.text)[0].tag for tag in ("Name", "Patr", "Surn"))
-    return not token.is_sent_start and token.text.lower() not in ENGLISH_CAPITALISED
+    return token.text.istitle() and not token.is_stop and token.lower_ not in ENGLISH_CAPITALISED
 
 
 ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -412,6 +416,7 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
 
 
 CARRY_MIN_WORDS = 8
+UNCARRIED_CUES = {"hypothetical", "advice", "habitual", "not_this_journey"}
 
 
 def has_past_narrative(doc: Doc | None) -> bool:
@@ -435,7 +440,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         if current is None or current == order[0] or not item.sentences:
             continue
-        if item.suppressed or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
+        if item.suppressed or item.cues & UNCARRIED_CUES or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
         if not any(m.kind == ROLE for m in item.mentions) or not has_past_narrative(docs_by_n.get(item.n)):
             continue

@@ -200,3 +200,12 @@ def test_action_phrases_drop_stopwords():
     assert aggregate.action_phrase("been with") is None
     assert aggregate.action_phrase("we needed a")[1] == "needed"
     assert aggregate.action_phrase("Запросила прайс") == ("запросить прайс", "запросила прайс")
+
+
+def test_dates_in_any_local_format():
+    import datetime as dt
+
+    assert aggregate.iso_date(dt.date(2024, 10, 17)) == "2024-10-17"
+    assert aggregate.iso_date("12.09.2024") == "2024-09-12"
+    assert aggregate.iso_date("September 12, 2024") == "2024-09-12"
+    assert aggregate.iso_date("soon") is None

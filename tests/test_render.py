@@ -153,7 +153,7 @@ def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "interviews/broken.docx" in index and "zip archive is damaged" in index
     assert "no speakers" in index
-    assert "2024-08-30 – 2025-01-14" in index
+    assert "30.08.2024 – 14.01.2025" in index
     page = parse(out / "index.html")
     evidence = [link for link in page.links if link.startswith("#ev-")]
     assert len(evidence) > 50
