@@ -34,6 +34,7 @@ class Label:
     group: str | None = None  # channels only
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
+    requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
@@ -235,7 +236,8 @@ def build(data: dict, source: str) -> Codebook:
                         patterns[lang] = tuple(words)
             result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
                                 group=item.get("group"), patterns=patterns,
-                                beats=tuple(item.get("beats") or ())))
+                                beats=tuple(item.get("beats") or ()),
+                                requires_past=bool(item.get("requires_past"))))
         return result
 
     stages = labels("stages", STAGE)

@@ -100,10 +100,21 @@ class CompiledRules:
     cues: Matcher
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # match key -> (kind, label)
     weak_keys: frozenset[str] = frozenset()
+    past_only: frozenset[tuple[str, str]] = frozenset()  # (kind, label) told only as past events
     clause_words: frozenset[str] = frozenset()
     hypothetical_idioms: Matcher | None = None
     question_stages: Matcher | None = None
     situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
+
+
+def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
+    """A past-tense verb in the match, or, for a match without a verb ("первая поставка"), in its clause."""
+    matched = doc[start:end]
+    if any(t._.cjm_past for t in matched):
+        return True
+    if any(t.pos_ == "VERB" for t in matched):
+        return False  # "подписывает", "оплатим": present or future
+    return any(t._.cjm_past for t in sent)
 
 
 def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
@@ -147,7 +158,9 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     situation = Matcher(nlp.vocab)
     add(situation, "situation", (codebook.lexicons.get("situation") or {}).get(lang, ()), f"lexicons.situation ({lang})")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
-    return CompiledRules(matcher, cues, keys, frozenset(weak_keys), clause_words, idioms, questions, situation)
+    past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
+    return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
+                         situation)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -233,7 +246,8 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
                               end=doc[end - 1].idx + len(doc[end - 1].text),
                               text=doc[start:end].text, sentence=index,
                               weak=((kind, label), start, end) not in strong)
-            if out_of_journey(kind, start, end, cue_spans, clauses):
+            if out_of_journey(kind, start, end, cue_spans, clauses) or (
+                    (kind, label) in rules.past_only and not told_as_past(doc, sent, start, end)):
                 item.suppressed.append(mention)
             else:
                 item.mentions.append(mention)
@@ -442,7 +456,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         if item.suppressed or item.cues & UNCARRIED_CUES or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
-        if not any(m.kind == ROLE for m in item.mentions) or not has_past_narrative(docs_by_n.get(item.n)):
+        if not has_past_narrative(docs_by_n.get(item.n)):
             continue
         start, end = item.sentences[0]
         item.mentions.append(Mention(STAGE, current, start, end, item.utterance.text[start:end], 0))
