@@ -19,7 +19,10 @@ from typing import Any, Iterable
 import pandas as pd
 import yaml
 
+from .durations import find_durations
+from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
+from .nlp import russian_lemma
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -63,20 +66,10 @@ def lexicon() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
-@lru_cache(maxsize=100_000)
 def lemma(word: str, lang: str) -> str:
-    """A word's normal form: pymorphy3 for Russian (cached: it is slow), lower case otherwise."""
+    """A word's normal form: the tagger's cached pymorphy3 analysis for Russian, lower case otherwise."""
     lower = word.lower().replace("ё", "е")
-    if lang == "ru" and re.search("[а-я]", lower):
-        return _morph().parse(lower)[0].normal_form.replace("ё", "е")
-    return lower
+    return russian_lemma(lower)[0] if lang == "ru" else lower
 
 
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
@@ -158,44 +151,6 @@ def touchpoints(words: list[str], lang: str) -> list[str]:
     return [ident for ident, patterns in _touchpoint_patterns(lang) if find_phrases(words, patterns)]
 
 
-def durations(words: list[str], lang: str) -> list[float]:
-    """Durations in days stated in a sentence: "недели две", "месяца через три", "about six weeks"."""
-    spec = lexicon()["durations"]
-    units = {}
-    for unit in spec["units"].values():
-        for word in unit.get(lang) or []:
-            units[lemma(word, lang)] = unit["days"]
-    numbers = {lemma(k, lang): float(v) for k, v in (spec["numbers"].get(lang) or {}).items()}
-    single_after = {lemma(w, lang) for w in spec["single_after"].get(lang) or []}
-    half = lemma(spec["half"][lang], lang)
-    not_before = {lemma(w, lang) for w in (lexicon().get("not_duration_before") or {}).get(lang) or []}
-    found = []
-    for i, word in enumerate(words):
-        if word not in units:
-            continue
-        number, at = None, i
-        for j in (i - 1, i + 1, i - 2, i + 2):  # "две недели", "недели две", "месяца через три"
-            if 0 <= j < len(words):
-                candidate = words[j]
-                if candidate.replace(".", "", 1).isdigit():
-                    number = float(candidate)
-                elif candidate in numbers and not (lang == "en" and candidate in ("a", "an") and j > i):
-                    number = numbers[candidate]
-                if number is not None:
-                    at = min(i, j)
-                    break
-        if at > 0 and words[at - 1] in not_before:  # "twice in one year", "в первую неделю"
-            continue
-        if number is None and (i == 0 or words[i - 1] in single_after):
-            number = 1.0
-        if number is None:
-            continue
-        if half in words[i + 1:i + 4]:  # "два с половиной месяца" / "месяца два с половиной"
-            number += 0.5
-        found.append(number * units[word])
-    return found
-
-
 # --------------------------------------------------------------------------- the tidy tables
 
 def _sentence_of(tagged: TaggedUtterance, index: int | None) -> str:
@@ -263,6 +218,7 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     """One row per respondent sentence and stage it speaks of (its own stage mentions, else the
     utterance's stages), with its lemmas: the base of mood, pains, questions and time lanes."""
     order = _stage_order(codebook)
+    duration_words = codebook.lexicons.get("durations") or {}
     rows = []
     for journey in _sorted_journeys(journeys):
         lang = journey.transcript.language if journey.transcript.language in ("ru", "en") else "en"
@@ -292,8 +248,9 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
                         "pain": has_cue(words, "pains", lang),
                         "question": text.rstrip().endswith("?") or has_cue(words, "questions", lang),
                         "touchpoints": touchpoints(words, lang),
-                        "days": 0.0 if utt.n in cycle_utts else float(sum(
-                            d for d in durations(words, lang) if d <= lexicon().get("max_stage_days", 365))),
+                        "days": 0.0 if utt.n in cycle_utts or lang not in duration_words else float(sum(
+                            d.days for d in find_durations(text, lang, duration_words)
+                            if d.days <= lexicon().get("max_stage_days", 365))),
                     })
     columns = ["interview", "channel_group", "utterance", "sentence", "stage", "quote", "start", "own_stage",
                "roles", "channels", "positive", "negative", "pain", "question", "touchpoints", "days"]
@@ -305,19 +262,11 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
 # --------------------------------------------------------------------------- per interview
 
 def stage_path(journey: Journey, codebook) -> list[str]:
-    """The journey's ordered stages with back-steps: the tagger's `stage_path`, else the utterance
-    stages in order with repeats collapsed."""
+    """The journey's ordered stages with back-steps (derived by `cjm.journey` when not set)."""
     if journey.stage_path:
         return list(journey.stage_path)
-    order = _stage_order(codebook)
-    path: list[str] = []
-    for tagged in journey.utterances:
-        if tagged.utterance.is_interviewer:
-            continue
-        for stage in sorted(tagged.stages, key=lambda s: order.get(s, 99)):
-            if not path or path[-1] != stage:
-                path.append(stage)
-    return path
+    respondent = [t for t in journey.utterances if not t.utterance.is_interviewer]
+    return journey_stage_path(respondent, codebook.ids(STAGE))
 
 
 def furthest(journey: Journey, codebook) -> str | None:

@@ -93,6 +93,8 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
                 value = 1
             else:
                 continue
+        if set(lemmas[max(0, first - 3):first]) & set(lex.get("frequency_words", ())):
+            continue  # "twice in one year", "дважды за месяц": how often, not how long
         start, end = words[first][1], words[last][2]
         used.update(range(first, last + 1))
         found.append(Duration(value * unit, start, end, text[start:end]))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cjm import aggregate
-from cjm.aggregate import build_tables, durations, events_table, flow_links, lemmas, tone
+from cjm.aggregate import build_tables, events_table, flow_links, lemmas, tone
 from cjm.codebook import load_codebook
 
 DATA = Path(__file__).parent / "data" / "render"
@@ -146,20 +146,6 @@ def test_tone(text, lang, expected):
     assert tone(lemmas(text, lang), lang) == expected
 
 
-@pytest.mark.parametrize("text, lang, days", [
-    ("Я недели две по авансу торговался.", "ru", [14]),
-    ("От звонка до аванса месяца два с половиной.", "ru", [75]),
-    ("Через месяц оплатили.", "ru", [30]),
-    ("Три недели переписывались.", "ru", [21]),
-    ("It took about six weeks.", "en", [42]),
-    ("Our QA lead ran a trial for two weeks.", "en", [14]),
-    ("It stalled for three months.", "en", [90]),
-    ("В первую неделю всё было тихо.", "ru", []),
-])
-def test_durations(text, lang, days):
-    assert durations(lemmas(text, lang), lang) == pytest.approx(days)
-
-
 def test_comparison_reports_n_and_noise(tables):
     c = tables.comparison
     assert (c.a, c.b) == ("cold_inbound", "referral")
@@ -188,12 +174,6 @@ def test_fisher_and_mann_whitney():
     assert aggregate.fisher(9, 10, 1, 10) < 0.05
     assert aggregate.mann_whitney([1, 2, 3, 4, 5], [20, 21, 22, 23, 24]) < 0.05
     assert aggregate.mann_whitney([1], [2, 3]) is None
-
-
-@pytest.mark.parametrize("text, lang", [("They put the price up twice in one year.", "en"),
-                                        ("Раз в год мы проводим ревизию.", "ru")])
-def test_frequencies_are_not_durations(text, lang):
-    assert durations(lemmas(text, lang), lang) == []
 
 
 def test_action_phrases_drop_stopwords():

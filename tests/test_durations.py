@@ -44,3 +44,20 @@ def test_may_the_verb_is_not_a_month(lexicon):
 def test_across_new_year(lexicon):
     a, b = find_months("в декабре начали, в феврале оплатили", "ru", lexicon)
     assert days_between(a, b) == 60
+
+
+@pytest.mark.parametrize("text, lang, days", [
+    ("Я недели две по авансу торговался.", "ru", [14]),
+    ("От звонка до аванса месяца два с половиной.", "ru", [75]),
+    ("Через месяц оплатили.", "ru", [30]),
+    ("Три недели переписывались.", "ru", [21]),
+    ("It took about six weeks.", "en", [42]),
+    ("Our QA lead ran a trial for two weeks.", "en", [14]),
+    ("It stalled for three months.", "en", [90]),
+    ("В первую неделю всё было тихо.", "ru", []),
+    ("They put the price up twice in one year.", "en", []),
+    ("Раз в год мы проводим ревизию.", "ru", []),
+])
+def test_durations_in_sentences(lexicon, text, lang, days):
+    """The same parser serves the cycle length and the report's time-per-stage lane."""
+    assert [d.days for d in find_durations(text, lang, lexicon)] == pytest.approx(days)
