@@ -66,7 +66,7 @@ def compile_token(item: str, lang: str) -> dict:
         else:
             words = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
             parts.extend(re.escape(w) for w in sorted(words))
-    spec: dict = {"_": {"cjm_forms": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}}
+    spec: dict = {"NORM": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}
     if optional:
         spec["OP"] = "?"
     return spec
