@@ -36,7 +36,7 @@ GAP = "..."
 GAP_TOKENS = 3
 CLAUSE_PUNCT = {",", ";", ":", "—", "–", "(", ")", "-"}
 CLAUSE_CUES = ("negation", "hypothetical")  # scope: the clause of the match
-SENTENCE_CUES = ("habitual", "advice", "not_this_journey")  # scope: the whole sentence
+SENTENCE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # scope: the whole sentence
 BATCH_SIZE = 64
 
 
@@ -108,7 +108,13 @@ class CompiledRules:
 
 
 def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
-    """A past-tense verb in the match, or, for a match without a verb ("первая поставка"), in its clause."""
+    """A past-tense verb in the match, or, for a match without a verb ("первая поставка"), in its clause.
+
+    Only Russian morphology tells tense here; English matches pass (no tagger, and "the money going
+    out" or "every rep uses it" tell a purchase without a past verb).
+    """
+    if doc.lang_ != "ru":
+        return True
     matched = doc[start:end]
     if any(t._.cjm_past for t in matched):
         return True
@@ -218,6 +224,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     keep_channels_in_discovery(respondent, codebook)
     require_context_for_weak(respondent, codebook)
     drop_late_discovery(respondent, codebook)
+    drop_far_jumps(respondent, codebook)
     carry_stage_forward(respondent, docs, codebook)
     for item in tagged:
         finalize(item, codebook)
@@ -534,6 +541,29 @@ def require_context_for_weak(respondent: list[TaggedUtterance], codebook: Codebo
         item.mentions = kept
         reached = [order.index(m.label) for m in kept if m.kind == STAGE]
         furthest = max([furthest] + reached)
+
+
+def drop_far_jumps(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """Where one utterance names several stages, keep those within one step of the story so far.
+
+    "Я просил разбить первый платеж" beside "пробовали" is talk about the trial, not a purchase:
+    weak evidence two steps ahead of the story needs an utterance of its own. Weak evidence also yields
+    to strong evidence of another stage in the same utterance.
+    """
+    order = codebook.ids(STAGE)
+    previous = 0
+    for item in respondent:
+        stages = [m for m in item.mentions if m.kind == STAGE]
+        strong = {m.label for m in stages if not m.weak}
+        drop = {id(m) for m in stages if m.weak and strong and m.label not in strong}
+        labels = {m.label for m in stages if id(m) not in drop}
+        if len(labels) > 1:
+            close = {label for label in labels if order.index(label) <= previous + 1}
+            if close:
+                drop |= {id(m) for m in stages if m.label not in close and m.weak}
+        item.mentions = [m for m in item.mentions if id(m) not in drop]
+        kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
+        previous = max(kept) if kept else previous
 
 
 def drop_late_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
