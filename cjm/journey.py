@@ -52,16 +52,21 @@ def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Ment
 
 
 def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
-    """The channel of the first sentence that tells how they came across the supplier."""
-    for wanted_stage in ("informed", None):
-        for item in respondent:
-            for mention in item.mentions:
-                if mention.kind != CHANNEL:
-                    continue
-                if wanted_stage and not any(m.label == wanted_stage
-                                            for m in sentence_mentions(item, mention.sentence, STAGE)):
-                    continue
-                return mention.label, item.n
+    """The channel named where the respondent tells how they came across the supplier.
+
+    First choice: a channel in an utterance that reports `informed` (the same sentence first);
+    otherwise the first channel named at all.
+    """
+    for item in respondent:
+        if "informed" not in item.stages or not item.channels:
+            continue
+        informed = {m.sentence for m in item.mentions if m.kind == STAGE and m.label == "informed"}
+        channels = [m for m in item.mentions if m.kind == CHANNEL]
+        same = [m for m in channels if m.sentence in informed]
+        return (same or channels)[0].label, item.n
+    for item in respondent:
+        if item.channels:
+            return next(m.label for m in item.mentions if m.kind == CHANNEL), item.n
     return None, None
 
 

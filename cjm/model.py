@@ -86,6 +86,7 @@ class TaggedUtterance:
     sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) char offsets
     suppressed: list[Mention] = field(default_factory=list)  # negated / hypothetical, kept for review
     cues: set[str] = field(default_factory=set)  # kinds of cue met (negation, hypothetical, advice, ...)
+    asked: str | None = None  # the stage the interviewer's question before it asked about
 
     @property
     def n(self) -> int:

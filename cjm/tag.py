@@ -308,6 +308,7 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             stages = ["unaware"]
         if not stages or len(item.utterance.text.split()) < MIN_ANSWER_WORDS:
             continue
+        item.asked = stages[0]
         start, end = item.sentences[0]
         for stage in stages:
             if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
@@ -505,13 +506,16 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
     """
     if "unaware" not in codebook.ids(STAGE):
         return
-    end = next((i for i, t in enumerate(respondent)
-                if any(m.kind == CHANNEL or (m.kind == STAGE and m.label == "informed") for m in t.mentions)), None)
+    end = next((i for i, t in enumerate(respondent) if t.asked != "unaware" and
+                any(m.kind == CHANNEL or (m.kind == STAGE and m.label == "informed") for m in t.mentions)), None)
     if end is None:
         end = next((i for i, t in enumerate(respondent) if any(m.kind == STAGE for m in t.mentions)), 0)
+    in_use = set(codebook.lexicons.get("channels_in_use_before_contact") or [])
     for item, doc in zip(respondent[:end], docs[:end]):
         staged = [m for m in item.mentions if m.kind == STAGE]
-        item.mentions = [m for m in item.mentions if m.kind != STAGE]
+        # before contact a channel word is the one in use (the tender posted, the search under way),
+        # not how they found this supplier: "наш интегратор ставил трекеры" is the old supplier
+        item.mentions = [m for m in item.mentions if m.kind != STAGE and (m.kind != CHANNEL or m.label in in_use)]
         if staged:
             first = staged[0]
             item.mentions.append(Mention(STAGE, "unaware", first.start, first.end, first.text, first.sentence))
