@@ -39,8 +39,7 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     reached = [stage_ids.index(s) for t in respondent for s in t.stages]
     journey.furthest_stage = stage_ids[max(reached)] if reached else None
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
-    journey.first_contact_role, journey.first_contact_evidence = detect_first_contact(
-        respondent, list(codebook.lexicons.get("first_contact_priority") or []))
+    journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
     if journey.furthest_stage == stage_ids[-1]:
         journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook, tagged)
@@ -70,10 +69,11 @@ def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tup
     return None, None
 
 
-def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str]) -> tuple[str | None, int | None]:
-    """Who first engaged with the supplier: the client-side role of the first discovery utterance.
+def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str],
+                         contact_stages: tuple[str, ...] = FIRST_CONTACT_STAGES) -> tuple[str | None, int | None]:
+    """Who first engaged with the supplier: the client-side role where the engagement is told.
 
-    Scanning starts at the first informed/interested utterance; the recommender (guru) does not
+    Scanning starts at the first utterance of `contact_stages`; the recommender (guru) does not
     count. Where one utterance names several people, `lexicons.first_contact_priority` decides
     (a purchaser or assistant usually makes the call the director asked for).
     """
@@ -81,7 +81,7 @@ def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str])
     for allowed in (likely, None):  # users and treasurers rarely make the first contact: last resort
         started = False
         for item in respondent:
-            started = started or any(s in FIRST_CONTACT_STAGES for s in item.stages)
+            started = started or any(s in contact_stages for s in item.stages)
             if not started:
                 continue
             roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES and (allowed is None or r in allowed)]
@@ -89,6 +89,18 @@ def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str])
                 ranked = sorted(roles, key=lambda r: priority.index(r) if r in priority else len(priority))
                 return ranked[0], item.n
     return None, None
+
+
+def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
+    """Discovery is the first contact only at a stand or on a cold call (`lexicons.contact_at_discovery`);
+    after a recommendation or a search, the first contact is the first request, call or meeting."""
+    priority = list(codebook.lexicons.get("first_contact_priority") or [])
+    at_discovery = journey.channel in set(codebook.lexicons.get("contact_at_discovery") or [])
+    if not at_discovery:
+        found = detect_first_contact(respondent, priority, ("interested",))
+        if found[0]:
+            return found
+    return detect_first_contact(respondent, priority)
 
 
 def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[str]:

@@ -216,9 +216,10 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     docs = list(nlp.pipe((t.utterance.text for t in respondent), batch_size=BATCH_SIZE))
     for item, doc in zip(respondent, docs):
         tag_doc(item, doc, rules)
+    own_roles = respondent_roles(tagged, transcript, rules, nlp)  # before names borrow roles
     link_named_people(respondent, docs, transcript.language)
     apply_question_context(tagged, rules, nlp)
-    attribute_respondent_role(tagged, transcript, rules, nlp)
+    attribute_respondent_role(tagged, transcript, own_roles)
     channel_implies_informed(respondent, codebook)
     mark_pre_contact(respondent, docs, codebook, rules)
     keep_channels_in_discovery(respondent, codebook)
@@ -319,11 +320,9 @@ MIN_ANSWER_WORDS = 3
 FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
 
 
-def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
-                              nlp: Language) -> None:
+def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, roles: dict[str, str]) -> None:
     """Give each respondent's own role to the utterances where they act ("я отправила заявку")."""
     words = FIRST_PERSON.get(transcript.language, ())
-    roles = respondent_roles(tagged, transcript, rules, nlp)
     for item in tagged:
         role = roles.get(item.utterance.speaker)
         if item.utterance.is_interviewer or role is None or not item.sentences:
