@@ -249,12 +249,15 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
         matches = [(rules.keys[doc.vocab.strings[key]], start + offset, end + offset,
                     doc.vocab.strings[key] in rules.weak_keys) for key, start, end in rules.matcher(sent)]
         strong = {(m[0], m[1], m[2]) for m in matches if not m[3]}
-        for (kind, label), start, end in longest_per_kind([(m[0], m[1], m[2]) for m in matches]):
+        kept_matches = longest_per_kind([(m[0], m[1], m[2]) for m in matches])
+        parsed = negation_by_syntax(doc, sent, kept_matches) if cue_spans.get("negation") else None
+        for (kind, label), start, end in kept_matches:
             mention = Mention(kind=kind, label=label, start=doc[start].idx,
                               end=doc[end - 1].idx + len(doc[end - 1].text),
                               text=doc[start:end].text, sentence=index,
                               weak=((kind, label), start, end) not in strong)
-            if out_of_journey(kind, start, end, cue_spans, clauses) or (
+            if out_of_journey(kind, start, end, cue_spans, clauses,
+                              negated=parsed.get((start, end)) if parsed is not None else None) or (
                     (kind, label) in rules.past_only and not told_as_past(doc, sent, start, end)):
                 item.suppressed.append(mention)
             else:
@@ -273,9 +276,24 @@ def longest_per_kind(matches: list[tuple[tuple[str, str], int, int]]):
     return sorted(kept, key=lambda m: (m[1], m[2]))
 
 
+def negation_by_syntax(doc: Doc, sent: Span, matches) -> dict[tuple[int, int], bool] | None:
+    """Russian: which matches a negated verb governs, from natasha's parse of this one sentence."""
+    if doc.lang_ != "ru" or not matches:
+        return None
+    from .syntax import negated_spans
+
+    base = sent.start_char
+    spans = [(doc[s].idx - base, doc[e - 1].idx + len(doc[e - 1].text) - base) for _, s, e in matches]
+    flags = negated_spans(sent.text, spans)
+    return {(s, e): flag for (_, s, e), flag in zip(matches, flags)}
+
+
 def out_of_journey(kind: str, start: int, end: int, cue_spans: dict[str, list[tuple[int, int]]],
-                   clauses: list[tuple[int, int]]) -> bool:
-    """True when a cue puts the match out of this journey (and the match is not the cue itself)."""
+                   clauses: list[tuple[int, int]], negated: bool | None = None) -> bool:
+    """True when a cue puts the match out of this journey (and the match is not the cue itself).
+
+    `negated` is the parse's answer where there is one; else a negation anywhere in the clause counts.
+    """
     for cue in SENTENCE_CUES:
         if cue_spans.get(cue):
             return True
@@ -283,6 +301,10 @@ def out_of_journey(kind: str, start: int, end: int, cue_spans: dict[str, list[tu
     for cue in CLAUSE_CUES:
         if kind == ROLE and cue == "negation":
             continue  # "директор даже не посмотрел" still puts the director in the story
+        if cue == "negation" and negated is not None:
+            if negated and not any(start <= cs and ce <= end for cs, ce in cue_spans.get(cue, [])):
+                return True  # the match itself holds no "не" ("не знали о вас" is an unaware phrase)
+            continue
         for cs, ce in cue_spans.get(cue, []):
             inside_match = start <= cs and ce <= end
             if inside_match:

@@ -1,0 +1,63 @@
+"""Negation scope from a dependency parse (natasha's Russian syntax model, shipped in its wheel).
+
+The clause heuristic of `tag` puts a whole clause under a "не"; the parse tells which words the
+negated verb actually governs ("мы не стали ждать и сразу заказали пробную партию"). It runs only
+on the few sentences that hold both a negation cue and a match: natasha's syntax runs at a small
+fraction of the tokenizer's speed (see benchmarks/).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+NEGATORS = frozenset({"не", "ни", "нет", "никогда", "ничего"})
+# A coordinated or subordinate predicate has its own polarity: "не стали ждать и сразу заказали".
+OWN_CLAUSE_RELATIONS = frozenset({"conj", "parataxis", "advcl", "ccomp", "acl", "acl:relcl"})
+
+
+@lru_cache(maxsize=1)
+def _models():
+    from natasha import NewsEmbedding, NewsSyntaxParser, Segmenter
+
+    return Segmenter(), NewsSyntaxParser(NewsEmbedding())
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> tuple[tuple[int, int, str, int, str], ...]:
+    """(start, stop, lower text, head index or -1, relation) for every token of a Russian text."""
+    from natasha import Doc
+
+    segmenter, parser = _models()
+    doc = Doc(text)
+    doc.segment(segmenter)
+    doc.parse_syntax(parser)
+    tokens = []
+    for sent in doc.sents:
+        index = {t.id: i + len(tokens) for i, t in enumerate(sent.tokens)}
+        tokens.extend((t.start, t.stop, t.text.lower(), index.get(t.head_id, -1), t.rel) for t in sent.tokens)
+    return tuple(tokens)
+
+
+def negated_spans(text: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each (start, end) character span of `text`: is it governed by a negated word?"""
+    tokens = parse(text)
+    negated_heads = {head for _, _, word, head, _ in tokens if word in NEGATORS and head >= 0}
+    negated_heads |= {i for i, token in enumerate(tokens) if token[2] == "нет"}  # "тендера нет"
+    result = []
+    for start, end in spans:
+        inside = [i for i, (a, b, _, _, _) in enumerate(tokens) if a < end and start < b]
+        hit = False
+        for i in inside:
+            seen = set()
+            while i >= 0 and i not in seen:
+                if i in negated_heads:
+                    hit = True
+                    break
+                seen.add(i)
+                if tokens[i][4] in OWN_CLAUSE_RELATIONS:
+                    break
+                i = tokens[i][3]
+            if hit:
+                break
+        result.append(hit)
+    return result
