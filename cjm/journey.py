@@ -104,12 +104,15 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
 
 
 def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[str]:
-    """The stages in the order told, repeats collapsed; a recap of earlier stages is not a step back."""
+    """The stages in the order told, repeats collapsed; a recap of earlier stages is not a step back,
+    and nobody becomes unaware of a supplier again (later talk of "before" is a recollection)."""
     path: list[str] = []
     for item in respondent:
-        if not item.stages:
-            continue
         order = sorted(stage_ids.index(s) for s in item.stages)
+        if path and path[-1] != stage_ids[0]:
+            order = [o for o in order if o > 0]
+        if not order:
+            continue
         current = stage_ids.index(path[-1]) if path else -1
         if len(order) > 1 and order[-1] >= current:
             order = [o for o in order if o >= current]  # "от запроса до оплаты": a recap, keep the front

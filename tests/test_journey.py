@@ -73,3 +73,5 @@ def test_stage_path_keeps_back_steps_and_skips_recaps():
              item(5, "interested"), item(6, "motivated"), item(7, "interested", "bought")]
     assert stage_path(items, order) == ["unaware", "informed", "interested", "motivated", "interested",
                                         "motivated", "bought"]
+    recollection = [item(1, "informed"), item(2, "interested"), item(3, "unaware"), item(4, "motivated")]
+    assert stage_path(recollection, order) == ["informed", "interested", "motivated"]
