@@ -72,6 +72,7 @@ class Mention:
     text: str
     sentence: int  # 0-based sentence index within the utterance
     weak: bool = False  # from a '~' phrase: counts only once the story has reached the stage before
+    back: bool = False  # from a '<' phrase: evidence that the story steps back to this stage
 
 
 @dataclass

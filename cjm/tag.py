@@ -13,7 +13,9 @@ Pattern syntax (one phrase = tokens separated by spaces, each matched on the lem
   ?word     an optional token
   ...       up to three tokens of anything
 A phrase that starts with "~" is weak evidence: it counts only once the story has reached the
-stage just before its own ("~install" is `bought` only after something was `motivated`).
+stage just before its own ("~install" is `bought` only after something was `motivated`). A phrase
+that starts with "<" is back-step evidence: it may send the story back to its stage ("a new
+director reopened the choice"); without it, an earlier stage named later is a reference, not a step.
 Alternatives are per token: write "sign|signed off" for two phrases of two words, and
 several list entries for phrases of different shapes.
 """
@@ -105,6 +107,7 @@ class CompiledRules:
     hypothetical_idioms: Matcher | None = None
     question_stages: Matcher | None = None
     situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
+    advice_questions: Matcher | None = None  # questions whose answers are advice or wishes
 
 
 def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
@@ -147,8 +150,10 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             key = f"{kind}:{label.id}"
             keys[key] = keys[key + ":weak"] = (kind, label.id)
             weak_keys.add(key + ":weak")
-            add(matcher, key, [p for p in phrases if not p.startswith("~")], f"{kind} {label.id!r} ({lang})")
+            keys[key + ":back"] = (kind, label.id)
+            add(matcher, key, [p for p in phrases if not p.startswith(("~", "<"))], f"{kind} {label.id!r} ({lang})")
             add(matcher, key + ":weak", [p[1:] for p in phrases if p.startswith("~")], f"{kind} {label.id!r} ({lang})")
+            add(matcher, key + ":back", [p[1:] for p in phrases if p.startswith("<")], f"{kind} {label.id!r} ({lang})")
     for cue in CLAUSE_CUES + SENTENCE_CUES + ("supplier_side",):
         add(cues, cue, codebook.cues.get(cue, {}).get(lang, ()), f"cues.{cue} ({lang})")
     idioms = Matcher(nlp.vocab)
@@ -161,12 +166,15 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
         add(questions, stage, (by_lang or {}).get(lang, ()), f"lexicons.questions.{stage} ({lang})")
     if errors:
         raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
+    advice_questions = Matcher(nlp.vocab)
+    add(advice_questions, "advice", (codebook.lexicons.get("advice_questions") or {}).get(lang, ()),
+        f"lexicons.advice_questions ({lang})")
     situation = Matcher(nlp.vocab)
     add(situation, "situation", (codebook.lexicons.get("situation") or {}).get(lang, ()), f"lexicons.situation ({lang})")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
     return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                         situation)
+                         situation, advice_questions)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -226,6 +234,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     require_context_for_weak(respondent, codebook)
     drop_late_discovery(respondent, codebook)
     drop_far_jumps(respondent, codebook)
+    no_silent_back_steps(respondent, codebook)
     carry_stage_forward(respondent, docs, codebook)
     for item in tagged:
         finalize(item, codebook)
@@ -246,8 +255,9 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
                                          if not any(s <= c[0] < e for s, e in idioms)]
         clauses = clause_bounds(sent, rules.clause_words)
-        matches = [(rules.keys[doc.vocab.strings[key]], start + offset, end + offset,
-                    doc.vocab.strings[key] in rules.weak_keys) for key, start, end in rules.matcher(sent)]
+        found = [(doc.vocab.strings[key], start + offset, end + offset) for key, start, end in rules.matcher(sent)]
+        backs = {(rules.keys[key], start, end) for key, start, end in found if key.endswith(":back")}
+        matches = [(rules.keys[key], start, end, key in rules.weak_keys) for key, start, end in found]
         strong = {(m[0], m[1], m[2]) for m in matches if not m[3]}
         kept_matches = longest_per_kind([(m[0], m[1], m[2]) for m in matches])
         parsed = negation_by_syntax(doc, sent, kept_matches) if cue_spans.get("negation") else None
@@ -255,7 +265,8 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
             mention = Mention(kind=kind, label=label, start=doc[start].idx,
                               end=doc[end - 1].idx + len(doc[end - 1].text),
                               text=doc[start:end].text, sentence=index,
-                              weak=((kind, label), start, end) not in strong)
+                              weak=((kind, label), start, end) not in strong,
+                              back=((kind, label), start, end) in backs)
             if out_of_journey(kind, start, end, cue_spans, clauses,
                               negated=parsed.get((start, end)) if parsed is not None else None) or (
                     (kind, label) in rules.past_only and not told_as_past(doc, sent, start, end)):
@@ -326,6 +337,11 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
         if not previous.utterance.is_interviewer or item.utterance.is_interviewer or not item.sentences:
             continue
         doc = nlp(previous.utterance.text)
+        if rules.advice_questions is not None and rules.advice_questions(doc):
+            item.asked = ADVICE  # "что бы вы посоветовали?": the answer is advice, not the journey
+            item.suppressed.extend(item.mentions)
+            item.mentions = []
+            continue
         stages = sorted({doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)})
         if "unaware" in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
             stages = ["unaware"]
@@ -339,6 +355,7 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
 
 
 MIN_ANSWER_WORDS = 3
+ADVICE = "advice"
 FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
 
 
@@ -483,7 +500,8 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         if current is None or current == order[0] or not item.sentences:
             continue
-        if item.suppressed or item.cues & UNCARRIED_CUES or len(item.utterance.text.split()) < CARRY_MIN_WORDS:
+        if item.suppressed or item.cues & UNCARRIED_CUES or item.asked == ADVICE or \
+                len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
         if not has_past_narrative(docs_by_n.get(item.n)):
             continue
@@ -589,6 +607,26 @@ def drop_far_jumps(respondent: list[TaggedUtterance], codebook: Codebook) -> Non
         item.mentions = [m for m in item.mentions if id(m) not in drop]
         kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
         previous = max(kept) if kept else previous
+
+
+def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+    """A story steps back only on back-step evidence ("пришел новый генеральный", '<' phrases).
+
+    Past `interested`, "КП" or "the quote" names a document of the deal, not renewed interest.
+    Recollections of the time before (`unaware`) are kept: they label what they recall.
+    """
+    order = codebook.ids(STAGE)
+    current = -1
+    for item in respondent:
+        stages = [m for m in item.mentions if m.kind == STAGE]
+        if any(m.back for m in stages):
+            current = min(order.index(m.label) for m in stages if m.back)
+        drop = {id(m) for m in stages
+                if 0 < order.index(m.label) < current and not m.back and order.index(m.label) < order.index("motivated")}
+        item.mentions = [m for m in item.mentions if id(m) not in drop]
+        kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
+        if kept:
+            current = max(current, max(kept))
 
 
 def drop_late_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:

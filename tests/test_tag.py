@@ -129,3 +129,26 @@ def test_mentions_point_at_the_words_they_label(book):
     tagged = tag_transcript(interview("ru", "И?", text, ), book)
     for mention in tagged[1].mentions:
         assert text[mention.start:mention.end] == mention.text
+
+
+def test_answer_to_advice_question_has_no_labels(book):
+    tagged = tag_transcript(interview(
+        "ru", "Что бы вы посоветовали поставщику?",
+        "Я бы на их месте сразу предлагали пробную партию и писали цену в рекламе."), book)
+    assert labels(tagged, 2) == ([], [], [])
+
+
+def test_document_named_later_is_not_a_step_back(book):
+    tagged = tag_transcript(interview(
+        "ru", "Как узнали?", "Нам порекомендовал партнер, я запросила КП.",
+        "Дальше?", "Сделали пробную партию, технолог протестировал.",
+        "А потом?", "Директор посмотрел КП ещё раз и согласовал бюджет."), book)
+    assert labels(tagged, 6)[0] == ["motivated"]
+
+
+def test_new_director_steps_back_to_interested(book):
+    tagged = tag_transcript(interview(
+        "ru", "Как узнали?", "Нам порекомендовал партнер, я запросила КП.",
+        "Дальше?", "Сделали пробную партию, технолог протестировал.",
+        "А потом?", "А потом у нас сменился генеральный, и всё пришлось начинать сначала."), book)
+    assert "interested" in labels(tagged, 6)[0]
