@@ -153,6 +153,8 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:
+        if item.asked == "advice":
+            continue  # "предоплата за год вперёд многих отпугивает" is advice, not this deal's length
         text = item.utterance.text
         utterance_cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text))}
         for index, (start, end) in enumerate(item.sentences):

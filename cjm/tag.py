@@ -234,7 +234,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     require_context_for_weak(respondent, codebook)
     drop_late_discovery(respondent, codebook)
     drop_far_jumps(respondent, codebook)
-    no_silent_back_steps(respondent, codebook)
+    no_silent_back_steps(respondent, codebook, transcript.language)
     carry_stage_forward(respondent, docs, codebook)
     for item in tagged:
         finalize(item, codebook)
@@ -476,7 +476,7 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
 
 
 CARRY_MIN_WORDS = 8
-UNCARRIED_CUES = {"hypothetical", "advice", "habitual", "not_this_journey"}
+UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual"}
 
 
 def has_past_narrative(doc: Doc | None) -> bool:
@@ -609,11 +609,21 @@ def drop_far_jumps(respondent: list[TaggedUtterance], codebook: Codebook) -> Non
         previous = max(kept) if kept else previous
 
 
-def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+def spans_time(item: TaggedUtterance, lang: str, codebook: Codebook) -> bool:
+    """A recap of the deal tells its time: "в феврале запросили, в апреле оплатили", "two months"."""
+    from .durations import find_durations, find_months
+
+    lexicon = codebook.lexicons.get("durations") or {}
+    text = item.utterance.text
+    return lang in lexicon and bool(find_durations(text, lang, lexicon) or len(find_months(text, lang, lexicon)) >= 2)
+
+
+def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook, lang: str) -> None:
     """A story steps back only on back-step evidence ("пришел новый генеральный", '<' phrases).
 
     Past `interested`, "КП" or "the quote" names a document of the deal, not renewed interest.
-    Recollections of the time before (`unaware`) are kept: they label what they recall.
+    Recollections of the time before (`unaware`) are kept: they label what they recall; so are
+    recaps of the whole deal, which name the current stage and tell the time it took.
     """
     order = codebook.ids(STAGE)
     current = -1
@@ -621,8 +631,9 @@ def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook) 
         stages = [m for m in item.mentions if m.kind == STAGE]
         if any(m.back for m in stages):
             current = min(order.index(m.label) for m in stages if m.back)
-        drop = {id(m) for m in stages
-                if 0 < order.index(m.label) < current and not m.back and order.index(m.label) < order.index("motivated")}
+        recap = any(order.index(m.label) >= current for m in stages) and spans_time(item, lang, codebook)
+        drop = set() if recap else {id(m) for m in stages if 0 < order.index(m.label) < current and not m.back
+                                    and order.index(m.label) < order.index("motivated")}
         item.mentions = [m for m in item.mentions if id(m) not in drop]
         kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
         if kept:

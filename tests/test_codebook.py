@@ -61,3 +61,31 @@ def test_unknown_group_is_reported(tmp_path):
     path.write_text("extends: default\nchannels:\n  - {id: billboard, group: outdoor}\n", encoding="utf-8")
     with pytest.raises(CodebookError, match="unknown group 'outdoor'"):
         load_codebook(path)
+
+
+def _phrases(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _phrases(value)
+    elif isinstance(node, list):
+        for value in node:
+            if isinstance(value, str):
+                yield value
+            else:
+                yield from _phrases(value)
+
+
+def test_alternatives_are_per_token_in_the_shipped_codebook():
+    """'a b|c d' means a, then b-or-c, then d: an alternative that repeats a word of its own token
+    ("procurement|procurement officer") or of its neighbour was meant as a whole phrase and is wrong."""
+    from cjm.codebook import default_codebook_path
+
+    data = yaml.safe_load(default_codebook_path().read_text(encoding="utf-8"))
+    suspicious = []
+    for phrase in _phrases({k: data[k] for k in ("stages", "roles", "channels", "cues")} | {"lexicons": {
+            k: v for k, v in data["lexicons"].items() if k != "durations"}}):
+        tokens = [t for t in phrase.lstrip("~<").split() if t != "..."]
+        for left, right in zip(tokens, tokens[1:]):
+            if set(left.split("|")) & set(right.split("|")):
+                suspicious.append(phrase)
+    assert suspicious == []
