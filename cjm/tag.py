@@ -476,7 +476,8 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
 
 
 CARRY_MIN_WORDS = 8
-UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual"}
+UNSUPPORTED = "unsupported"  # weak evidence the story had not reached yet: the utterance is unclear
+UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual", UNSUPPORTED}
 
 
 def has_past_narrative(doc: Doc | None) -> bool:
@@ -578,7 +579,7 @@ def require_context_for_weak(respondent: list[TaggedUtterance], codebook: Codebo
         kept = []
         for mention in item.mentions:
             if mention.kind == STAGE and mention.weak and order.index(mention.label) > furthest + 1:
-                item.suppressed.append(mention)
+                item.cues.add(UNSUPPORTED)  # not out of the journey, only too little to tell: not `suppressed`
                 continue
             kept.append(mention)
         item.mentions = kept
