@@ -231,6 +231,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     channel_implies_informed(respondent, codebook)
     mark_pre_contact(respondent, docs, codebook, rules)
     keep_channels_in_discovery(respondent, codebook)
+    drop_other_suppliers_stories(tagged, transcript, codebook)
     require_context_for_weak(respondent, codebook)
     drop_late_discovery(respondent, codebook)
     drop_far_jumps(respondent, codebook)
@@ -608,6 +609,48 @@ def drop_far_jumps(respondent: list[TaggedUtterance], codebook: Codebook) -> Non
         item.mentions = [m for m in item.mentions if id(m) not in drop]
         kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
         previous = max(kept) if kept else previous
+
+
+QUOTED_NAME = re.compile(r"«([^»]{2,40})»|\u201c([^\u201d]{2,40})\u201d|\"([^\"]{2,40})\"")
+SUPPLIER_METADATA = ("supplier", "vendor", "product", "поставщик", "продукт", "client_of")
+ADDRESSING_SUPPLIER = {"ru": ("вы", "вас", "вам", "ваш", "ваша", "ваше", "ваши", "вами"),
+                       "en": ("you", "your", "yours")}
+
+
+def quoted_names(text: str) -> set[str]:
+    return {next(g for g in m.groups() if g).strip().lower() for m in QUOTED_NAME.finditer(text)}
+
+
+def drop_other_suppliers_stories(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> None:
+    """A sentence that names another company in quotes, and neither the supplier nor "вы/you",
+    tells that company's story: "Один — «Упакснаб» — дал цену и образцы бесплатно".
+
+    The supplier's names come from the front matter and from the names the interviewer quotes.
+    The time before contact (`unaware`) may well name the old supplier, so it is kept.
+    """
+    supplier = {str(transcript.metadata.get(k)).strip().lower() for k in SUPPLIER_METADATA if transcript.metadata.get(k)}
+    for item in tagged:
+        if item.utterance.is_interviewer:
+            supplier |= quoted_names(item.utterance.text)
+    if not supplier:
+        return
+    order = codebook.ids(STAGE)
+    you = set(ADDRESSING_SUPPLIER.get(transcript.language, ()))
+    for item in tagged:
+        if item.utterance.is_interviewer:
+            continue
+        text = item.utterance.text
+        for index, (start, end) in enumerate(item.sentences):
+            sentence = text[start:end]
+            others = {n for n in quoted_names(sentence) if not any(n in s or s in n for s in supplier)}
+            if not others or set(re.findall(r"\w+", sentence.lower())) & you or \
+                    any(s in sentence.lower() for s in supplier):
+                continue
+            drop = [m for m in item.mentions if m.sentence == index and m.kind == STAGE and order.index(m.label) > 1]
+            if drop:
+                item.cues.add("not_this_journey")
+                item.suppressed.extend(drop)
+                item.mentions = [m for m in item.mentions if m not in drop]
 
 
 def spans_time(item: TaggedUtterance, lang: str, codebook: Codebook) -> bool:
