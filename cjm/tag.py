@@ -51,24 +51,35 @@ def lemma_of(word: str, lang: str) -> str:
 
 
 def compile_token(item: str, lang: str) -> dict:
-    """One pattern token -> a Matcher spec on "lemma form": a word matches either.
+    """One pattern token -> a Matcher spec: a word matches a token's lemma or its form.
 
     Russian words match by lemma (the pattern's own lemma), so every inflection counts. English
-    words match as written or as a lemma: "signed" is that form only, "sign" any form of it.
+    words match as written or as a lemma: "signed" is that form only, "sign" any form of it. Plain
+    words compile to native LEMMA/LOWER checks; stems and mixed alternatives to a regex on NORM,
+    which holds "lemma form" (the regex is several times slower: keep it for what needs it).
     """
     optional = item.startswith("?") and len(item) > 1
     item = item[1:] if optional else item
     alternatives = [a for a in item.lower().replace("ё", "е").split("|") if a]
     if not alternatives:
         raise ValueError(f"empty alternative in {item!r}")
-    parts = []
-    for alt in alternatives:
-        if alt.endswith("*") and len(alt) > 1:
-            parts.append(re.escape(alt[:-1]) + r"\S*")
-        else:
-            words = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
-            parts.extend(re.escape(w) for w in sorted(words))
-    spec: dict = {"NORM": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}
+    words = [a for a in alternatives if not (a.endswith("*") and len(a) > 1)]
+    spec: dict
+    if lang == "ru" and len(words) == len(alternatives):
+        spec = {"LEMMA": {"IN": sorted({lemma_of(w, lang) for w in words})}}
+    elif lang != "ru" and len(words) == len(alternatives) and all(lemma_of(w, lang) == w for w in words):
+        spec = {"LEMMA": {"IN": sorted(words)}}
+    elif lang != "ru" and len(words) == len(alternatives) and not any(lemma_of(w, lang) == w for w in words):
+        spec = {"LOWER": {"IN": sorted(words)}}
+    else:
+        parts = []
+        for alt in alternatives:
+            if alt.endswith("*") and len(alt) > 1:
+                parts.append(re.escape(alt[:-1]) + r"\S*")
+            else:
+                forms = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
+                parts.extend(re.escape(w) for w in sorted(forms))
+        spec = {"NORM": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}
     if optional:
         spec["OP"] = "?"
     return spec
