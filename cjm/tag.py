@@ -23,6 +23,7 @@ several list entries for phrases of different shapes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -431,12 +432,15 @@ def is_name(token, lang: str) -> bool:
     if not token.is_alpha or len(token.text) < 2:
         return False
     if lang == "ru":
-        if not token.text[:1].isupper():
-            return False
-        from .nlp import morph_analyzer
-
-        return any(tag in morph_analyzer().parse(token.text)[0].tag for tag in ("Name", "Patr", "Surn"))
+        return token.text[:1].isupper() and is_russian_name(token.text)
     return token.text.istitle() and not token.is_stop and token.lower_ not in ENGLISH_CAPITALISED
+
+
+@lru_cache(maxsize=50_000)
+def is_russian_name(word: str) -> bool:
+    from .nlp import morph_analyzer
+
+    return any(tag in morph_analyzer().parse(word)[0].tag for tag in ("Name", "Patr", "Surn"))
 
 
 ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
