@@ -101,9 +101,9 @@ def compile_pattern(phrase: str, lang: str) -> list[dict]:
 
 
 def split_punct(item: str) -> list[str]:
-    """'b2b-площадка' stays whole; a trailing comma or dot is dropped."""
-    item = item.strip(",.;:!?")
-    return [item] if item else []
+    """'b2b-площадка' stays whole; a trailing comma or dot is dropped; a leading '?' (optional) stays."""
+    item = item.rstrip(",.;:!?").lstrip(",.;:!")
+    return [item] if item.strip("?") else []
 
 
 @dataclass
