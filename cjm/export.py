@@ -48,7 +48,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
                 "channels": list(item.channels),
                 "mentions": [
                     {"kind": m.kind, "label": m.label, "start": m.start, "end": m.end, "text": m.text,
-                     "sentence": m.sentence}
+                     "sentence": m.sentence, "origin": m.origin}
                     for m in item.mentions
                 ],
             }

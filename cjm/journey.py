@@ -81,7 +81,8 @@ def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str],
     for allowed in (likely, None):  # users and treasurers rarely make the first contact: last resort
         started = False
         for item in respondent:
-            started = started or any(s in contact_stages for s in item.stages)
+            told = {m.label for m in item.mentions if m.kind == STAGE and m.origin != "carried"}
+            started = started or bool(told & set(contact_stages))  # a carried stage is no evidence of contact
             if not started:
                 continue
             roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES and (allowed is None or r in allowed)]

@@ -364,7 +364,8 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
         start, end = item.sentences[0]
         for stage in stages:
             if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
-                item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0))
+                item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0,
+                                             origin="question"))
 
 
 MIN_ANSWER_WORDS = 3
@@ -384,7 +385,7 @@ def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcr
         text = item.utterance.text
         for index, (start, end) in enumerate(item.sentences):
             if set(re.findall(r"[\w']+", text[start:end].lower())) & set(words):
-                item.mentions.append(Mention(ROLE, role, start, end, text[start:end], index))
+                item.mentions.append(Mention(ROLE, role, start, end, text[start:end], index, origin="respondent"))
                 break
 
 
@@ -475,7 +476,8 @@ def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: 
                 role = known.get(token.lemma_.lower()) if is_name(token, lang) else None
                 if role and role not in present:
                     present.add(role)
-                    item.mentions.append(Mention(ROLE, role, token.idx, token.idx + len(token.text), token.text, index))
+                    item.mentions.append(Mention(ROLE, role, token.idx, token.idx + len(token.text), token.text, index,
+                                                 origin="name"))
 
 
 def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
@@ -488,10 +490,12 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
             break  # the journey is under way: later channel talk is not discovery
         for mention in [m for m in item.mentions if m.kind == CHANNEL and m.label not in quiet]:
             if not any(m.kind == STAGE and m.sentence == mention.sentence for m in item.mentions):
-                item.mentions.append(Mention(STAGE, "informed", mention.start, mention.end, mention.text, mention.sentence))
+                item.mentions.append(Mention(STAGE, "informed", mention.start, mention.end, mention.text, mention.sentence,
+                                             origin="channel"))
 
 
 CARRY_MIN_WORDS = 8
+POINT_STAGE = "informed"  # a moment, not a phase: the story carries on at the stage after it
 UNSUPPORTED = "unsupported"  # weak evidence the story had not reached yet: the utterance is unclear
 UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual", UNSUPPORTED}
 
@@ -523,7 +527,9 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
         if not has_past_narrative(docs_by_n.get(item.n)):
             continue
         start, end = item.sentences[0]
-        item.mentions.append(Mention(STAGE, current, start, end, item.utterance.text[start:end], 0))
+        # Discovery is a moment: what the story tells after it is the next step, interest.
+        label = order[order.index(current) + 1] if current == POINT_STAGE and current != order[-1] else current
+        item.mentions.append(Mention(STAGE, label, start, end, item.utterance.text[start:end], 0, origin="carried"))
 
 
 def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
@@ -547,7 +553,7 @@ def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Code
                 channel = implied.get(mention.label) if mention.kind == ROLE else None
                 if channel and channel in codebook.ids(CHANNEL):
                     item.mentions.append(Mention(CHANNEL, channel, mention.start, mention.end, mention.text,
-                                                 mention.sentence))
+                                                 mention.sentence, origin="name"))
                     break
         under_way = bool(stages & later)
 
