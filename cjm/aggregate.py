@@ -45,15 +45,22 @@ class Ref:
     start: float | None = field(default=None, compare=False)
 
 
-def _refs(rows: pd.DataFrame) -> list[Ref]:
-    """Unique, ordered references for the rows of an events or sentences table."""
+def _ref(row: Any) -> Ref:
+    """The reference of one row (an `itertuples` row) of an events or sentences table."""
+    sentence = None if pd.isna(row.sentence) else int(row.sentence)
+    start = None if row.start is None or pd.isna(row.start) else float(row.start)
+    return Ref(row.interview, int(row.utterance), sentence, str(row.quote), start)
+
+
+def _refs(rows: pd.DataFrame | Iterable[Any]) -> list[Ref]:
+    """Unique, ordered references for the rows of an events or sentences table (a frame, or rows of
+    its `itertuples`); of rows with the same sentence the first gives the quote and the start."""
     seen: dict[tuple, Ref] = {}
-    for row in rows.itertuples(index=False):
+    for row in rows.itertuples(index=False) if isinstance(rows, pd.DataFrame) else rows:
         sentence = None if pd.isna(row.sentence) else int(row.sentence)
         key = (row.interview, int(row.utterance), sentence)
         if key not in seen:
-            start = None if row.start is None or pd.isna(row.start) else float(row.start)
-            seen[key] = Ref(row.interview, int(row.utterance), sentence, str(row.quote), start)
+            seen[key] = _ref(row)
     return sorted(seen.values())
 
 
@@ -104,15 +111,51 @@ def _token_ok(word: str, pattern: tuple[str, bool]) -> bool:
     return word.startswith(text) if prefix else word == text
 
 
-def find_phrases(words: list[str], patterns: list[tuple[tuple[str, bool], ...]]) -> list[int]:
-    """Start positions where any pattern matches the lemma sequence."""
-    hits = []
-    for i in range(len(words)):
-        for pattern in patterns:
-            if i + len(pattern) <= len(words) and all(_token_ok(words[i + k], p) for k, p in enumerate(pattern)):
-                hits.append(i)
-                break
-    return hits
+class Phrases:
+    """Compiled patterns indexed by their first token, so a word is tried only against the patterns
+    that can start there: a dict of exact first words, and the few patterns whose first token is a
+    prefix (`word*`). Same matches as trying every pattern at every word."""
+
+    __slots__ = ("patterns", "exact", "prefix")
+
+    def __init__(self, patterns: Iterable[tuple[tuple[str, bool], ...]]):
+        self.patterns = list(patterns)
+        self.exact: dict[str, list[tuple[tuple[str, bool], ...]]] = {}
+        self.prefix: list[tuple[tuple[str, bool], ...]] = []
+        for pattern in self.patterns:
+            text, prefix = pattern[0]
+            if prefix:
+                self.prefix.append(pattern)
+            else:
+                self.exact.setdefault(text, []).append(pattern)
+
+    def __iter__(self):
+        return iter(self.patterns)
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+    def starts(self, words: list[str]) -> list[int]:
+        """Start positions where any pattern matches the lemma sequence."""
+        hits = []
+        n = len(words)
+        exact, prefixed = self.exact, self.prefix
+        for i, word in enumerate(words):
+            candidates = exact.get(word, ())
+            if prefixed:
+                candidates = [*candidates, *(p for p in prefixed if word.startswith(p[0][0]))]
+            for pattern in candidates:
+                if i + len(pattern) <= n and all(_token_ok(words[i + k], p) for k, p in enumerate(pattern[1:], 1)):
+                    hits.append(i)
+                    break
+        return hits
+
+
+def find_phrases(words: list[str], patterns: Phrases | list[tuple[tuple[str, bool], ...]]) -> list[int]:
+    """Start positions where any pattern matches the lemma sequence (`Phrases`: built once, reused)."""
+    if not isinstance(patterns, Phrases):
+        patterns = Phrases(patterns)
+    return patterns.starts(words)
 
 
 @lru_cache(maxsize=None)
@@ -123,12 +166,22 @@ def _compiled(section: str, lang: str, sub: str | None = None) -> list[tuple[tup
     return _compile(data.get(lang) or [])
 
 
+@lru_cache(maxsize=None)
+def _phrases(section: str, lang: str, sub: str | None = None) -> Phrases:
+    return Phrases(_compiled(section, lang, sub))
+
+
+@lru_cache(maxsize=None)
+def _negators(lang: str) -> frozenset[str]:
+    return frozenset(pattern[0][0] for pattern in _compiled("tone", lang, "negators"))
+
+
 def tone(words: list[str], lang: str) -> tuple[int, int]:
     """(positive, negative) hits in a sentence; a word right after a negator flips its tone."""
-    negators = {pattern[0][0] for pattern in _compiled("tone", lang, "negators")}
+    negators = _negators(lang)
     pos = neg = 0
     for sign, key in ((1, "positive"), (-1, "negative")):
-        for i in find_phrases(words, _compiled("tone", lang, key)):
+        for i in find_phrases(words, _phrases("tone", lang, key)):
             previous = words[i - 1] if i else ""
             negated = previous in negators or previous.endswith("n't")
             if (sign > 0) != negated:
@@ -139,12 +192,12 @@ def tone(words: list[str], lang: str) -> tuple[int, int]:
 
 
 def has_cue(words: list[str], section: str, lang: str) -> bool:
-    return bool(find_phrases(words, _compiled(section, lang)))
+    return bool(find_phrases(words, _phrases(section, lang)))
 
 
 @lru_cache(maxsize=None)
-def _touchpoint_patterns(lang: str) -> list[tuple[str, list]]:
-    return [(item["id"], _compile(item.get(lang) or [])) for item in lexicon()["touchpoints"]]
+def _touchpoint_patterns(lang: str) -> list[tuple[str, Phrases]]:
+    return [(item["id"], Phrases(_compile(item.get(lang) or []))) for item in lexicon()["touchpoints"]]
 
 
 def touchpoints(words: list[str], lang: str) -> list[str]:
@@ -219,6 +272,7 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     utterance's stages), with its lemmas: the base of mood, pains, questions and time lanes."""
     order = _stage_order(codebook)
     duration_words = codebook.lexicons.get("durations") or {}
+    max_days = lexicon().get("max_stage_days", 365)
     rows = []
     for journey in _sorted_journeys(journeys):
         lang = journey.transcript.language if journey.transcript.language in ("ru", "en") else "en"
@@ -235,22 +289,27 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
                     continue
                 own = sorted({m.label for m in tagged.mentions if m.kind == STAGE and m.sentence == index},
                              key=lambda s: order.get(s, 99))
+                stages = own or utt_stages
+                if not stages:  # a sentence of no stage makes no row: nothing to compute for it
+                    continue
+                # everything below depends on the sentence, not on the stage: computed once per sentence
                 words = lemmas(text, lang)
                 pos, neg = tone(words, lang)
-                for stage in own or utt_stages:
+                roles = sorted({m.label for m in tagged.mentions if m.kind == ROLE and m.sentence == index})
+                channels = sorted({m.label for m in tagged.mentions if m.kind == CHANNEL and m.sentence == index})
+                pain = has_cue(words, "pains", lang)
+                question = text.rstrip().endswith("?") or has_cue(words, "questions", lang)
+                touches = touchpoints(words, lang)
+                days = 0.0 if utt.n in cycle_utts or lang not in duration_words else float(sum(
+                    d.days for d in find_durations(text, lang, duration_words) if d.days <= max_days))
+                for stage in stages:
                     rows.append({
                         "interview": journey.id, "channel_group": journey.channel_group, "utterance": utt.n,
                         "sentence": index if tagged.sentences else None, "stage": stage, "quote": text,
                         "start": utt.start, "own_stage": bool(own),
-                        "roles": sorted({m.label for m in tagged.mentions if m.kind == ROLE and m.sentence == index}),
-                        "channels": sorted({m.label for m in tagged.mentions if m.kind == CHANNEL and m.sentence == index}),
-                        "positive": pos, "negative": neg,
-                        "pain": has_cue(words, "pains", lang),
-                        "question": text.rstrip().endswith("?") or has_cue(words, "questions", lang),
-                        "touchpoints": touchpoints(words, lang),
-                        "days": 0.0 if utt.n in cycle_utts or lang not in duration_words else float(sum(
-                            d.days for d in find_durations(text, lang, duration_words)
-                            if d.days <= lexicon().get("max_stage_days", 365))),
+                        "roles": list(roles), "channels": list(channels),  # each row its own lists, as before
+                        "positive": pos, "negative": neg, "pain": pain, "question": question,
+                        "touchpoints": list(touches), "days": days,
                     })
     columns = ["interview", "channel_group", "utterance", "sentence", "stage", "quote", "start", "own_stage",
                "roles", "channels", "positive", "negative", "pain", "question", "touchpoints", "days"]
@@ -461,8 +520,7 @@ def _pick_quotes(rows: pd.DataFrame, limit: int = 3) -> list[Ref]:
                 break
         if len(chosen) == limit:
             break
-    frame = pd.DataFrame([r._asdict() for r in chosen])
-    return _refs(frame)
+    return _refs(chosen)
 
 
 def _cells(events: pd.DataFrame, sentences: pd.DataFrame, codebook, limit: int = 5) -> list[Cell]:
@@ -485,25 +543,25 @@ def _cells(events: pd.DataFrame, sentences: pd.DataFrame, codebook, limit: int =
             key, display = action
             counter[key].add(row.interview)
             texts[key][display] += 1
-            refs[key].extend(_refs(pd.DataFrame([row._asdict()])))
+            refs[key].append(_ref(row))
         actions = _items(counter, texts, refs, limit)
         # touchpoints: channels named at this stage, then touchpoint words
         t_counter: dict[str, set] = defaultdict(set)
         t_refs: dict[str, list[Ref]] = defaultdict(list)
         for row in ev[ev["kind"] == CHANNEL].itertuples(index=False):
             t_counter[f"channel:{row.label}"].add(row.interview)
-            t_refs[f"channel:{row.label}"].extend(_refs(pd.DataFrame([row._asdict()])))
+            t_refs[f"channel:{row.label}"].append(_ref(row))
         for row in se.itertuples(index=False):
             for touch in row.touchpoints:
                 t_counter[f"touch:{touch}"].add(row.interview)
-                t_refs[f"touch:{touch}"].extend(_refs(pd.DataFrame([row._asdict()])))
+                t_refs[f"touch:{touch}"].append(_ref(row))
         touch_items = _items(t_counter, {}, t_refs, limit)
         # roles
         r_counter: dict[str, set] = defaultdict(set)
         r_refs: dict[str, list[Ref]] = defaultdict(list)
         for row in ev[ev["kind"] == ROLE].itertuples(index=False):
             r_counter[row.label].add(row.interview)
-            r_refs[row.label].extend(_refs(pd.DataFrame([row._asdict()])))
+            r_refs[row.label].append(_ref(row))
         role_order = {r: i for i, r in enumerate(codebook.ids(ROLE))}
         role_items = sorted(_items(r_counter, {}, r_refs, 99), key=lambda i: (-i.interviews, role_order.get(i.key, 99)))
         # mood
@@ -597,8 +655,7 @@ def _dmu(events: pd.DataFrame, codebook) -> pd.DataFrame:
             if row.label in seen:
                 continue
             seen.append(row.label)
-            entries[row.label].append((len(seen), row.stage if isinstance(row.stage, str) else None,
-                                       _refs(pd.DataFrame([row._asdict()]))[0]))
+            entries[row.label].append((len(seen), row.stage if isinstance(row.stage, str) else None, _ref(row)))
     rows = []
     for role in codebook.ids(ROLE):
         if role not in entries:

@@ -189,3 +189,31 @@ def test_dates_in_any_local_format():
     assert aggregate.iso_date("12.09.2024") == "2024-09-12"
     assert aggregate.iso_date("September 12, 2024") == "2024-09-12"
     assert aggregate.iso_date("soon") is None
+
+
+def _brute_force_starts(words, patterns):
+    """Every pattern tried at every word: what the first-word index of `Phrases` must reproduce."""
+    return [i for i in range(len(words))
+            if any(i + len(p) <= len(words) and all(aggregate._token_ok(words[i + k], t) for k, t in enumerate(p))
+                   for p in patterns)]
+
+
+def test_phrase_index_matches_trying_every_pattern(journeys):
+    patterns = [(("a", False),), (("a", True), ("b", False)), (("", True),), (("ab", False), ("c", True)),
+                (("b", True),), (("ab", False), ("c", False), ("d", False))]
+    word_lists = [[], ["a"], ["ab", "c"], ["ab", "cd", "a", "b"], ["b", "a", "b"], ["abc"], ["ab", "c", "d"]]
+    for k in range(len(patterns) + 1):
+        for subset in (patterns[:k], patterns[k:], patterns[::2]):
+            index = aggregate.Phrases(subset)
+            for words in word_lists:
+                assert index.starts(words) == aggregate.find_phrases(words, subset) == _brute_force_starts(words, subset)
+    # the shipped word lists on the fixture's sentences
+    for journey in journeys:
+        lang = journey.transcript.language
+        sets = [aggregate._compiled(section, lang, sub) for section, sub in
+                (("tone", "positive"), ("tone", "negative"), ("pains", None), ("questions", None))]
+        sets += [list(p) for _, p in aggregate._touchpoint_patterns(lang)]
+        for tagged in journey.utterances:
+            words = lemmas(tagged.utterance.text, lang)
+            for patterns_ in sets:
+                assert aggregate.find_phrases(words, patterns_) == _brute_force_starts(words, patterns_)

@@ -63,13 +63,17 @@ SAMPLE = Path(__file__).parent.parent / "interviews"
 
 
 def _sample_report(tmp: Path, lang: str) -> Path:
-    """The report of the sample series (interviews/), through the real pipeline."""
-    analyse = pytest.importorskip("cjm.pipeline", reason="the pipeline is not available").analyse
+    """The whole output folder of `cjm report interviews -o OUT --lang LANG` for the sample series
+    (HTML, assets, journeys.json, events.csv), through the real pipeline."""
+    cli = pytest.importorskip("cjm.cli", reason="the command line is not available").cli
+    from click.testing import CliRunner
+
     if not any(SAMPLE.glob("*.txt")):
         pytest.skip("no sample series in interviews/")
-    result = analyse(str(SAMPLE))
     out = tmp / f"sample-{lang}"
-    write_report(result.journeys, result.problems, result.codebook, out, lang=lang)
+    result = CliRunner().invoke(cli, ["report", str(SAMPLE), "-o", str(out), "--lang", lang])
+    assert result.exit_code == 0, result.output
+    assert (out / "journeys.json").is_file() and (out / "events.csv").is_file()
     return out
 
 
@@ -77,7 +81,7 @@ def _sample_report(tmp: Path, lang: str) -> Path:
 def test_every_page_renders_offline(browser, tmp_path, shots_dir, source, lang):
     out = _report(tmp_path, lang) if source == "fixture" else _sample_report(tmp_path, lang)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    assert size < 6 * 1024 * 1024, f"report is {size} bytes"
+    assert size < 6_000_000, f"report is {size} bytes"  # the whole folder, decimal MB (the issue's target)
     pages = [out / "index.html"] + sorted((out / "interviews").glob("*.html"))
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
@@ -95,7 +99,7 @@ def test_every_page_renders_offline(browser, tmp_path, shots_dir, source, lang):
         page.wait_for_load_state("load")
         page.wait_for_selector("body[data-charts=ready]" if "interviews" not in path.parts else "body",
                                timeout=15_000)
-        # "opens in under 2 s": the text is painted before plotly.js (deferred) draws the charts
+        # "opens in under 2 s": the text is painted before plotly.js (deferred, then unpacked) draws the charts
         page.evaluate("() => new Promise(requestAnimationFrame)")  # let the page paint at least once
         paint = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0]"
                               " || performance.getEntriesByType('navigation')[0]).startTime"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import importlib.util
 import re
 from html.parser import HTMLParser
@@ -82,11 +84,36 @@ def test_writes_index_interview_pages_and_one_plotly(report):
     out, paths = report
     assert (out / "index.html") in paths
     assert len(list((out / "interviews").glob("*.html"))) == 7
-    assert (out / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert sorted(p.name for p in (out / "assets").iterdir()) == ["plotly.gz.js", "report.css"]
+    assert 1_000_000 < (out / "assets" / "plotly.gz.js").stat().st_size < 2_500_000  # packed, not 4.8 MB
     for path in html_pages(out):
         text = path.read_text(encoding="utf-8")
-        assert text.count("plotly.min.js") <= 1
+        assert len(re.findall(r'src="[^"]*plotly', text)) <= 1
+        assert "plotly.min.js" not in text
         assert "cdn.plot.ly" not in text
+    assert '<script defer src="assets/plotly.gz.js"></script>' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_packed_plotly_is_the_whole_bundle(report):
+    """The asset unpacks to exactly the plotly.min.js plotly.py ships: one base64 string of gzip."""
+    from plotly.offline import get_plotlyjs
+
+    out, _ = report
+    text = (out / "assets" / "plotly.gz.js").read_text(encoding="ascii")
+    strings = re.findall(r'"([A-Za-z0-9+/=]{100000,})"', text)
+    assert len(strings) == 1
+    assert gzip.decompress(base64.b64decode(strings[0])) == get_plotlyjs().encode("utf-8")
+    assert "DecompressionStream(\"gzip\")" in text and "window.cjmPlotly" in text
+    code = text.replace(strings[0], "").replace("https://github.com/plotly/plotly.js", "")
+    assert not re.search(r"(https?:)?//[a-z]", code)  # the loader itself names no other location
+
+
+def test_stale_unpacked_plotly_is_removed(tmp_path, codebook):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "plotly.min.js").write_text("old", encoding="utf-8")
+    write_report(fixture.load_journeys(), [], codebook, tmp_path, lang="en")
+    assert not (tmp_path / "assets" / "plotly.min.js").exists()
+    assert (tmp_path / "assets" / "plotly.gz.js").is_file()
 
 
 def test_every_link_and_anchor_resolves(report):
@@ -187,6 +214,27 @@ def test_size_budget(report):
     out, _ = report
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert total < 6_000_000
+
+
+SAMPLE = Path(__file__).parent.parent / "interviews"
+
+
+def test_sample_report_folder_under_6_mb(tmp_path):
+    """The issue's target: the whole folder `cjm report interviews -o OUT` writes for the sample series
+    (HTML, assets, journeys.json, events.csv) stays under 6 MB (decimal)."""
+    if not any(SAMPLE.glob("*.txt")):
+        pytest.skip("no sample series in interviews/")
+    from click.testing import CliRunner
+
+    from cjm.cli import cli
+
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli, ["report", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {"index.html", "journeys.json", "events.csv", "plotly.gz.js", "report.css"} <= {p.name for p in files}
+    total = sum(p.stat().st_size for p in files)
+    assert total < 6_000_000, f"report folder is {total} bytes"
 
 
 def test_empty_report(tmp_path, codebook):

@@ -1,5 +1,6 @@
 /* Draw every Plotly chart of the page from its data-figure JSON, one after another, once plotly.js
-   (loaded with defer) is ready, so the page text is shown before the charts are drawn. */
+   is ready, so the page text is shown before the charts are drawn. plotly.js comes packed (see
+   assets/plotly.gz.js, loaded with defer): window.cjmPlotly is the promise of its being unpacked. */
 (function () {
   "use strict";
   var config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
@@ -15,7 +16,14 @@
     }
     next();
   }
+  function start() {
+    var ready = window.cjmPlotly || (window.Plotly ? Promise.resolve(window.Plotly) : null);
+    if (!ready) { console.error("cjm: plotly.js was not loaded (assets/ missing?): charts are not drawn"); return; }
+    ready.then(drawAll, function (error) { console.error("cjm: charts are not drawn: " + error.message); });
+  }
   if (!document.querySelector("div.plot[data-figure]")) {
     document.body.setAttribute("data-charts", "ready");
-  } else if (window.Plotly) { drawAll(); } else { window.addEventListener("DOMContentLoaded", drawAll); }
+  } else if (document.readyState === "loading") {
+    window.addEventListener("DOMContentLoaded", start);  // after the deferred assets/plotly.gz.js has run
+  } else { start(); }
 })();
