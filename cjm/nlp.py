@@ -2,9 +2,9 @@
 
 Russian lemmas and parts of speech come from pymorphy3 through a text-keyed cache: spaCy's own
 `pymorphy3` lemmatizer mode keeps the word form whenever pymorphy3 offers several normal forms
-("часов" stays "часов"; measured on 38 ambiguous forms: right on 5, ours on 35) and runs at about
-1/50 of the tokenizer's speed on a blank pipeline; our cached lemmatizer is 3x faster cold and
-16x warm (benchmarks/bench.py).
+("часов" stays "часов"; measured on 38 ambiguous forms: right on 5, ours on 35) and runs at 1/50
+to 1/85 of the tokenizer's speed on a blank pipeline; our cached lemmatizer is 3-4x faster cold
+and 16-21x warm (benchmarks/bench.py).
 English lemmas come from spaCy's lookup tables (spacy-lookups-data). Nothing is downloaded.
 """
 
