@@ -145,17 +145,16 @@ def test_answer_to_advice_question_has_no_labels(book):
     assert labels(tagged, 2) == ([], [], [])
 
 
+TRIAL_UNDER_WAY = ("Как узнали?", "Нам порекомендовал партнер, я запросила КП.",
+                   "Дальше?", "Сделали пробную партию, технолог протестировал.", "А потом?")
+
+
 def test_document_named_later_is_not_a_step_back(book):
-    tagged = tag_transcript(interview(
-        "ru", "Как узнали?", "Нам порекомендовал партнер, я запросила КП.",
-        "Дальше?", "Сделали пробную партию, технолог протестировал.",
-        "А потом?", "Директор посмотрел КП ещё раз и согласовал бюджет."), book)
+    tagged = tag_transcript(interview("ru", *TRIAL_UNDER_WAY, "Директор посмотрел КП ещё раз и согласовал бюджет."), book)
     assert labels(tagged, 6)[0] == ["motivated"]
 
 
 def test_new_director_steps_back_to_interested(book):
     tagged = tag_transcript(interview(
-        "ru", "Как узнали?", "Нам порекомендовал партнер, я запросила КП.",
-        "Дальше?", "Сделали пробную партию, технолог протестировал.",
-        "А потом?", "А потом у нас сменился генеральный, и всё пришлось начинать сначала."), book)
+        "ru", *TRIAL_UNDER_WAY, "А потом у нас сменился генеральный, и всё пришлось начинать сначала."), book)
     assert "interested" in labels(tagged, 6)[0]

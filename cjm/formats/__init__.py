@@ -41,6 +41,38 @@ class Format:
     parse: Callable[[Any, str], Parsed]  # (content, source path) -> Parsed
 
 
+SKIP = object()  # what `opens` returns for a line that starts nothing and continues nothing (a rule)
+
+
+def collect_turns(lines: list[str], offset: int, opens: Callable[[str, int], Any], *,
+                  continues: Callable[[str], str] = lambda line: line,
+                  preamble_line: Callable[[str], str | None] = lambda line: line) -> tuple[list[Turn], list[str]]:
+    """The loop every line-based reader shares: a line that opens a turn starts it, any other
+    line continues the turn above, and lines before the first turn are the preamble.
+
+    `opens(raw_line, line_number)` returns a new `Turn`, None for an ordinary line, or `SKIP`;
+    `continues` cleans a continuation line; `preamble_line` returns None to drop a preamble line.
+    """
+    turns: list[Turn] = []
+    preamble: list[str] = []
+    for index, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        opened = opens(raw, offset + index + 1)
+        if opened is SKIP:
+            continue
+        if opened is not None:
+            turns.append(opened)
+        elif turns:
+            turns[-1].text = f"{turns[-1].text} {continues(line)}".strip()
+        else:
+            kept = preamble_line(line)
+            if kept is not None:
+                preamble.append(kept)
+    return turns, preamble
+
+
 def registered_formats() -> list[Format]:
     """All readers, most specific first; plain text with speaker labels is the fallback.
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from . import Format, Parsed, Turn
+from . import SKIP, Format, Parsed, Turn, collect_turns
 from .plaintext import TURN_START, looks_like_label, parse_timestamp, split_front_matter
 
 CLOCK = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
@@ -137,21 +137,13 @@ def header(pattern: re.Pattern[str], line: str, check: Callable[[str], bool]) ->
 def parse_headed(lines: list[str], offset: int,
                  read_header: Callable[[str], tuple[str, float | None] | None]) -> tuple[list[Turn], dict, list[str]]:
     """Header line (speaker, time) then body lines, shared by Otter and Fathom."""
-    turns: list[Turn] = []
-    preamble: list[str] = []
-    for index, raw in enumerate(lines):
-        line = raw.strip()
-        if not line:
-            continue
+    def opens(raw: str, line_no: int):
+        if raw.strip() in ("---", "***", "___"):
+            return SKIP  # a rule between the tool's heading and the transcript
         found = read_header(raw.rstrip())
-        if line in ("---", "***", "___"):
-            continue  # a rule between the tool's heading and the transcript
-        if found:
-            turns.append(Turn(found[0], "", found[1], offset + index + 1))
-        elif turns:
-            turns[-1].text = f"{turns[-1].text} {line}".strip()
-        else:
-            preamble.append(line)
+        return Turn(found[0], "", found[1], line_no) if found else None
+
+    turns, preamble = collect_turns(lines, offset, opens)
     return turns, preamble_meta(preamble), preamble_notes(preamble)
 
 
@@ -165,26 +157,23 @@ def is_bold_turn(line: str) -> bool:
 def parse_markdown(lines: list[str], offset: int) -> tuple[list[Turn], dict, list[str]]:
     """`**Name:** text`; unnamed paragraphs continue the turn; `\\[08:04\\]` at a paragraph start
     is the time of that paragraph (the turn's start when it opens the turn)."""
-    turns: list[Turn] = []
-    preamble: list[str] = []
     breaks = 0
-    for index, raw in enumerate(lines):
-        line = raw.strip()
-        if not line:
-            continue
-        match = BOLD_TURN.match(line)
-        if match and looks_like_name(match["name"]):
-            text, start = leading_time(match["text"])
-            if start is not None and not text.strip():
-                breaks += 1  # '**Break**: \[27:22\]' marks a section, nobody speaks
-                continue
-            turns.append(Turn(" ".join(match["name"].split()), unescape(text),
-                              parse_timestamp(match["ts"]) if match["ts"] else start, offset + index + 1))
-        elif turns:
-            text, _ = leading_time(line)
-            turns[-1].text = f"{turns[-1].text} {unescape(text)}".strip()
-        elif not line.startswith(("#", "---", "===")):
-            preamble.append(unescape(line))
+
+    def opens(raw: str, line_no: int):
+        nonlocal breaks
+        match = BOLD_TURN.match(raw.strip())
+        if not (match and looks_like_name(match["name"])):
+            return None
+        text, start = leading_time(match["text"])
+        if start is not None and not text.strip():
+            breaks += 1  # '**Break**: \[27:22\]' marks a section, nobody speaks
+            return SKIP
+        return Turn(" ".join(match["name"].split()), unescape(text),
+                    parse_timestamp(match["ts"]) if match["ts"] else start, line_no)
+
+    turns, preamble = collect_turns(
+        lines, offset, opens, continues=lambda line: unescape(leading_time(line)[0]),
+        preamble_line=lambda line: None if line.startswith(("#", "---", "===")) else unescape(line))
     notes = preamble_notes(preamble)
     if breaks:
         notes.append(f"{breaks} section marker(s) such as '**Break**: [mm:ss]' skipped")
@@ -212,20 +201,15 @@ def is_range_turn(line: str) -> bool:
 
 def parse_ranges(lines: list[str], offset: int) -> tuple[list[Turn], dict, list[str]]:
     """One line a segment; lines without the marker continue the segment above."""
-    turns: list[Turn] = []
-    preamble: list[str] = []
-    for index, raw in enumerate(lines):
-        line = raw.strip()
-        if not line:
-            continue
-        match = RANGE_TURN.match(line)
-        if match and looks_like_name(match["bold"] or match["plain"] or ""):
-            name = " ".join((match["bold"] or match["plain"]).split())
-            turns.append(Turn(name, unescape(match["text"]), parse_timestamp(match["ts"]), offset + index + 1))
-        elif turns:
-            turns[-1].text = f"{turns[-1].text} {unescape(line)}".strip()
-        elif not line.startswith("#"):
-            preamble.append(line)
+    def opens(raw: str, line_no: int):
+        match = RANGE_TURN.match(raw.strip())
+        if not (match and looks_like_name(match["bold"] or match["plain"] or "")):
+            return None
+        name = " ".join((match["bold"] or match["plain"]).split())
+        return Turn(name, unescape(match["text"]), parse_timestamp(match["ts"]), line_no)
+
+    turns, preamble = collect_turns(lines, offset, opens, continues=unescape,
+                                    preamble_line=lambda line: None if line.startswith("#") else line)
     return turns, preamble_meta(preamble), preamble_notes(preamble)
 
 

@@ -7,7 +7,7 @@ import re
 import yaml
 
 from ..errors import InputError
-from . import Format, Parsed, Turn
+from . import Format, Parsed, Turn, collect_turns
 
 # [00:12:03]  00:12:03  (12:03)  [12:03.5]
 TIMESTAMP = r"[\[(]?(?P<ts>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?"
@@ -79,21 +79,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
 def parse(text: str, source: str) -> Parsed:
     """Split a labelled transcript into turns; unlabelled lines continue the turn above."""
     meta, body, offset = split_front_matter(text, source)
-    turns: list[Turn] = []
-    preamble: list[str] = []
-    for index, raw in enumerate(body):
-        line_no = offset + index + 1
-        line = raw.strip()
-        if not line:
-            continue
-        match = TURN_START.match(line)
-        if match and looks_like_label(match["label"].strip()):
-            turns.append(Turn(speaker=match["label"].strip(), text=match["text"].strip(),
-                              start=parse_timestamp(match["ts"]), line=line_no))
-        elif turns:
-            turns[-1].text = f"{turns[-1].text} {line}".strip()
-        else:
-            preamble.append(line)
+    turns, preamble = collect_turns(body, offset, opens_turn)
     notes: list[str] = []
     if not turns and preamble:
         # No speaker labels anywhere: the whole text is the respondent's, one utterance a paragraph.
@@ -103,6 +89,15 @@ def parse(text: str, source: str) -> Parsed:
         meta.setdefault("preamble", " ".join(preamble))
         notes.append(f"{len(preamble)} line(s) before the first speaker label kept as 'preamble'")
     return Parsed(turns=turns, format="text", metadata=meta, notes=notes, merge_consecutive=False)
+
+
+def opens_turn(raw: str, line_no: int) -> Turn | None:
+    """`[00:12:03] Name (role): text` starts a turn; anything else continues one."""
+    match = TURN_START.match(raw.strip())
+    if match and looks_like_label(match["label"].strip()):
+        return Turn(speaker=match["label"].strip(), text=match["text"].strip(),
+                    start=parse_timestamp(match["ts"]), line=line_no)
+    return None
 
 
 def paragraphs_as_turns(body: list[str], offset: int) -> list[Turn]:
