@@ -568,8 +568,10 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
     """
     if "unaware" not in codebook.ids(STAGE):
         return
-    end = next((i for i, t in enumerate(respondent) if t.asked != "unaware" and
-                any(m.kind == CHANNEL or (m.kind == STAGE and m.label == "informed") for m in t.mentions)), None)
+    quiet = set(codebook.lexicons.get("channels_not_implying_informed") or [])  # a tender posted is not discovery
+    end = next((i for i, t in enumerate(respondent) if t.asked != "unaware" and any(
+        (m.kind == CHANNEL and m.label not in quiet) or (m.kind == STAGE and m.label == "informed")
+        for m in t.mentions)), None)
     if end is None:
         end = next((i for i, t in enumerate(respondent) if any(m.kind == STAGE for m in t.mentions)), 0)
     in_use = set(codebook.lexicons.get("channels_in_use_before_contact") or [])
@@ -578,11 +580,14 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
         # before contact a channel word is the one in use (the tender posted, the search under way),
         # not how they found this supplier: "наш интегратор ставил трекеры" is the old supplier
         item.mentions = [m for m in item.mentions if m.kind != STAGE and (m.kind != CHANNEL or m.label in in_use)]
-        if staged:
-            first = staged[0]
+        channel = next((m for m in item.mentions if m.kind == CHANNEL), None)
+        if staged or channel:  # the channel in use before contact: "разместили извещение на площадке"
+            first = staged[0] if staged else channel
             item.mentions.append(Mention(STAGE, "unaware", first.start, first.end, first.text, first.sentence))
             continue
         found = sorted({(start, stop) for _, start, stop in rules.situation(doc)}) if rules.situation else []
+        if item.cues & UNCARRIED_CUES:  # "обычно я обзваниваю поставщиков": a habit, not the situation then
+            found = []
         if len(found) >= MIN_SITUATION_WORDS:  # one word ("no problem", "it's fine") is small talk
             start, stop = found[0]
             span = doc[start:stop]
