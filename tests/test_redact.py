@@ -168,3 +168,26 @@ def test_redaction_of_any_text_does_not_fail(text: str, speaker: str) -> None:
 
 def test_empty_run() -> None:
     assert redact_transcripts([]) == []
+
+
+def test_no_original_in_the_output_tree(tmp_path: Path) -> None:
+    """End to end: `cjm report --redact` writes no name, phone or e-mail of the input anywhere
+    (report pages, journeys.json, events.csv); only the static assets are skipped."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cjm.cli import cli
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index, name in enumerate(PRIVATE, start=1):  # neutral file names: the paths stay as given
+        shutil.copy(DATA / name, folder / f"interview-{index}{Path(name).suffix}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["report", str(folder), "-o", str(out), "--redact"])
+    assert result.exit_code == 0, result.output
+    written = [p for p in out.rglob("*") if p.is_file() and p.parent.name != "assets"]
+    assert {p.name for p in written} >= {"index.html", "journeys.json", "events.csv"}
+    leaks = {(p.name, original) for p in written for original in ORIGINALS
+             if original in p.read_text(encoding="utf-8")}
+    assert leaks == set()
