@@ -13,7 +13,7 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
 from .nlp import pipeline
-from .tag import compile_pattern
+from .tag import get_rules
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
@@ -123,20 +123,6 @@ def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[
     return path
 
 
-_CYCLE_MATCHERS: dict[tuple[int, str, str], Matcher] = {}
-
-
-def cycle_matcher(codebook: Codebook, lang: str, section: str) -> Matcher:
-    """A matcher of one lexicon section's phrases, built once per codebook and language."""
-    key = (id(codebook), lang, section)
-    if key not in _CYCLE_MATCHERS:
-        matcher = Matcher(pipeline(lang).vocab)
-        for i, phrase in enumerate((codebook.lexicons.get(section) or {}).get(lang, ())):
-            matcher.add(f"cue{i}", [compile_pattern(phrase, lang)])
-        _CYCLE_MATCHERS[key] = matcher
-    return _CYCLE_MATCHERS[key]
-
-
 def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook: Codebook,
                       tagged: list[TaggedUtterance] | None = None) -> tuple[int | None, list[int]]:
     """Days from first contact to payment: a stated duration beside payment words, else two dates.
@@ -149,8 +135,9 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
     if not lexicon or lang not in lexicon:
         return None, []
     nlp = pipeline(lang)
-    matcher = cycle_matcher(codebook, lang, "cycle_cues")
-    asked = answers_to(tagged or [], cycle_matcher(codebook, lang, "cycle_questions"), nlp)
+    rules = get_rules(codebook, lang)
+    matcher = rules.cycle_cues
+    asked = answers_to(tagged or [], rules.cycle_questions, nlp)
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:

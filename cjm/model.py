@@ -73,7 +73,7 @@ class Mention:
     sentence: int  # 0-based sentence index within the utterance
     weak: bool = False  # from a '~' phrase: counts only once the story has reached the stage before
     back: bool = False  # from a '<' phrase: evidence that the story steps back to this stage
-    origin: str = "pattern"  # pattern | question | carried | name | respondent | channel: why it is there
+    origin: str = "pattern"  # pattern | question | carried | name | respondent | channel | role: why it is there
 
 
 @dataclass

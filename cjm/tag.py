@@ -120,6 +120,8 @@ class CompiledRules:
     question_stages: Matcher | None = None
     situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
     advice_questions: Matcher | None = None  # questions whose answers are advice or wishes
+    cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
+    cycle_questions: Matcher | None = None  # questions that ask how long the deal took
 
 
 def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
@@ -168,6 +170,14 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             add(matcher, key + ":back", [p[1:] for p in phrases if p.startswith("<")], f"{kind} {label.id!r} ({lang})")
     for cue in CLAUSE_CUES + SENTENCE_CUES + ("supplier_side",):
         add(cues, cue, codebook.cues.get(cue, {}).get(lang, ()), f"cues.{cue} ({lang})")
+    def lexicon_matcher(section: str) -> Matcher:
+        """One matcher of a lexicon section's phrases, a key per phrase (the cycle score counts
+        how many different cues a sentence holds)."""
+        target = Matcher(nlp.vocab)
+        for i, phrase in enumerate((codebook.lexicons.get(section) or {}).get(lang, ())):
+            add(target, f"{section}:{i}", [phrase], f"lexicons.{section} ({lang})")
+        return target
+
     idioms = Matcher(nlp.vocab)
     add(idioms, "idiom", codebook.cues.get("hypothetical_idioms", {}).get(lang, ()), f"cues.hypothetical_idioms ({lang})")
     questions = Matcher(nlp.vocab)
@@ -176,17 +186,16 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             errors.append(f"lexicons.questions: unknown stage id {stage!r}")
             continue
         add(questions, stage, (by_lang or {}).get(lang, ()), f"lexicons.questions.{stage} ({lang})")
-    if errors:
+    advice_questions = lexicon_matcher("advice_questions")
+    situation = lexicon_matcher("situation")
+    cycle_cues = lexicon_matcher("cycle_cues")
+    cycle_questions = lexicon_matcher("cycle_questions")
+    if errors:  # after every section: a bad phrase anywhere is reported, none is skipped
         raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
-    advice_questions = Matcher(nlp.vocab)
-    add(advice_questions, "advice", (codebook.lexicons.get("advice_questions") or {}).get(lang, ()),
-        f"lexicons.advice_questions ({lang})")
-    situation = Matcher(nlp.vocab)
-    add(situation, "situation", (codebook.lexicons.get("situation") or {}).get(lang, ()), f"lexicons.situation ({lang})")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
     return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                         situation, advice_questions)
+                         situation, advice_questions, cycle_cues, cycle_questions)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -553,7 +562,7 @@ def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Code
                 channel = implied.get(mention.label) if mention.kind == ROLE else None
                 if channel and channel in codebook.ids(CHANNEL):
                     item.mentions.append(Mention(CHANNEL, channel, mention.start, mention.end, mention.text,
-                                                 mention.sentence, origin="name"))
+                                                 mention.sentence, origin="role"))
                     break
         under_way = bool(stages & later)
 

@@ -89,3 +89,12 @@ def test_alternatives_are_per_token_in_the_shipped_codebook():
             if set(left.split("|")) & set(right.split("|")):
                 suspicious.append(phrase)
     assert suspicious == []
+
+
+@pytest.mark.parametrize("section", ["situation", "advice_questions", "cycle_cues", "cycle_questions"])
+def test_a_bad_phrase_in_any_lexicon_section_is_reported(tmp_path, section):
+    """Every section is compiled before errors are raised: none is skipped, none raises a traceback."""
+    path = tmp_path / "book.yaml"
+    path.write_text(f"extends: default\nlexicons:\n  {section}:\n    ru: ['...']\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match=section):
+        validate_patterns(load_codebook(path))
