@@ -66,11 +66,11 @@ def name_data() -> NameData:
     )
 
 
-@lru_cache(maxsize=1)
 def morph() -> Any:
-    import pymorphy3
+    """The tagger's analyser: one pymorphy3 dictionary per process, not two."""
+    from .nlp import morph_analyzer
 
-    return pymorphy3.MorphAnalyzer()
+    return morph_analyzer()
 
 
 @lru_cache(maxsize=1)
