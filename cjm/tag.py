@@ -9,6 +9,7 @@ supplier's people get no role). The interviewer's turns are not tagged.
 Pattern syntax (one phrase = tokens separated by spaces, each matched on the lemma, lower case):
   word      the word's lemma ("оплатили" and "оплатить" both mean lemma "оплатить")
   stem*     any lemma starting with "stem"
+  =word     this form only, not its lemma ("=будет" is future; "будет" would match "было" too)
   a|b*|c    one of several alternatives
   ?word     an optional token
   ...       up to three tokens of anything
@@ -64,9 +65,14 @@ def compile_token(item: str, lang: str) -> dict:
     alternatives = [a for a in item.lower().replace("ё", "е").split("|") if a]
     if not alternatives:
         raise ValueError(f"empty alternative in {item!r}")
-    words = [a for a in alternatives if not (a.endswith("*") and len(a) > 1)]
+    if any(a == "=" for a in alternatives):
+        raise ValueError(f"'=' without a word in {item!r}")
+    exact = [a[1:] for a in alternatives if a.startswith("=")]
+    words = [a for a in alternatives if not (a.endswith("*") and len(a) > 1) and not a.startswith("=")]
     spec: dict
-    if lang == "ru" and len(words) == len(alternatives):
+    if exact and len(exact) == len(alternatives):
+        spec = {"LOWER": {"IN": sorted(exact)}}
+    elif lang == "ru" and len(words) == len(alternatives):
         spec = {"LEMMA": {"IN": sorted({lemma_of(w, lang) for w in words})}}
     elif lang != "ru" and len(words) == len(alternatives) and all(lemma_of(w, lang) == w for w in words):
         spec = {"LEMMA": {"IN": sorted(words)}}
@@ -77,6 +83,8 @@ def compile_token(item: str, lang: str) -> dict:
         for alt in alternatives:
             if alt.endswith("*") and len(alt) > 1:
                 parts.append(re.escape(alt[:-1]) + r"\S*")
+            elif alt.startswith("="):
+                parts.append(re.escape(alt[1:]))
             else:
                 forms = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
                 parts.extend(re.escape(w) for w in sorted(forms))
@@ -120,6 +128,7 @@ class CompiledRules:
     question_stages: Matcher | None = None
     situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
     advice_questions: Matcher | None = None  # questions whose answers are advice or wishes
+    aside_questions: Matcher | None = None  # closing, off-topic and would-you questions
     cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
     cycle_questions: Matcher | None = None  # questions that ask how long the deal took
 
@@ -187,6 +196,7 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             continue
         add(questions, stage, (by_lang or {}).get(lang, ()), f"lexicons.questions.{stage} ({lang})")
     advice_questions = lexicon_matcher("advice_questions")
+    aside_questions = lexicon_matcher("aside_questions")
     situation = lexicon_matcher("situation")
     cycle_cues = lexicon_matcher("cycle_cues")
     cycle_questions = lexicon_matcher("cycle_questions")
@@ -195,7 +205,7 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
     return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                         situation, advice_questions, cycle_cues, cycle_questions)
+                         situation, advice_questions, aside_questions, cycle_cues, cycle_questions)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
@@ -364,6 +374,9 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             item.suppressed.extend(item.mentions)
             item.mentions = []
             continue
+        if rules.aside_questions is not None and rules.aside_questions(doc):
+            item.asked = ASIDE  # "что-нибудь ещё хотите добавить?": what they say is not told as the story
+            continue
         stages = sorted({doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)})
         if "unaware" in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
             stages = ["unaware"]
@@ -379,6 +392,7 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
 
 MIN_ANSWER_WORDS = 3
 ADVICE = "advice"
+ASIDE = "aside"
 FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
 
 
@@ -415,7 +429,7 @@ def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rule
             if role:
                 roles[speaker] = role
                 break
-    words = FIRST_PERSON.get(transcript.language, ())
+    words = SELF_INTRO_SUBJECT.get(transcript.language, ())
     pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
     for item in tagged:
         speaker = item.utterance.speaker
@@ -433,6 +447,8 @@ def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rule
 
 
 SELF_INTRO_WORDS = 4  # "I'm the head of", "я работаю главным": the pronoun stands right before the job
+# The subject introduces themselves; "мне нужно было показать директору" names someone else.
+SELF_INTRO_SUBJECT = {"ru": ("я",), "en": ("i", "i'm", "i've")}
 NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
 
 
@@ -530,7 +546,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         if current is None or current == order[0] or not item.sentences:
             continue
-        if item.suppressed or item.cues & UNCARRIED_CUES or item.asked == ADVICE or \
+        if item.suppressed or item.cues & UNCARRIED_CUES or item.asked in (ADVICE, ASIDE) or \
                 len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
         if not has_past_narrative(docs_by_n.get(item.n)):

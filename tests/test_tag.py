@@ -158,3 +158,34 @@ def test_new_director_steps_back_to_interested(book):
     tagged = tag_transcript(interview(
         "ru", *TRIAL_UNDER_WAY, "А потом у нас сменился генеральный, и всё пришлось начинать сначала."), book)
     assert "interested" in labels(tagged, 6)[0]
+
+
+def test_exact_form_token_matches_that_form_only():
+    assert matches("=будет", "ru", "Так будет быстрее.")
+    assert not matches("=будет", "ru", "Там было коммерческое предложение.")  # the lemma быть is not enough
+    assert matches("=будет|оплатить", "ru", "Мы оплатили счет.")
+
+
+def test_past_of_to_be_is_not_hypothetical(book):
+    tagged = tag_transcript(interview("ru", "Что было в письме?",
+                                      "Там было коммерческое предложение с ценами на короба."), book)
+    assert "interested" in labels(tagged, 2)[0]
+
+
+def test_story_stage_is_not_carried_into_closing_small_talk(book):
+    story = ("Как прошел пилот?", "Пилот прошел хорошо, технолог протестировал образцы.",
+             "А дальше?", "Водители сначала ворчали, потом привыкли, логисты строили маршруты быстрее.")
+    carried = tag_transcript(interview("ru", *story), book)
+    assert labels(carried, 4)[0] == ["motivated"]  # the trial goes on without a stage word
+    aside = tag_transcript(interview("ru", *story[:3], "Что-нибудь ещё хотите добавить?",
+                                     "Погода в тот день была жуткая, ливень, все пришли мокрые насквозь."), book)
+    assert labels(aside, 4)[0] == []
+
+
+def test_respondent_role_comes_from_a_self_introduction_only(book):
+    tagged = tag_transcript(interview("ru", "Расскажите о себе.", "Я руководитель ИТ в компании, нас сто сорок человек."), book)
+    assert labels(tagged, 2)[1] == ["expert"]  # not the head of the company
+    tagged = tag_transcript(interview(
+        "ru", "Что было дальше?", "Я запросил у них цену, мне нужно было показать директору фиксированную цену.",
+        "А потом?", "Я подписал договор, и мы оплатили счёт."), book)
+    assert labels(tagged, 4)[1] == []  # "мне ... директору" names the director, not the respondent
