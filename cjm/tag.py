@@ -259,7 +259,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook) -> list[TaggedUtt
     link_named_people(respondent, docs, transcript.language)
     apply_question_context(tagged, rules, nlp)
     attribute_respondent_role(tagged, transcript, own_roles)
-    channel_implies_informed(respondent, codebook)
+    channel_implies_informed(respondent, codebook, supplier_names(transcript))
     mark_pre_contact(respondent, docs, codebook, rules)
     keep_channels_in_discovery(respondent, codebook)
     drop_other_suppliers_stories(tagged, transcript, codebook)
@@ -505,15 +505,23 @@ def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: 
                                                  origin="name"))
 
 
-def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
+def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook, supplier: set[str]) -> None:
     """A channel named before the journey is under way tells how they came across the supplier."""
     quiet = set((codebook.lexicons.get("channels_not_implying_informed") or []))
     order = codebook.ids(STAGE)
+    later = set(order[order.index("informed") + 1:] if "informed" in order else [])
+    contact = False
+    situation = False  # later stage words before any contact: the need, or the search under way
     for item in respondent:
         stages = {m.label for m in item.mentions if m.kind == STAGE}
-        if stages & set(order[order.index("informed") + 1:] if "informed" in order else []):
+        if contact and stages & later:
             break  # the journey is under way: later channel talk is not discovery
-        for mention in [m for m in item.mentions if m.kind == CHANNEL and m.label not in quiet]:
+        situation = situation or bool(stages & later)
+        channels = [m for m in item.mentions if m.kind == CHANNEL and m.label not in quiet]
+        if situation and not (names_supplier(item.utterance.text, supplier) or "supplier_side" in item.cues):
+            channels = []  # "обзвонила дистрибьюторов", "somebody pitched us at a show once": not this supplier
+        contact = contact or bool(channels) or "informed" in stages
+        for mention in channels:
             if not any(m.kind == STAGE and m.sentence == mention.sentence for m in item.mentions):
                 item.mentions.append(Mention(STAGE, "informed", mention.start, mention.end, mention.text, mention.sentence,
                                              origin="channel"))
@@ -672,6 +680,20 @@ def quoted_names(text: str) -> set[str]:
     return {next(g for g in m.groups() if g).strip().lower() for m in QUOTED_NAME.finditer(text)}
 
 
+def supplier_names(transcript: Transcript) -> set[str]:
+    """The supplier's names, lower case: the front matter's, and those the interviewer quotes."""
+    names = {str(transcript.metadata.get(k)).strip().lower() for k in SUPPLIER_METADATA if transcript.metadata.get(k)}
+    for utterance in transcript.utterances:
+        if utterance.is_interviewer:
+            names |= quoted_names(utterance.text)
+    return names
+
+
+def names_supplier(text: str, supplier: set[str]) -> bool:
+    lower = text.lower()
+    return any(name in lower for name in supplier)
+
+
 def drop_other_suppliers_stories(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> None:
     """A sentence that names another company in quotes, and neither the supplier nor "вы/you",
     tells that company's story: "Один — «Упакснаб» — дал цену и образцы бесплатно".
@@ -679,10 +701,7 @@ def drop_other_suppliers_stories(tagged: list[TaggedUtterance], transcript: Tran
     The supplier's names come from the front matter and from the names the interviewer quotes.
     The time before contact (`unaware`) may well name the old supplier, so it is kept.
     """
-    supplier = {str(transcript.metadata.get(k)).strip().lower() for k in SUPPLIER_METADATA if transcript.metadata.get(k)}
-    for item in tagged:
-        if item.utterance.is_interviewer:
-            supplier |= quoted_names(item.utterance.text)
+    supplier = supplier_names(transcript)
     if not supplier:
         return
     order = codebook.ids(STAGE)

@@ -189,3 +189,16 @@ def test_respondent_role_comes_from_a_self_introduction_only(book):
         "ru", "Что было дальше?", "Я запросил у них цену, мне нужно было показать директору фиксированную цену.",
         "А потом?", "Я подписал договор, и мы оплатили счёт."), book)
     assert labels(tagged, 4)[1] == []  # "мне ... директору" names the director, not the respondent
+
+
+def test_search_that_finds_the_supplier_is_informed_after_talk_of_the_need(book):
+    tagged = tag_transcript(interview(
+        "ru", "Расскажем про «Гофро-Стандарт». Кто инициировал поиск?",
+        "Старый поставщик прислал новый прайс, плюс восемнадцать процентов. Директор сказал: найди альтернативу.",
+        "Как вы искали?",
+        "Сначала обзвонила знакомых дистрибьюторов, с которыми работаем по другим позициям, никто не помог.",
+        "А потом?",
+        "Набрала в Яндексе, сверху реклама, четыре объявления. «Гофро-Стандарт» был вторым объявлением, я и кликнула."),
+        book)
+    assert "informed" not in labels(tagged, 4)[0]  # the search under way names no supplier
+    assert "informed" in labels(tagged, 6)[0]
