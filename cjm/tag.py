@@ -384,6 +384,10 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             continue
         item.asked = stages[0]
         start, end = item.sentences[0]
+        first_word = next(iter(re.findall(r"[\w'-]+", item.utterance.text[start:end].lower())), "")
+        if first_word in NEGATIVE_REPLY.get(nlp.lang, ()):
+            item.asked = DENIED  # "Вы о них слышали раньше?" - "Нет, вообще ничего": nothing to label or carry
+            continue
         for stage in stages:
             if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
                 item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0,
@@ -391,8 +395,10 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
 
 
 MIN_ANSWER_WORDS = 3
+NEGATIVE_REPLY = {"ru": ("нет", "неа", "не-а"), "en": ("no", "nope", "not", "never", "nah")}
 ADVICE = "advice"
 ASIDE = "aside"
+DENIED = "denied"
 FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
 
 
@@ -554,7 +560,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         if current is None or current == order[0] or not item.sentences:
             continue
-        if item.suppressed or item.cues & UNCARRIED_CUES or item.asked in (ADVICE, ASIDE) or \
+        if item.suppressed or item.cues & UNCARRIED_CUES or item.asked in (ADVICE, ASIDE, DENIED) or \
                 len(item.utterance.text.split()) < CARRY_MIN_WORDS:
             continue
         if not has_past_narrative(docs_by_n.get(item.n)):

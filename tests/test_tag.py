@@ -202,3 +202,22 @@ def test_search_that_finds_the_supplier_is_informed_after_talk_of_the_need(book)
         book)
     assert "informed" not in labels(tagged, 4)[0]  # the search under way names no supplier
     assert "informed" in labels(tagged, 6)[0]
+
+
+def test_another_story_and_hearsay_are_not_this_journey(book):
+    story = ("Как прошел пилот?", "Пилот прошел хорошо, технолог протестировал образцы.", "А что вы купили ещё?")
+    tagged = tag_transcript(interview("ru", *story, "Станок китайский, его в декабре поставили, работает. "
+                                                    "Но это отдельная история, к поставщику отношения не имеет."), book)
+    assert labels(tagged, 4)[0] == []
+    tagged = tag_transcript(interview("en", "What about the cheapest one?",
+                                      "Apparently they signed a bakery last year and missed three deliveries."), book)
+    assert labels(tagged, 2)[0] == []
+
+
+def test_answer_that_denies_the_question_takes_no_stage(book):
+    tagged = tag_transcript(interview("ru", "Раньше вы что-то о них слышали?",
+                                      "Нет, вообще ничего. На выставку мы в тот год не ездили."), book)
+    assert labels(tagged, 2)[0] == []
+    tagged = tag_transcript(interview("ru", "Раньше вы что-то о них слышали?",
+                                      "Слышала от коллег, но сама не звонила."), book)
+    assert labels(tagged, 2)[0] != []  # the question's stage still applies to an answer that does not deny it
