@@ -18,11 +18,14 @@ from typing import Any, Iterable
 
 import pandas as pd
 import yaml
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from .durations import find_durations
 from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
-from .nlp import russian_lemma
+from .nlp import pipeline, russian_lemma
+from .tag import compile_pattern
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -82,108 +85,57 @@ def lemma(word: str, lang: str) -> str:
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 
 
-def lemmas(text: str, lang: str) -> list[str]:
-    return [lemma(w, lang) for w in _WORD.findall(text)]
-
-
 def _language_of(word: str) -> str:
     return "ru" if re.search("[а-яё]", word.lower()) else "en"
 
 
-def _compile(entries: Iterable[str]) -> list[tuple[tuple[str, bool], ...]]:
-    """Entries as token sequences; each token (text, is_prefix). Russian entries are lemmatised."""
-    patterns = []
-    for entry in entries:
-        tokens = []
-        for token in str(entry).lower().replace("ё", "е").split():
-            prefix = token.endswith("*")
-            token = token.rstrip("*")
-            if not prefix and _language_of(token) == "ru":
-                token = lemma(token, "ru")
-            tokens.append((token, prefix))
-        if tokens:
-            patterns.append(tuple(tokens))
-    return patterns
+def phrase_matcher(entries: Iterable[str], lang: str) -> Matcher:
+    """One Matcher of word-list entries, in the codebook's phrase grammar (`tag.compile_pattern`):
+    the report's lanes and the tagger read phrases the same way."""
+    nlp = pipeline(lang)
+    matcher = Matcher(nlp.vocab)
+    patterns = [compile_pattern(str(entry), lang) for entry in entries]
+    if patterns:
+        matcher.add("phrase", patterns)
+    return matcher
 
 
-def _token_ok(word: str, pattern: tuple[str, bool]) -> bool:
-    text, prefix = pattern
-    return word.startswith(text) if prefix else word == text
+def find_phrases(doc: Doc, matcher: Matcher) -> list[int]:
+    """Token positions where a phrase starts (one per position, however many phrases match there)."""
+    return sorted({start for _, start, _ in matcher(doc)})
 
 
-class Phrases:
-    """Compiled patterns indexed by their first token, so a word is tried only against the patterns
-    that can start there: a dict of exact first words, and the few patterns whose first token is a
-    prefix (`word*`). Same matches as trying every pattern at every word."""
-
-    __slots__ = ("patterns", "exact", "prefix")
-
-    def __init__(self, patterns: Iterable[tuple[tuple[str, bool], ...]]):
-        self.patterns = list(patterns)
-        self.exact: dict[str, list[tuple[tuple[str, bool], ...]]] = {}
-        self.prefix: list[tuple[tuple[str, bool], ...]] = []
-        for pattern in self.patterns:
-            text, prefix = pattern[0]
-            if prefix:
-                self.prefix.append(pattern)
-            else:
-                self.exact.setdefault(text, []).append(pattern)
-
-    def __iter__(self):
-        return iter(self.patterns)
-
-    def __len__(self) -> int:
-        return len(self.patterns)
-
-    def starts(self, words: list[str]) -> list[int]:
-        """Start positions where any pattern matches the lemma sequence."""
-        hits = []
-        n = len(words)
-        exact, prefixed = self.exact, self.prefix
-        for i, word in enumerate(words):
-            candidates = exact.get(word, ())
-            if prefixed:
-                candidates = [*candidates, *(p for p in prefixed if word.startswith(p[0][0]))]
-            for pattern in candidates:
-                if i + len(pattern) <= n and all(_token_ok(words[i + k], p) for k, p in enumerate(pattern[1:], 1)):
-                    hits.append(i)
-                    break
-        return hits
-
-
-def find_phrases(words: list[str], patterns: Phrases | list[tuple[tuple[str, bool], ...]]) -> list[int]:
-    """Start positions where any pattern matches the lemma sequence (`Phrases`: built once, reused)."""
-    if not isinstance(patterns, Phrases):
-        patterns = Phrases(patterns)
-    return patterns.starts(words)
-
-
-@lru_cache(maxsize=None)
-def _compiled(section: str, lang: str, sub: str | None = None) -> list[tuple[tuple[str, bool], ...]]:
+def _entries(section: str, lang: str, sub: str | None = None) -> list[str]:
     data = lexicon()[section]
     if sub:
         data = data[sub]
-    return _compile(data.get(lang) or [])
+    return list(data.get(lang) or [])
 
 
 @lru_cache(maxsize=None)
-def _phrases(section: str, lang: str, sub: str | None = None) -> Phrases:
-    return Phrases(_compiled(section, lang, sub))
+def _matcher(section: str, lang: str, sub: str | None = None) -> Matcher:
+    return phrase_matcher(_entries(section, lang, sub), lang)
 
 
 @lru_cache(maxsize=None)
 def _negators(lang: str) -> frozenset[str]:
-    return frozenset(pattern[0][0] for pattern in _compiled("tone", lang, "negators"))
+    return frozenset(entry.lower() for entry in _entries("tone", lang, "negators"))
 
 
-def tone(words: list[str], lang: str) -> tuple[int, int]:
+def sentence_doc(text: str, lang: str) -> Doc:
+    """A sentence through the tagger's pipeline: the same tokens and lemmas the rules saw."""
+    return pipeline(lang)(text)
+
+
+def tone(doc: Doc, lang: str) -> tuple[int, int]:
     """(positive, negative) hits in a sentence; a word right after a negator flips its tone."""
     negators = _negators(lang)
     pos = neg = 0
     for sign, key in ((1, "positive"), (-1, "negative")):
-        for i in find_phrases(words, _phrases("tone", lang, key)):
-            previous = words[i - 1] if i else ""
-            negated = previous in negators or previous.endswith("n't")
+        for i in find_phrases(doc, _matcher("tone", lang, key)):
+            previous = doc[i - 1] if i else None
+            negated = previous is not None and (previous.lemma_ in negators or previous.lower_ in negators
+                                                or previous.lower_.endswith("n't"))
             if (sign > 0) != negated:
                 pos += 1
             else:
@@ -191,17 +143,17 @@ def tone(words: list[str], lang: str) -> tuple[int, int]:
     return pos, neg
 
 
-def has_cue(words: list[str], section: str, lang: str) -> bool:
-    return bool(find_phrases(words, _phrases(section, lang)))
+def has_cue(doc: Doc, section: str, lang: str) -> bool:
+    return bool(find_phrases(doc, _matcher(section, lang)))
 
 
 @lru_cache(maxsize=None)
-def _touchpoint_patterns(lang: str) -> list[tuple[str, Phrases]]:
-    return [(item["id"], Phrases(_compile(item.get(lang) or []))) for item in lexicon()["touchpoints"]]
+def _touchpoint_matchers(lang: str) -> list[tuple[str, Matcher]]:
+    return [(item["id"], phrase_matcher(item.get(lang) or [], lang)) for item in lexicon()["touchpoints"]]
 
 
-def touchpoints(words: list[str], lang: str) -> list[str]:
-    return [ident for ident, patterns in _touchpoint_patterns(lang) if find_phrases(words, patterns)]
+def touchpoints(doc: Doc, lang: str) -> list[str]:
+    return [ident for ident, matcher in _touchpoint_matchers(lang) if find_phrases(doc, matcher)]
 
 
 # --------------------------------------------------------------------------- the tidy tables
@@ -293,13 +245,13 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
                 if not stages:  # a sentence of no stage makes no row: nothing to compute for it
                     continue
                 # everything below depends on the sentence, not on the stage: computed once per sentence
-                words = lemmas(text, lang)
-                pos, neg = tone(words, lang)
+                doc = sentence_doc(text, lang)
+                pos, neg = tone(doc, lang)
                 roles = sorted({m.label for m in tagged.mentions if m.kind == ROLE and m.sentence == index})
                 channels = sorted({m.label for m in tagged.mentions if m.kind == CHANNEL and m.sentence == index})
-                pain = has_cue(words, "pains", lang)
-                question = text.rstrip().endswith("?") or has_cue(words, "questions", lang)
-                touches = touchpoints(words, lang)
+                pain = has_cue(doc, "pains", lang)
+                question = text.rstrip().endswith("?") or has_cue(doc, "questions", lang)
+                touches = touchpoints(doc, lang)
                 days = 0.0 if utt.n in cycle_utts or lang not in duration_words else float(sum(
                     d.days for d in find_durations(text, lang, duration_words) if d.days <= max_days))
                 for stage in stages:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cjm import aggregate
-from cjm.aggregate import build_tables, events_table, flow_links, lemmas, tone
+from cjm.aggregate import build_tables, events_table, flow_links, tone
 from cjm.codebook import load_codebook
 
 DATA = Path(__file__).parent / "data" / "render"
@@ -143,7 +143,7 @@ def test_mood_per_stage_both_languages(tables):
     ("They were flexible and great to work with.", "en", (2, 0)),
 ])
 def test_tone(text, lang, expected):
-    assert tone(lemmas(text, lang), lang) == expected
+    assert tone(aggregate.sentence_doc(text, lang), lang) == expected
 
 
 def test_comparison_reports_n_and_noise(tables):
@@ -191,29 +191,26 @@ def test_dates_in_any_local_format():
     assert aggregate.iso_date("soon") is None
 
 
-def _brute_force_starts(words, patterns):
-    """Every pattern tried at every word: what the first-word index of `Phrases` must reproduce."""
-    return [i for i in range(len(words))
-            if any(i + len(p) <= len(words) and all(aggregate._token_ok(words[i + k], t) for k, t in enumerate(p))
-                   for p in patterns)]
+def test_word_lists_read_phrases_in_the_codebook_grammar():
+    doc = aggregate.sentence_doc("Нам задержали поставку, и бюджета нет до осени.", "ru")
+    assert aggregate.has_cue(doc, "pains", "ru")  # "задержка" by lemma, "бюджета нет" as a phrase
+    matcher = aggregate.phrase_matcher(["задерж*", "не =будем"], "ru")
+    assert aggregate.find_phrases(doc, matcher) == [1]
+    assert aggregate.find_phrases(aggregate.sentence_doc("Мы не будем брать.", "ru"), matcher) == [1]
+    assert aggregate.find_phrases(aggregate.sentence_doc("Этого не было.", "ru"), matcher) == []  # не =будем is not "не было"
+    en = aggregate.sentence_doc("They sent a quote and the samples.", "en")
+    assert aggregate.touchpoints(en, "en") == ["proposal", "trial"]
 
 
-def test_phrase_index_matches_trying_every_pattern(journeys):
-    patterns = [(("a", False),), (("a", True), ("b", False)), (("", True),), (("ab", False), ("c", True)),
-                (("b", True),), (("ab", False), ("c", False), ("d", False))]
-    word_lists = [[], ["a"], ["ab", "c"], ["ab", "cd", "a", "b"], ["b", "a", "b"], ["abc"], ["ab", "c", "d"]]
-    for k in range(len(patterns) + 1):
-        for subset in (patterns[:k], patterns[k:], patterns[::2]):
-            index = aggregate.Phrases(subset)
-            for words in word_lists:
-                assert index.starts(words) == aggregate.find_phrases(words, subset) == _brute_force_starts(words, subset)
-    # the shipped word lists on the fixture's sentences
-    for journey in journeys:
-        lang = journey.transcript.language
-        sets = [aggregate._compiled(section, lang, sub) for section, sub in
-                (("tone", "positive"), ("tone", "negative"), ("pains", None), ("questions", None))]
-        sets += [list(p) for _, p in aggregate._touchpoint_patterns(lang)]
-        for tagged in journey.utterances:
-            words = lemmas(tagged.utterance.text, lang)
-            for patterns_ in sets:
-                assert aggregate.find_phrases(words, patterns_) == _brute_force_starts(words, patterns_)
+def test_every_shipped_word_list_entry_compiles():
+    from cjm.tag import compile_pattern
+
+    data = aggregate.lexicon()
+    lists = [data["tone"][k] for k in ("negators", "positive", "negative")] + [data["pains"], data["questions"]]
+    lists += [{lang: item.get(lang) or [] for lang in ("ru", "en")} for item in data["touchpoints"]]
+    for by_lang in lists:
+        for lang in ("ru", "en"):
+            for entry in by_lang.get(lang) or []:
+                assert isinstance(entry, str), entry  # YAML reads a bare no/on as a boolean
+                assert compile_pattern(entry, lang)
+    assert all(isinstance(word, str) for words in data["stopwords"].values() for word in words)
