@@ -7,8 +7,6 @@ involved, the cycle length in days and the ordered stage path with its back-step
 
 from __future__ import annotations
 
-from spacy.matcher import Matcher
-
 from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
@@ -42,7 +40,7 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
     if journey.furthest_stage == stage_ids[-1]:
-        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook, tagged)
+        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
     return journey
 
 
@@ -123,8 +121,7 @@ def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[
     return path
 
 
-def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook: Codebook,
-                      tagged: list[TaggedUtterance] | None = None) -> tuple[int | None, list[int]]:
+def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook: Codebook) -> tuple[int | None, list[int]]:
     """Days from first contact to payment: a stated duration beside payment words, else two dates.
 
     Each duration is scored by the cues around it (from..to, payment, first contact), by the
@@ -137,7 +134,6 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
     nlp = pipeline(lang)
     rules = get_rules(codebook, lang)
     matcher = rules.cycle_cues
-    asked = answers_to(tagged or [], rules.cycle_questions, nlp)
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:
@@ -152,22 +148,13 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
             cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text[start:end]))}
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
             score = (len(cues) + 0.5 * len(utterance_cues - cues) + (1.0 if "bought" in stages else 0.0)
-                     + (0.5 if "bought" in item.stages else 0.0) + (3.0 if item.n in asked else 0.0))
+                     + (0.5 if "bought" in item.stages else 0.0) + (3.0 if item.asked_duration else 0.0))
             days = max(d.days for d in durations)
             if score >= MIN_CYCLE_SCORE and (best is None or score > best[0]):
                 best = (score, round(days), item.n)
     if best:
         return best[1], [best[2]]
     return cycle_from_months(journey_items, lang, lexicon)
-
-
-def answers_to(tagged: list[TaggedUtterance], questions: Matcher, nlp) -> set[int]:
-    """Numbers of the respondent utterances that answer a question the matcher recognises."""
-    found = set()
-    for previous, item in zip(tagged, tagged[1:]):
-        if previous.utterance.is_interviewer and not item.utterance.is_interviewer and questions(nlp(previous.utterance.text)):
-            found.add(item.n)
-    return found
 
 
 def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict) -> tuple[int | None, list[int]]:

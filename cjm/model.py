@@ -89,6 +89,7 @@ class TaggedUtterance:
     suppressed: list[Mention] = field(default_factory=list)  # negated / hypothetical, kept for review
     cues: set[str] = field(default_factory=set)  # kinds of cue met (negation, hypothetical, advice, ...)
     asked: str | None = None  # the stage the interviewer's question before it asked about
+    asked_duration: bool = False  # the question before it asked how long the deal took
 
     @property
     def n(self) -> int:

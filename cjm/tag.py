@@ -362,13 +362,17 @@ def out_of_journey(kind: str, start: int, end: int, cue_spans: dict[str, list[tu
 
 
 def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, nlp: Language) -> None:
-    """An answer takes the stage its question asks about: "кто принимал решение?" -> motivated."""
+    """An answer takes the stage its question asks about: "кто принимал решение?" -> motivated.
+
+    Each question is parsed here once; what it asked is kept on the answer (`asked`, `asked_duration`).
+    """
     if rules.question_stages is None:
         return
     for previous, item in zip(tagged, tagged[1:]):
         if not previous.utterance.is_interviewer or item.utterance.is_interviewer or not item.sentences:
             continue
         doc = nlp(previous.utterance.text)
+        item.asked_duration = rules.cycle_questions is not None and bool(rules.cycle_questions(doc))
         if rules.advice_questions is not None and rules.advice_questions(doc):
             item.asked = ADVICE  # "что бы вы посоветовали?": the answer is advice, not the journey
             item.suppressed.extend(item.mentions)

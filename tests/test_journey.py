@@ -75,3 +75,15 @@ def test_stage_path_keeps_back_steps_and_skips_recaps():
                                         "motivated", "bought"]
     recollection = [item(1, "informed"), item(2, "interested"), item(3, "unaware"), item(4, "motivated")]
     assert stage_path(recollection, order) == ["informed", "interested", "motivated"]
+
+
+def test_the_answer_to_how_long_gives_the_cycle(book):
+    from cjm.model import Transcript
+
+    turns = ["Как вы о них узнали?", "Нам порекомендовал партнёр, я позвонила им и запросила КП.",
+             "Что было потом?", "Тестировали образцы недели три, потом подписали договор и оплатили счёт.",
+             "Сколько времени прошло от звонка до оплаты?", "Месяца два, наверное, не больше."]
+    utterances = [Utterance(n, "I" if n % 2 else "R", text, is_interviewer=bool(n % 2)) for n, text in enumerate(turns, 1)]
+    journey = analyse_transcript(Transcript(id="t", source="t.txt", language="ru", utterances=utterances), book)
+    assert [t.asked_duration for t in journey.utterances] == [False, False, False, False, False, True]
+    assert journey.cycle_days == 60 and journey.cycle_evidence == [6]
