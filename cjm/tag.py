@@ -515,11 +515,16 @@ def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: 
                                                  origin="name"))
 
 
+def stages_under_way(order: list[str]) -> set[str]:
+    """The stages past discovery (`informed`): once one is told, the journey is under way."""
+    return set(order[order.index("informed") + 1:]) if "informed" in order else set()
+
+
 def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook, supplier: set[str]) -> None:
     """A channel named before the journey is under way tells how they came across the supplier."""
     quiet = set((codebook.lexicons.get("channels_not_implying_informed") or []))
     order = codebook.ids(STAGE)
-    later = set(order[order.index("informed") + 1:] if "informed" in order else [])
+    later = stages_under_way(order)
     contact = False
     situation = False  # later stage words before any contact: the need, or the search under way
     for item in respondent:
@@ -583,7 +588,7 @@ def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Code
     means the channel is a recommendation (`lexicons.role_implies_channel`).
     """
     order = codebook.ids(STAGE)
-    later = set(order[order.index("informed") + 1:]) if "informed" in order else set()
+    later = stages_under_way(order)
     implied = codebook.lexicons.get("role_implies_channel") or {}
     under_way = False
     for item in respondent:
