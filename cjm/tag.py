@@ -70,7 +70,7 @@ def compile_token(item: str, lang: str) -> dict:
     exact = [a[1:] for a in alternatives if a.startswith("=")]
     words = [a for a in alternatives if not (a.endswith("*") and len(a) > 1) and not a.startswith("=")]
     spec: dict
-    if exact and len(exact) == len(alternatives):
+    if exact and len(exact) == len(alternatives) and lang != "ru":
         spec = {"LOWER": {"IN": sorted(exact)}}
     elif lang == "ru" and len(words) == len(alternatives):
         spec = {"LEMMA": {"IN": sorted({lemma_of(w, lang) for w in words})}}
@@ -83,8 +83,8 @@ def compile_token(item: str, lang: str) -> dict:
         for alt in alternatives:
             if alt.endswith("*") and len(alt) > 1:
                 parts.append(re.escape(alt[:-1]) + r"\S*")
-            elif alt.startswith("="):
-                parts.append(re.escape(alt[1:]))
+            elif alt.startswith("="):  # Russian: the form half of NORM, where "ё" is already "е"
+                parts.append(r"\S+ " + re.escape(alt[1:]) if lang == "ru" else re.escape(alt[1:]))
             else:
                 forms = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
                 parts.extend(re.escape(w) for w in sorted(forms))
@@ -386,12 +386,12 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             stages = ["unaware"]
         if not stages or len(item.utterance.text.split()) < MIN_ANSWER_WORDS:
             continue
-        item.asked = stages[0]
         start, end = item.sentences[0]
         first_word = next(iter(re.findall(r"[\w'-]+", item.utterance.text[start:end].lower())), "")
         if first_word in NEGATIVE_REPLY.get(nlp.lang, ()):
             item.asked = DENIED  # "Вы о них слышали раньше?" - "Нет, вообще ничего": nothing to label or carry
             continue
+        item.asked = stages[0]
         for stage in stages:
             if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
                 item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0,
@@ -728,8 +728,7 @@ def drop_other_suppliers_stories(tagged: list[TaggedUtterance], transcript: Tran
         for index, (start, end) in enumerate(item.sentences):
             sentence = text[start:end]
             others = {n for n in quoted_names(sentence) if not any(n in s or s in n for s in supplier)}
-            if not others or set(re.findall(r"\w+", sentence.lower())) & you or \
-                    any(s in sentence.lower() for s in supplier):
+            if not others or set(re.findall(r"\w+", sentence.lower())) & you or names_supplier(sentence, supplier):
                 continue
             drop = [m for m in item.mentions if m.sentence == index and m.kind == STAGE and order.index(m.label) > 1]
             if drop:

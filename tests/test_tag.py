@@ -164,6 +164,8 @@ def test_exact_form_token_matches_that_form_only():
     assert matches("=будет", "ru", "Так будет быстрее.")
     assert not matches("=будет", "ru", "Там было коммерческое предложение.")  # the lemma быть is not enough
     assert matches("=будет|оплатить", "ru", "Мы оплатили счет.")
+    assert matches("=ещё", "ru", "Ещё раз.") and matches("=еще", "ru", "ещё раз") and not matches("=еще", "ru", "Уже.")
+    assert matches("=late", "en", "It was late.") and not matches("=late", "en", "Three weeks later.")
 
 
 def test_past_of_to_be_is_not_hypothetical(book):
