@@ -647,8 +647,18 @@ def group_tables(group: str, interviews: pd.DataFrame, events: pd.DataFrame, sen
 
 # --------------------------------------------------------------------------- comparison
 
+class Tested:
+    """A difference with its test's p value: "within noise" where no test could be run or p >= NOISE_P."""
+
+    p: float | None
+
+    @property
+    def noise(self) -> bool:
+        return self.p is None or self.p >= NOISE_P
+
+
 @dataclass
-class Share:
+class Share(Tested):
     """k of n on each side, with Fisher's exact p."""
 
     key: str
@@ -660,13 +670,9 @@ class Share:
     a_ids: list[str] = field(default_factory=list)
     b_ids: list[str] = field(default_factory=list)
 
-    @property
-    def noise(self) -> bool:
-        return self.p is None or self.p >= NOISE_P
-
 
 @dataclass
-class Spread:
+class Spread(Tested):
     """A numeric field (days, steps) on both sides: median, quartiles, n, Mann-Whitney p."""
 
     key: str
@@ -683,10 +689,6 @@ class Spread:
         s = pd.Series(values, dtype=float)
         return {"median": float(s.median()), "q1": float(s.quantile(0.25)), "q3": float(s.quantile(0.75)),
                 "min": float(s.min()), "max": float(s.max())}
-
-    @property
-    def noise(self) -> bool:
-        return self.p is None or self.p >= NOISE_P
 
 
 @dataclass
