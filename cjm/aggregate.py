@@ -25,7 +25,7 @@ from .durations import find_durations
 from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
 from .nlp import pipeline, russian_lemma
-from .tag import compile_pattern
+from .rules import compile_pattern
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -90,7 +90,7 @@ def _language_of(word: str) -> str:
 
 
 def phrase_matcher(entries: Iterable[str], lang: str) -> Matcher:
-    """One Matcher of word-list entries, in the codebook's phrase grammar (`tag.compile_pattern`):
+    """One Matcher of word-list entries, in the codebook's phrase grammar (`rules.compile_pattern`):
     the report's lanes and the tagger read phrases the same way."""
     nlp = pipeline(lang)
     matcher = Matcher(nlp.vocab)

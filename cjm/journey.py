@@ -11,7 +11,7 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
 from .nlp import pipeline
-from .tag import get_rules
+from .rules import get_rules
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact

@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 # Rules match a pattern word against a token's lemma or its form: both are kept in the token's
-# NORM as "lemma form" (see tag.compile_token). NORM is a native attribute, so the Matcher reads it
+# NORM as "lemma form" (see rules.compile_token). NORM is a native attribute, so the Matcher reads it
 # at C speed; a custom `_` attribute was 6x slower over the whole pipeline. Blank pipelines have
 # no vectors or models that read NORM.
 # A verb in the past tense: the narrative of what happened, as opposed to greetings and advice.

@@ -9,7 +9,8 @@ from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
 from .model import Journey, Problem, Transcript
-from .tag import tag_transcript, validate_patterns
+from .rules import validate_patterns
+from .tag import tag_transcript
 
 
 @dataclass

@@ -203,7 +203,7 @@ def test_word_lists_read_phrases_in_the_codebook_grammar():
 
 
 def test_every_shipped_word_list_entry_compiles():
-    from cjm.tag import compile_pattern
+    from cjm.rules import compile_pattern
 
     data = aggregate.lexicon()
     lists = [data["tone"][k] for k in ("negators", "positive", "negative")] + [data["pains"], data["questions"]]

@@ -7,7 +7,7 @@ import yaml
 
 from cjm.codebook import load_codebook
 from cjm.errors import CodebookError
-from cjm.tag import validate_patterns
+from cjm.rules import validate_patterns
 
 DATA = Path(__file__).parent / "data" / "codebooks"
 CONTRACT_LABELS = Path(__file__).resolve().parents[2] / "shared" / "contract" / "labels.yaml"

@@ -5,7 +5,8 @@ import pytest
 from cjm.codebook import load_codebook
 from cjm.model import Transcript, Utterance
 from cjm.nlp import pipeline, russian_lemma
-from cjm.tag import compile_pattern, tag_transcript
+from cjm.rules import compile_pattern
+from cjm.tag import tag_transcript
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,361 @@
+"""Stage 2a — evidence: what the rules find in each utterance, as data.
+
+Per respondent utterance: the codebook's matches (`Mention`s with kind, label and span), those a
+cue puts out of this journey (`suppressed`: negated, hypothetical, habit, advice, hearsay, another
+story), the kinds of cue met, the question it answers (`asked`), the respondent's own role and
+the people named with a role. Nothing here decides the utterance's final labels: the rules'
+decision (`rules_decision`) and the learned model (`decode`) both read this evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .model import ROLE, STAGE, Mention, TaggedUtterance, Transcript
+from .rules import CLAUSE_CUES, SENTENCE_CUES, CompiledRules
+
+CLAUSE_PUNCT = {",", ";", ":", "—", "–", "(", ")", "-"}
+
+
+def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
+    """A past-tense verb in the match, or, for a match without a verb ("первая поставка"), in its clause.
+
+    Only Russian morphology tells tense here; English matches pass (no tagger, and "the money going
+    out" or "every rep uses it" tell a purchase without a past verb).
+    """
+    if doc.lang_ != "ru":
+        return True
+    matched = doc[start:end]
+    if any(t._.cjm_past for t in matched):
+        return True
+    if any(t.pos_ == "VERB" for t in matched):
+        return False  # "подписывает", "оплатим": present or future
+    return any(t._.cjm_past for t in sent)
+
+
+def clause_bounds(sent: Span, clause_words: frozenset[str]) -> list[tuple[int, int]]:
+    """Split a sentence into clauses at punctuation and at conjunctions that open a new clause."""
+    bounds: list[tuple[int, int]] = []
+    start = sent.start
+    doc = sent.doc
+    for token in sent:
+        cut = token.text in CLAUSE_PUNCT
+        if not cut and token.lower_ in clause_words and token.i > start:
+            cut = True
+        if not cut and token.lower_ in ("и", "and") and token.i > start:
+            # "и" opens a clause when a verb follows closely: "не стали ждать и сразу заказали"
+            window = doc[token.i + 1: min(token.i + 4, sent.end)]
+            cut = any(t.pos_ == "VERB" for t in window) or (
+                doc.lang_ == "en" and any(t.lower_ in ("we", "i", "they", "he", "she") for t in window[:1]))
+        if cut:
+            if token.i > start:
+                bounds.append((start, token.i))
+            start = token.i if token.text not in CLAUSE_PUNCT else token.i + 1
+    if start < sent.end:
+        bounds.append((start, sent.end))
+    return bounds or [(sent.start, sent.end)]
+
+
+def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
+    """Find mentions sentence by sentence and drop those a cue puts out of this journey."""
+    item.sentences = [(s.start_char, s.end_char) for s in doc.sents]
+    for index, sent in enumerate(doc.sents):
+        cue_spans: dict[str, list[tuple[int, int]]] = {}
+        offset = sent.start  # matchers run on the sentence span and answer in its own token offsets
+        for key, start, end in rules.cues(sent):
+            cue_spans.setdefault(doc.vocab.strings[key], []).append((start + offset, end + offset))
+        item.cues.update(cue for cue, spans in cue_spans.items() if spans)
+        idioms = [(s + offset, e + offset) for _, s, e in rules.hypothetical_idioms(sent)] if rules.hypothetical_idioms else []
+        if idioms:
+            cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
+                                         if not any(s <= c[0] < e for s, e in idioms)]
+        clauses = clause_bounds(sent, rules.clause_words)
+        found = [(doc.vocab.strings[key], start + offset, end + offset) for key, start, end in rules.matcher(sent)]
+        backs = {(rules.keys[key], start, end) for key, start, end in found if key.endswith(":back")}
+        matches = [(rules.keys[key], start, end, key in rules.weak_keys) for key, start, end in found]
+        strong = {(m[0], m[1], m[2]) for m in matches if not m[3]}
+        kept_matches = longest_per_kind([(m[0], m[1], m[2]) for m in matches])
+        parsed = negation_by_syntax(doc, sent, kept_matches) if cue_spans.get("negation") else None
+        for (kind, label), start, end in kept_matches:
+            mention = Mention(kind=kind, label=label, start=doc[start].idx,
+                              end=doc[end - 1].idx + len(doc[end - 1].text),
+                              text=doc[start:end].text, sentence=index,
+                              weak=((kind, label), start, end) not in strong,
+                              back=((kind, label), start, end) in backs)
+            if out_of_journey(kind, start, end, cue_spans, clauses,
+                              negated=parsed.get((start, end)) if parsed is not None else None) or (
+                    (kind, label) in rules.past_only and not told_as_past(doc, sent, start, end)):
+                item.suppressed.append(mention)
+            else:
+                item.mentions.append(mention)
+
+
+def longest_per_kind(matches: list[tuple[tuple[str, str], int, int]]):
+    """Within one kind, a longer match hides the shorter ones inside it ("финансовый директор")."""
+    kept: list[tuple[tuple[str, str], int, int]] = []
+    for match in sorted(matches, key=lambda m: (-(m[2] - m[1]), m[1])):
+        (kind, _), start, end = match
+        if any(k[0] == kind and s < end and start < e and (s, e) != (start, end) for k, s, e in kept):
+            continue
+        if match not in kept:
+            kept.append(match)
+    return sorted(kept, key=lambda m: (m[1], m[2]))
+
+
+def negation_by_syntax(doc: Doc, sent: Span, matches) -> dict[tuple[int, int], bool] | None:
+    """Russian: which matches a negated verb governs, from natasha's parse of this one sentence."""
+    if doc.lang_ != "ru" or not matches:
+        return None
+    from .syntax import negated_spans
+
+    base = sent.start_char
+    spans = [(doc[s].idx - base, doc[e - 1].idx + len(doc[e - 1].text) - base) for _, s, e in matches]
+    flags = negated_spans(sent.text, spans)
+    return {(s, e): flag for (_, s, e), flag in zip(matches, flags)}
+
+
+def out_of_journey(kind: str, start: int, end: int, cue_spans: dict[str, list[tuple[int, int]]],
+                   clauses: list[tuple[int, int]], negated: bool | None = None) -> bool:
+    """True when a cue puts the match out of this journey (and the match is not the cue itself).
+
+    `negated` is the parse's answer where there is one; else a negation anywhere in the clause counts.
+    """
+    for cue in SENTENCE_CUES:
+        if cue_spans.get(cue):
+            return True
+    clause = next(((s, e) for s, e in clauses if s <= start < e), None)
+    for cue in CLAUSE_CUES:
+        if kind == ROLE and cue == "negation":
+            continue  # "директор даже не посмотрел" still puts the director in the story
+        if cue == "negation" and negated is not None:
+            if negated and not any(start <= cs and ce <= end for cs, ce in cue_spans.get(cue, [])):
+                return True  # the match itself holds no "не" ("не знали о вас" is an unaware phrase)
+            continue
+        for cs, ce in cue_spans.get(cue, []):
+            inside_match = start <= cs and ce <= end
+            if inside_match:
+                continue
+            if clause and clause[0] <= cs < clause[1]:
+                return True
+    if kind == ROLE:
+        for cs, ce in cue_spans.get("supplier_side", []):
+            if ce == start or ce == start - 1 or (cs <= start < ce):
+                return True
+    return False
+
+
+def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, nlp: Language,
+                           question_docs: dict[int, Doc]) -> None:
+    """An answer takes the stage its question asks about: "кто принимал решение?" -> motivated.
+
+    Each question is parsed once, with the answers; what it asked is kept on the answer (`asked`, `asked_duration`).
+    """
+    if rules.question_stages is None:
+        return
+    for previous, item in zip(tagged, tagged[1:]):
+        if not previous.utterance.is_interviewer or item.utterance.is_interviewer or not item.sentences:
+            continue
+        doc = question_docs[previous.n]
+        item.asked_duration = rules.cycle_questions is not None and bool(rules.cycle_questions(doc))
+        if rules.advice_questions is not None and rules.advice_questions(doc):
+            item.asked = ADVICE  # "что бы вы посоветовали?": the answer is advice, not the journey
+            item.suppressed.extend(item.mentions)
+            item.mentions = []
+            continue
+        if rules.aside_questions is not None and rules.aside_questions(doc):
+            item.asked = ASIDE  # "что-нибудь ещё хотите добавить?": what they say is not told as the story
+            continue
+        stages = sorted({doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)})
+        if "unaware" in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
+            stages = ["unaware"]
+        if not stages or len(item.utterance.text.split()) < MIN_ANSWER_WORDS:
+            continue
+        start, end = item.sentences[0]
+        first_word = next(iter(re.findall(r"[\w'-]+", item.utterance.text[start:end].lower())), "")
+        if first_word in NEGATIVE_REPLY.get(nlp.lang, ()):
+            item.asked = DENIED  # "Вы о них слышали раньше?" - "Нет, вообще ничего": nothing to label or carry
+            continue
+        item.asked = stages[0]
+        for stage in stages:
+            if not any(m.kind == STAGE and m.label == stage for m in item.mentions):
+                item.mentions.append(Mention(STAGE, stage, start, end, item.utterance.text[start:end], 0,
+                                             origin="question"))
+
+
+MIN_ANSWER_WORDS = 3
+NEGATIVE_REPLY = {"ru": ("нет", "неа", "не-а"), "en": ("no", "nope", "not", "never", "nah")}
+ADVICE = "advice"
+ASIDE = "aside"
+DENIED = "denied"
+FIRST_PERSON = {"ru": ("я", "мне", "меня", "мной", "мною"), "en": ("i", "me", "my", "i'm", "i've", "i'd")}
+
+
+def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcript, roles: dict[str, str]) -> None:
+    """Give each respondent's own role to the utterances where they act ("я отправила заявку")."""
+    words = FIRST_PERSON.get(transcript.language, ())
+    for item in tagged:
+        role = roles.get(item.utterance.speaker)
+        if item.utterance.is_interviewer or role is None or not item.sentences:
+            continue
+        if not any(m.kind == STAGE for m in item.mentions) or any(m.kind == ROLE and m.label == role for m in item.mentions):
+            continue
+        text = item.utterance.text
+        for index, (start, end) in enumerate(item.sentences):
+            if set(re.findall(r"[\w']+", text[start:end].lower())) & set(words):
+                item.mentions.append(Mention(ROLE, role, start, end, text[start:end], index, origin="respondent"))
+                break
+
+
+def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
+                     nlp: Language) -> dict[str, str]:
+    """Each respondent's job: a '(директор)' in their label, the front matter, or 'я — главный инженер'."""
+    roles: dict[str, str] = {}
+    speakers = list(dict.fromkeys(t.utterance.speaker for t in tagged if not t.utterance.is_interviewer))
+    declared = [str(transcript.metadata.get(k)) for k in ("role", "position", "respondent_role", "title")
+                if transcript.metadata.get(k)]
+    for speaker in speakers:
+        hints = [m.group(1) for m in [re.search(r"\(([^)]*)\)", speaker)] if m]
+        if len(speakers) == 1:
+            hints += declared
+        for hint in hints:
+            found = [rules.keys[nlp.vocab.strings[key]] for key, _, _ in rules.matcher(nlp(hint))]
+            role = next((label for kind, label in found if kind == ROLE), None)
+            if role:
+                roles[speaker] = role
+                break
+    words = SELF_INTRO_SUBJECT.get(transcript.language, ())
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    for item in tagged:
+        speaker = item.utterance.speaker
+        if item.utterance.is_interviewer or speaker in roles:
+            continue
+        for mention in item.mentions:
+            if mention.kind != ROLE:
+                continue
+            start, _ = item.sentences[mention.sentence]
+            before = item.utterance.text[start:mention.start].lower()
+            if pattern.search(" ".join(before.split()[-SELF_INTRO_WORDS:])):
+                roles[speaker] = mention.label
+                break
+    return roles
+
+
+SELF_INTRO_WORDS = 4  # "I'm the head of", "я работаю главным": the pronoun stands right before the job
+# The subject introduces themselves; "мне нужно было показать директору" names someone else.
+SELF_INTRO_SUBJECT = {"ru": ("я",), "en": ("i", "i'm", "i've")}
+NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
+
+
+def is_name(token, lang: str) -> bool:
+    """A capitalised word that is a person's name: pymorphy3's Name/Patr/Surn tags for Russian,
+    a title-case word that is no stopword (not "CEO", not "The") for English."""
+    if not token.is_alpha or len(token.text) < 2:
+        return False
+    if lang == "ru":
+        return token.text[:1].isupper() and is_russian_name(token.text)
+    return token.text.istitle() and not token.is_stop and token.lower_ not in ENGLISH_CAPITALISED
+
+
+@lru_cache(maxsize=50_000)
+def is_russian_name(word: str) -> bool:
+    from .nlp import morph_analyzer
+
+    return any(tag in morph_analyzer().parse(word)[0].tag for tag in ("Name", "Patr", "Surn"))
+
+
+ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                       "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
+                       "september", "october", "november", "december", "google", "linkedin", "excel", "covid"}
+
+
+def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str) -> None:
+    """"Светлана, мой секретарь" once -> every later "Светлана" is the gatekeeper too."""
+    known: dict[str, str | None] = {}
+    for item, doc in zip(respondent, docs):
+        for mention in item.mentions + item.suppressed:
+            if mention.kind != ROLE:
+                continue
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            if span is None:
+                continue
+            window = list(doc[max(span.sent.start, span.start - NAME_WINDOW):span.start]) + \
+                list(doc[span.end:min(span.sent.end, span.end + NAME_WINDOW)])
+            for token in window:
+                if is_name(token, lang):
+                    key = token.lemma_.lower()
+                    supplier = mention in item.suppressed
+                    if key not in known:
+                        known[key] = None if supplier else mention.label
+    if not known:
+        return
+    for item, doc in zip(respondent, docs):
+        for index, sent in enumerate(doc.sents):
+            present = {m.label for m in item.mentions if m.kind == ROLE and m.sentence == index}
+            for token in sent:
+                role = known.get(token.lemma_.lower()) if is_name(token, lang) else None
+                if role and role not in present:
+                    present.add(role)
+                    item.mentions.append(Mention(ROLE, role, token.idx, token.idx + len(token.text), token.text, index,
+                                                 origin="name"))
+
+
+QUOTED_NAME = re.compile(r"«([^»]{2,40})»|\u201c([^\u201d]{2,40})\u201d|\"([^\"]{2,40})\"")
+SUPPLIER_METADATA = ("supplier", "vendor", "product", "поставщик", "продукт", "client_of")
+ADDRESSING_SUPPLIER = {"ru": ("вы", "вас", "вам", "ваш", "ваша", "ваше", "ваши", "вами"),
+                       "en": ("you", "your", "yours")}
+
+
+def quoted_names(text: str) -> set[str]:
+    return {next(g for g in m.groups() if g).strip().lower() for m in QUOTED_NAME.finditer(text)}
+
+
+def supplier_names(transcript: Transcript) -> set[str]:
+    """The supplier's names, lower case: the front matter's, and those the interviewer quotes."""
+    names = {str(transcript.metadata.get(k)).strip().lower() for k in SUPPLIER_METADATA if transcript.metadata.get(k)}
+    for utterance in transcript.utterances:
+        if utterance.is_interviewer:
+            names |= quoted_names(utterance.text)
+    return names
+
+
+def names_supplier(text: str, supplier: set[str]) -> bool:
+    lower = text.lower()
+    return any(name in lower for name in supplier)
+
+
+BATCH_SIZE = 64
+
+
+@dataclass
+class InterviewEvidence:
+    """One interview's evidence: the utterances with their mentions, and the parses they came from."""
+
+    transcript: Transcript
+    tagged: list[TaggedUtterance]  # every utterance, interviewer turns included (they carry no evidence)
+    docs: dict[int, Doc] = field(default_factory=dict)  # utterance number -> its one parse
+    own_roles: dict[str, str] = field(default_factory=dict)  # respondent speaker -> their job's role
+
+    @property
+    def respondent(self) -> list[TaggedUtterance]:
+        return [t for t in self.tagged if not t.utterance.is_interviewer and t.utterance.text]
+
+
+def extract_evidence(transcript: Transcript, rules: CompiledRules, nlp: Language) -> InterviewEvidence:
+    """Parse every utterance once and record what the rules find in it, with its context."""
+    tagged = [TaggedUtterance(utterance=u) for u in transcript.utterances]
+    texts = [t for t in tagged if t.utterance.text]
+    docs = {t.n: doc for t, doc in zip(texts, nlp.pipe((t.utterance.text for t in texts), batch_size=BATCH_SIZE))}
+    evidence = InterviewEvidence(transcript, tagged, docs)
+    respondent = evidence.respondent
+    for item in respondent:
+        tag_doc(item, docs[item.n], rules)
+    evidence.own_roles = respondent_roles(tagged, transcript, rules, nlp)  # before names borrow roles
+    link_named_people(respondent, [docs[t.n] for t in respondent], transcript.language)
+    apply_question_context(tagged, rules, nlp, {t.n: docs[t.n] for t in tagged if t.utterance.is_interviewer and t.n in docs})
+    attribute_respondent_role(tagged, transcript, evidence.own_roles)
+    return evidence

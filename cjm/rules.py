@@ -1,0 +1,204 @@
+"""The codebook's phrases compiled into spaCy matchers: the rules every later stage reads.
+
+spaCy `Matcher` patterns over lemmas. A match becomes a `Mention` unless a cue puts it out of
+this journey: a negation or a hypothetical in its clause ("на выставку мы не поехали", "if it had
+gone to tender"), a generic habit or advice in its sentence, or a "your/ваш" before a role (the
+supplier's people get no role). The interviewer's turns are not tagged.
+
+Pattern syntax (one phrase = tokens separated by spaces, each matched on the lemma, lower case):
+  word      the word's lemma ("оплатили" and "оплатить" both mean lemma "оплатить")
+  stem*     any lemma starting with "stem"
+  =word     this form only, not its lemma ("=будет" is future; "будет" would match "было" too)
+  a|b*|c    one of several alternatives
+  ?word     an optional token
+  ...       up to three tokens of anything
+A phrase that starts with "~" is weak evidence: it counts only once the story has reached the
+stage just before its own ("~install" is `bought` only after something was `motivated`). A phrase
+that starts with "<" is back-step evidence: it may send the story back to its stage ("a new
+director reopened the choice"); without it, an earlier stage named later is a reference, not a step.
+Alternatives are per token: write "sign|signed off" for two phrases of two words, and
+several list entries for phrases of different shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+
+from .codebook import Codebook, LANGS
+from .errors import CodebookError
+from .model import CHANNEL, ROLE, STAGE
+from .nlp import pipeline, russian_lemma
+
+GAP = "..."
+GAP_TOKENS = 3
+CLAUSE_CUES = ("negation", "hypothetical")  # scope: the clause of the match
+SENTENCE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # scope: the whole sentence
+
+
+def lemma_of(word: str, lang: str) -> str:
+    """The lemma a pattern word must match: the same analysis the texts get."""
+    if lang == "ru":
+        return russian_lemma(word)[0]
+    doc = pipeline("en")(word)
+    return doc[0].lemma_ if len(doc) == 1 else word.lower()
+
+
+def compile_token(item: str, lang: str) -> dict:
+    """One pattern token -> a Matcher spec: a word matches a token's lemma or its form.
+
+    Russian words match by lemma (the pattern's own lemma), so every inflection counts. English
+    words match as written or as a lemma: "signed" is that form only, "sign" any form of it. Plain
+    words compile to native LEMMA/LOWER checks; stems and mixed alternatives to a regex on NORM,
+    which holds "lemma form" (the regex is several times slower: keep it for what needs it).
+    """
+    optional = item.startswith("?") and len(item) > 1
+    item = item[1:] if optional else item
+    alternatives = [a for a in item.lower().replace("ё", "е").split("|") if a]
+    if not alternatives:
+        raise ValueError(f"empty alternative in {item!r}")
+    if any(a == "=" for a in alternatives):
+        raise ValueError(f"'=' without a word in {item!r}")
+    exact = [a[1:] for a in alternatives if a.startswith("=")]
+    words = [a for a in alternatives if not (a.endswith("*") and len(a) > 1) and not a.startswith("=")]
+    spec: dict
+    if exact and len(exact) == len(alternatives) and lang != "ru":
+        spec = {"LOWER": {"IN": sorted(exact)}}
+    elif lang == "ru" and len(words) == len(alternatives):
+        spec = {"LEMMA": {"IN": sorted({lemma_of(w, lang) for w in words})}}
+    elif lang != "ru" and len(words) == len(alternatives) and all(lemma_of(w, lang) == w for w in words):
+        spec = {"LEMMA": {"IN": sorted(words)}}
+    elif lang != "ru" and len(words) == len(alternatives) and not any(lemma_of(w, lang) == w for w in words):
+        spec = {"LOWER": {"IN": sorted(words)}}
+    else:
+        parts = []
+        for alt in alternatives:
+            if alt.endswith("*") and len(alt) > 1:
+                parts.append(re.escape(alt[:-1]) + r"\S*")
+            elif alt.startswith("="):  # Russian: the form half of NORM, where "ё" is already "е"
+                parts.append(r"\S+ " + re.escape(alt[1:]) if lang == "ru" else re.escape(alt[1:]))
+            else:
+                forms = {alt, lemma_of(alt, lang)} if lang == "ru" else {alt}
+                parts.extend(re.escape(w) for w in sorted(forms))
+        spec = {"NORM": {"REGEX": r"(?:^| )(?:" + "|".join(parts) + r")(?: |$)"}}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+def compile_pattern(phrase: str, lang: str) -> list[dict]:
+    """One codebook phrase -> one spaCy Matcher pattern (a list of token specs)."""
+    tokens: list[dict] = []
+    for item in phrase.split():
+        if item == GAP:
+            tokens.append({"OP": "{0,%d}" % GAP_TOKENS})
+        else:
+            for piece in split_punct(item):
+                tokens.append(compile_token(piece, lang))
+    if not tokens or all(t.get("OP") for t in tokens):
+        raise ValueError(f"phrase {phrase!r} has no required word")
+    return tokens
+
+
+def split_punct(item: str) -> list[str]:
+    """'b2b-площадка' stays whole; a trailing comma or dot is dropped; a leading '?' (optional) stays."""
+    item = item.rstrip(",.;:!?").lstrip(",.;:!")
+    return [item] if item.strip("?") else []
+
+
+@dataclass
+class CompiledRules:
+    """The codebook's phrases for one language, compiled once."""
+
+    matcher: Matcher
+    cues: Matcher
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # match key -> (kind, label)
+    weak_keys: frozenset[str] = frozenset()
+    past_only: frozenset[tuple[str, str]] = frozenset()  # (kind, label) told only as past events
+    clause_words: frozenset[str] = frozenset()
+    hypothetical_idioms: Matcher | None = None
+    question_stages: Matcher | None = None
+    situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
+    advice_questions: Matcher | None = None  # questions whose answers are advice or wishes
+    aside_questions: Matcher | None = None  # closing, off-topic and would-you questions
+    cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
+    cycle_questions: Matcher | None = None  # questions that ask how long the deal took
+
+
+def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
+    """Compile every label's and cue's phrases; a bad phrase is a `CodebookError` naming it."""
+    matcher = Matcher(nlp.vocab, validate=True)
+    cues = Matcher(nlp.vocab, validate=True)
+    keys: dict[str, tuple[str, str]] = {}
+    errors: list[str] = []
+
+    def add(target: Matcher, key: str, phrases, where: str) -> None:
+        patterns = []
+        for phrase in phrases:
+            try:
+                patterns.append(compile_pattern(phrase, lang))
+            except ValueError as exc:
+                errors.append(f"{where}: {exc}")
+        if patterns:
+            target.add(key, patterns)
+
+    weak_keys: set[str] = set()
+    for kind in (STAGE, ROLE, CHANNEL):
+        for label in codebook.labels(kind):
+            phrases = label.patterns.get(lang, ())
+            key = f"{kind}:{label.id}"
+            keys[key] = keys[key + ":weak"] = (kind, label.id)
+            weak_keys.add(key + ":weak")
+            keys[key + ":back"] = (kind, label.id)
+            add(matcher, key, [p for p in phrases if not p.startswith(("~", "<"))], f"{kind} {label.id!r} ({lang})")
+            add(matcher, key + ":weak", [p[1:] for p in phrases if p.startswith("~")], f"{kind} {label.id!r} ({lang})")
+            add(matcher, key + ":back", [p[1:] for p in phrases if p.startswith("<")], f"{kind} {label.id!r} ({lang})")
+    for cue in CLAUSE_CUES + SENTENCE_CUES + ("supplier_side",):
+        add(cues, cue, codebook.cues.get(cue, {}).get(lang, ()), f"cues.{cue} ({lang})")
+    def lexicon_matcher(section: str) -> Matcher:
+        """One matcher of a lexicon section's phrases, a key per phrase (the cycle score counts
+        how many different cues a sentence holds)."""
+        target = Matcher(nlp.vocab)
+        for i, phrase in enumerate((codebook.lexicons.get(section) or {}).get(lang, ())):
+            add(target, f"{section}:{i}", [phrase], f"lexicons.{section} ({lang})")
+        return target
+
+    idioms = Matcher(nlp.vocab)
+    add(idioms, "idiom", codebook.cues.get("hypothetical_idioms", {}).get(lang, ()), f"cues.hypothetical_idioms ({lang})")
+    questions = Matcher(nlp.vocab)
+    for stage, by_lang in (codebook.lexicons.get("questions") or {}).items():
+        if stage not in codebook.ids(STAGE):
+            errors.append(f"lexicons.questions: unknown stage id {stage!r}")
+            continue
+        add(questions, stage, (by_lang or {}).get(lang, ()), f"lexicons.questions.{stage} ({lang})")
+    advice_questions = lexicon_matcher("advice_questions")
+    aside_questions = lexicon_matcher("aside_questions")
+    situation = lexicon_matcher("situation")
+    cycle_cues = lexicon_matcher("cycle_cues")
+    cycle_questions = lexicon_matcher("cycle_questions")
+    if errors:  # after every section: a bad phrase anywhere is reported, none is skipped
+        raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
+    clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
+    past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
+    return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
+                         situation, advice_questions, aside_questions, cycle_cues, cycle_questions)
+
+
+_RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}
+
+
+def get_rules(codebook: Codebook, lang: str) -> CompiledRules:
+    """Compiled rules for a codebook and language, built once per run."""
+    key = (id(codebook), lang)
+    if key not in _RULES or _RULES[key][0] is not codebook:
+        _RULES[key] = (codebook, compile_rules(codebook, lang, pipeline(lang)))
+    return _RULES[key][1]
+
+
+def validate_patterns(codebook: Codebook) -> None:
+    """Compile every language's rules now, so a bad phrase fails before any file is read."""
+    for lang in LANGS:
+        get_rules(codebook, lang)
