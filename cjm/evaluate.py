@@ -100,11 +100,12 @@ def cohen_kappa(pairs: list[tuple[bool, bool]]) -> float:
     return 1.0 if expected == 1 else (agree - expected) / (1 - expected)
 
 
-def evaluate(journeys: str | Path | dict, gold: str | Path, *, stage_ids: list[str] | None = None) -> Evaluation:
-    """Compare a run's journeys.json with a folder of gold files."""
+def evaluate(journeys: str | Path | dict, gold: str | Path | dict[str, dict], *,
+             stage_ids: list[str] | None = None) -> Evaluation:
+    """Compare a run's journeys.json with a folder of gold files (or gold entries by id)."""
     document = journeys if isinstance(journeys, dict) else load_json(Path(journeys))
     predicted = {str(i["id"]): i for i in document.get("interviews", [])}
-    golds = load_gold(gold)
+    golds = gold if isinstance(gold, dict) else load_gold(gold)
     result = Evaluation(labels={kind: {} for kind in KINDS})
     stage_pairs: dict[str, list[tuple[bool, bool]]] = {}
     for ident, g in sorted(golds.items()):

@@ -90,6 +90,7 @@ class TaggedUtterance:
     cues: set[str] = field(default_factory=set)  # kinds of cue met (negation, hypothetical, advice, ...)
     asked: str | None = None  # the stage the interviewer's question before it asked about
     asked_duration: bool = False  # the question before it asked how long the deal took
+    probabilities: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> label -> P (the model's)
 
     @property
     def n(self) -> int:

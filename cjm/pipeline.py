@@ -9,6 +9,7 @@ from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
 from .model import Journey, Problem, Transcript
+from .tagger_model import TaggerModel, default_model, load_model
 from .rules import validate_patterns
 from .tag import tag_transcript
 
@@ -22,19 +23,32 @@ class RunResult:
 
 
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
-            language: str | None = None, redact: bool = False) -> RunResult:
-    """Ingest, tag and derive the journey of every interview in a folder (or one file)."""
+            language: str | None = None, redact: bool = False,
+            model: TaggerModel | str | Path | None = None, rules_only: bool = False) -> RunResult:
+    """Ingest, tag and derive the journey of every interview in a folder (or one file).
+
+    The labels come from `model` (a path or a loaded one; default: the model shipped with cjm),
+    or from the rules alone with `rules_only`.
+    """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
+    tagger = None if rules_only else resolve_model(model)
     transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
     if redact:
         from .redact import redact_transcripts
 
         transcripts = redact_transcripts(transcripts)
-    journeys = [analyse_transcript(t, book) for t in transcripts]
+    journeys = [analyse_transcript(t, book, tagger) for t in transcripts]
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
     return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs)
 
 
-def analyse_transcript(transcript: Transcript, codebook: Codebook) -> Journey:
-    return derive_journey(transcript, tag_transcript(transcript, codebook), codebook)
+def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:
+    return derive_journey(transcript, tag_transcript(transcript, codebook, model), codebook)
+
+
+def resolve_model(model: TaggerModel | str | Path | None) -> TaggerModel | None:
+    """A loaded model, the one at a path, or the shipped default (None where cjm ships none)."""
+    if isinstance(model, TaggerModel):
+        return model
+    return load_model(model) if model is not None else default_model()

@@ -1,0 +1,77 @@
+"""Stage 2d — decode: the learned model's decision on every utterance, with its probability.
+
+The stage CRF reads the whole interview at once (Viterbi over the story), so transitions,
+back-steps and stalls are learned, not forced. Role and channel candidates are accepted where
+the model gives them P >= 0.5. The mentions kept are those that support a decided label; a
+label the model decides with no span behind it points at the utterance's first sentence
+(origin "model"). The one rule that the model cannot overrule: a deal is not bought unless some
+utterance tells this client's payment, contract or delivery as done (`purchase_told`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .codebook import Codebook
+from .evidence import InterviewEvidence
+from .features import candidates, stage_features
+from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance
+from .tagger_model import NONE, TaggerModel
+
+ACCEPT = 0.5
+PURCHASE = "bought"
+
+
+def purchase_told(by_rules: list[TaggedUtterance]) -> bool:
+    """A purchase told as done: a strong `bought` phrase that survived every context check."""
+    return any(m.kind == STAGE and m.label == PURCHASE and m.origin == "pattern" and not m.weak
+               for t in by_rules for m in t.mentions)
+
+
+def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: TaggerModel,
+           codebook: Codebook) -> list[TaggedUtterance]:
+    """Every utterance with the model's labels, supporting mentions and probabilities."""
+    respondent = evidence.respondent
+    rows = stage_features(evidence, by_rules)
+    best, marginals = model.stage_marginals(rows)
+    known = set(codebook.ids(STAGE))
+    bought_allowed = purchase_told(by_rules)
+    decided: dict[int, dict[str, list[str]]] = {}
+    probabilities: dict[int, dict[str, dict[str, float]]] = {}
+    for item, label, marginal in zip(respondent, best, marginals):
+        if label == PURCHASE and not bought_allowed:
+            label = max((s for s in marginal if s != PURCHASE), key=lambda s: marginal[s])
+        stages = [label] if label in known else []
+        decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
+        probabilities[item.n] = {STAGE: {s: round(p, 4) for s, p in marginal.items() if s in known},
+                                 ROLE: {}, CHANNEL: {}}
+        probabilities[item.n][STAGE][NONE] = round(marginal.get(NONE, 0.0), 4)
+    for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
+        found = candidates(evidence, by_rules, rows, kind)
+        for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
+            probabilities[candidate.n][kind][candidate.label] = round(p, 4)
+            if p >= ACCEPT and candidate.label in codebook.ids(kind):
+                decided[candidate.n][kind].append(candidate.label)
+    return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), codebook) for item in evidence.tagged]
+
+
+def labelled(item: TaggedUtterance, decided: dict[str, list[str]] | None,
+             probabilities: dict[str, dict[str, float]], codebook: Codebook) -> TaggedUtterance:
+    """A new utterance record: the decided labels, the mentions that support them, the rest suppressed."""
+    if decided is None:  # an interviewer's turn, or an empty one
+        return replace(item, mentions=[], suppressed=list(item.suppressed), cues=set(item.cues),
+                       stages=[], roles=[], channels=[], probabilities={})
+    mentions, dropped = [], list(item.suppressed)
+    for m in item.mentions:
+        (mentions if m.label in decided[m.kind] else dropped).append(m)
+    start, end = item.sentences[0] if item.sentences else (0, len(item.utterance.text))
+    for kind in (STAGE, ROLE, CHANNEL):
+        for label in decided[kind]:
+            if not any(m.kind == kind and m.label == label for m in mentions):
+                mentions.append(Mention(kind, label, start, end, item.utterance.text[start:end], 0, origin="model"))
+    mentions.sort(key=lambda m: (m.start, m.end, m.kind, m.label))
+    return replace(item, mentions=mentions, suppressed=dropped, cues=set(item.cues),
+                   stages=[i for i in codebook.ids(STAGE) if i in decided[STAGE]],
+                   roles=[i for i in codebook.ids(ROLE) if i in decided[ROLE]],
+                   channels=[i for i in codebook.ids(CHANNEL) if i in decided[CHANNEL]],
+                   probabilities=probabilities)

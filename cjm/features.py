@@ -1,0 +1,186 @@
+"""Stage 2c — features: one interview's evidence as the feature dicts the learned model reads.
+
+Three tables, all built from the same evidence and the rules' decision, never from gold:
+  stage_features     one dict per respondent utterance, in story order (a CRF sequence)
+  role_candidates    one dict per (utterance, role) the evidence puts forward
+  channel_candidates one dict per (utterance, channel) the evidence puts forward
+A candidate is a label some rule found in the utterance (kept or suppressed), or the speaker's own
+role: the model decides which of them hold. Features are strings with weight 1.0 unless noted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from .evidence import FIRST_PERSON, InterviewEvidence
+from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
+
+FEATURE_VERSION = 1
+LENGTH_BUCKETS = (3, 8, 20, 50, 120)
+POSITION_BUCKETS = 10
+MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
+QUESTION_WORDS = 25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A label the evidence proposes for one utterance: the model says yes or no."""
+
+    n: int  # utterance number
+    kind: str  # role | channel
+    label: str
+    features: dict[str, float]
+
+
+def length_bucket(words: int) -> str:
+    return next((f"<={b}" for b in LENGTH_BUCKETS if words <= b), f">{LENGTH_BUCKETS[-1]}")
+
+
+def content_lemmas(doc: Doc | None, limit: int = MAX_WORD_FEATURES) -> list[str]:
+    """Lower-case lemmas of the words that carry meaning (no punctuation, numbers or stop words)."""
+    if doc is None:
+        return []
+    seen: dict[str, None] = {}
+    for token in doc:
+        if token.is_alpha and not token.is_stop and len(token.text) > 2:
+            seen.setdefault((token.lemma_ or token.lower_).lower(), None)
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+def has_past(doc: Doc | None) -> bool:
+    return doc is not None and any(t._.cjm_past for t in doc)
+
+
+def words_of(item: TaggedUtterance) -> set[str]:
+    return set(item.utterance.text.lower().replace(",", " ").replace(".", " ").split())
+
+
+def preceding_questions(evidence: InterviewEvidence) -> dict[int, TaggedUtterance]:
+    """Each respondent utterance -> the interviewer's turn right before it, where there is one."""
+    found: dict[int, TaggedUtterance] = {}
+    for previous, item in zip(evidence.tagged, evidence.tagged[1:]):
+        if previous.utterance.is_interviewer and not item.utterance.is_interviewer:
+            found[item.n] = previous
+    return found
+
+
+def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None, lang: str) -> dict[str, float]:
+    """What one utterance holds by itself: its evidence, the rules' verdict, its shape and words."""
+    f: dict[str, float] = {"bias": 1.0, f"lang={lang}": 1.0}
+    for m in item.mentions:
+        if m.kind == STAGE:
+            tag = "mq" if m.origin == "question" else "mb" if m.back else "mw" if m.weak else "m"
+            f[f"{tag}={m.label}"] = 1.0
+        elif m.kind == CHANNEL:
+            f["channel"] = 1.0
+        elif m.kind == ROLE:
+            f["role"] = 1.0
+    for m in item.suppressed:
+        if m.kind == STAGE:
+            f[f"sup={m.label}"] = 1.0
+    for cue in item.cues:
+        f[f"cue={cue}"] = 1.0
+    for stage in ruled.stages or ["none"]:
+        f[f"rule={stage}"] = 1.0
+    if ruled.cues - item.cues:
+        for cue in ruled.cues - item.cues:
+            f[f"rcue={cue}"] = 1.0
+    if item.asked:
+        f[f"asked={item.asked}"] = 1.0
+    if item.asked_duration:
+        f["asked_duration"] = 1.0
+    f[f"len{length_bucket(len(item.utterance.text.split()))}"] = 1.0
+    if has_past(doc):
+        f["past"] = 1.0
+    if words_of(item) & set(FIRST_PERSON.get(lang, ())):
+        f["first_person"] = 1.0
+    if any(ch.isdigit() for ch in item.utterance.text):
+        f["digits"] = 1.0
+    for lemma in content_lemmas(doc):
+        f[f"w={lemma}"] = 1.0
+    return f
+
+
+def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance]) -> list[dict[str, float]]:
+    """One feature dict per respondent utterance, with its neighbours' and its question's evidence."""
+    lang = evidence.transcript.language
+    ruled = {t.n: t for t in by_rules}
+    respondent = evidence.respondent
+    questions = preceding_questions(evidence)
+    own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
+    rule_stages = [ruled[t.n].stages for t in respondent]
+    order = ["unaware", "informed", "interested", "motivated", "bought"]
+    furthest = -1
+    rows: list[dict[str, float]] = []
+    for i, item in enumerate(respondent):
+        f = dict(own[i])
+        f[f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"] = 1.0
+        if i == 0:
+            f["first"] = 1.0
+        f[f"far={order[furthest] if furthest >= 0 else 'none'}"] = 1.0
+        for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
+            j = i + offset
+            if 0 <= j < len(respondent):
+                for stage in rule_stages[j] or ["none"]:
+                    f[f"{tag}:rule={stage}"] = 1.0
+                if abs(offset) == 1:
+                    for key in own[j]:
+                        if key.startswith(("m=", "mq=", "sup=", "cue=")):
+                            f[f"{tag}:{key}"] = 1.0
+        question = questions.get(item.n)
+        if question is None:
+            f["no_question"] = 1.0
+        else:
+            for lemma in content_lemmas(evidence.docs.get(question.n), QUESTION_WORDS):
+                f[f"q={lemma}"] = 1.0
+        rows.append(f)
+        reached = [order.index(s) for s in rule_stages[i] if s in order]
+        furthest = max([furthest] + reached)
+    return rows
+
+
+def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: TaggedUtterance,
+                       stage_row: dict[str, float], own_role: str | None) -> dict[str, float]:
+    """Why a label is proposed for an utterance, and the utterance's context, as features."""
+    f: dict[str, float] = {"bias": 1.0, f"label={label}": 1.0}
+    kept = [m for m in item.mentions if m.kind == kind and m.label == label]
+    for m in kept:
+        f[f"origin={m.origin}"] = 1.0
+        f[f"origin={m.origin}|{label}"] = 1.0
+        f[f"text={m.text.lower()}"] = 1.0
+    if not kept:
+        f["only_suppressed" if any(m.kind == kind and m.label == label for m in item.suppressed) else "no_mention"] = 1.0
+    f["mentions"] = float(len(kept))
+    if label in ruled.labels(kind):
+        f["rule_yes"] = 1.0
+        f[f"rule_yes|{label}"] = 1.0
+    if own_role == label:
+        f["own_role"] = 1.0
+    for key in stage_row:
+        if key.startswith(("rule=", "cue=", "asked=", "len", "pos=", "far=", "first_person", "past", "first", "lang=")):
+            f[key] = 1.0
+            if key.startswith(("rule=", "cue=")):
+                f[f"{key}|{label}"] = 1.0
+    return f
+
+
+def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
+               rows: list[dict[str, float]], kind: str) -> list[Candidate]:
+    """The (utterance, label) pairs of one kind that the evidence or the rules put forward."""
+    ruled = {t.n: t for t in by_rules}
+    found: list[Candidate] = []
+    for item, row in zip(evidence.respondent, rows):
+        own_role = evidence.own_roles.get(item.utterance.speaker) if kind == ROLE else None
+        labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
+        labels |= set(ruled[item.n].labels(kind))
+        acting = "first_person" in row and any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row)
+        if own_role and acting:
+            labels.add(own_role)  # the speaker acting in the story ("I sent the request")
+        for label in sorted(labels):
+            found.append(Candidate(item.n, kind, label,
+                                   candidate_features(kind, label, item, ruled[item.n], row, own_role)))
+    return found

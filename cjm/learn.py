@@ -1,0 +1,145 @@
+"""Training the tagger from annotated interviews, and measuring it by cross-validation.
+
+Training data are folders of transcripts with their hand annotations in `gold/` beside them (the
+contract's gold shape, section 4): `interviews/`, `eval/train/`, a consultant's reviewed series.
+Each transcript goes through the same evidence extraction and rules' decision as at run time, so
+the model learns from exactly what it will see.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .codebook import Codebook
+from .errors import UsageError
+from .evaluate import load_gold
+from .evidence import InterviewEvidence, extract_evidence
+from .features import FEATURE_VERSION, candidates, stage_features
+from .ingest import read_folder
+from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
+from .nlp import pipeline
+from .rules import get_rules
+from .rules_decision import decide_by_rules
+from .tagger_model import NO, NONE, YES, TaggerModel, train_member
+
+GOLD_FOLDER = "gold"
+
+
+@dataclass
+class Example:
+    """One annotated interview, as the model sees it at run time, with its gold labels."""
+
+    evidence: InterviewEvidence
+    by_rules: list[TaggedUtterance]
+    gold: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.evidence.transcript.id
+
+    def gold_labels(self, n: int, kind: str) -> list[str]:
+        return list(self._gold_by_n.get(n, {}).get(kind) or [])
+
+    @property
+    def _gold_by_n(self) -> dict[int, dict]:
+        return {u["n"]: u for u in self.gold.get("utterances", [])}
+
+
+def gold_folder(folder: Path) -> Path:
+    return folder / GOLD_FOLDER if (folder / GOLD_FOLDER).is_dir() else folder
+
+
+def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[Example], list[str]]:
+    """Every transcript of the folders that has a gold file; the notes say what could not be used."""
+    examples: list[Example] = []
+    notes: list[str] = []
+    for folder in map(Path, folders):
+        golds = load_gold(gold_folder(folder))
+        transcripts, problems = read_folder(folder)
+        notes += [str(p) for p in problems]
+        seen = set()
+        for transcript in transcripts:
+            gold = golds.get(transcript.id)
+            if gold is None:
+                continue
+            seen.add(transcript.id)
+            evidence = extract_evidence(transcript, get_rules(codebook, transcript.language), pipeline(transcript.language))
+            examples.append(Example(evidence, decide_by_rules(evidence, codebook), gold))
+            misaligned = [u.n for u in transcript.utterances
+                          if (g := examples[-1]._gold_by_n.get(u.n)) and g.get("text")
+                          and g["text"].split()[:3] != u.text.split()[:3]]
+            if misaligned:
+                notes.append(f"{transcript.source}: gold text differs at utterance(s) {misaligned[:5]}")
+        notes += [f"{folder}: gold file {ident!r} has no transcript" for ident in sorted(set(golds) - seen)]
+    if not examples:
+        raise UsageError("no annotated interviews found: give folders of transcripts with gold/*.gold.json beside them")
+    return examples, notes
+
+
+def primary_stage(labels: list[str], order: list[str]) -> str:
+    """The one stage a sequence position learns: the furthest of an utterance's stages."""
+    known = [s for s in labels if s in order]
+    return max(known, key=order.index) if known else NONE
+
+
+def stage_sequence(example: Example, codebook: Codebook) -> tuple[list[dict[str, float]], list[str]]:
+    rows = stage_features(example.evidence, example.by_rules)
+    order = codebook.ids(STAGE)
+    return rows, [primary_stage(example.gold_labels(t.n, "stages"), order) for t in example.evidence.respondent]
+
+
+def candidate_items(example: Example, kind: str, rows: list[dict[str, float]]) -> list[tuple[list, list[str]]]:
+    gold_key = {ROLE: "roles", CHANNEL: "channels"}[kind]
+    return [([c.features], [YES if c.label in example.gold_labels(c.n, gold_key) else NO])
+            for c in candidates(example.evidence, example.by_rules, rows, kind)]
+
+
+def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None) -> TaggerModel:
+    """Train the three models on these interviews (deterministic: the same data give the same model)."""
+    params = params or {}
+    sequences, roles, channels = [], [], []
+    for example in examples:
+        rows, labels = stage_sequence(example, codebook)
+        sequences.append((rows, labels))
+        roles += candidate_items(example, ROLE, rows)
+        channels += candidate_items(example, CHANNEL, rows)
+    blobs = {"stages": train_member("stages", sequences, params.get("stages")),
+             "roles": train_member("roles", roles, params.get("roles")),
+             "channels": train_member("channels", channels, params.get("channels"))}
+    meta = {"cjm_version": __version__, "feature_version": FEATURE_VERSION,
+            "trained_on": sorted(e.id for e in examples), "params": params,
+            "utterances": sum(len(s[0]) for s in sequences),
+            "candidates": {"roles": len(roles), "channels": len(channels)}}
+    return TaggerModel(blobs, meta)
+
+
+def folds(examples: list[Example], k: int, seed: int = 0) -> list[list[Example]]:
+    """K folds by interview, shuffled with a fixed seed, each language spread over every fold."""
+    if k < 2 or k > len(examples):
+        raise UsageError(f"--cross-validate needs 2 <= K <= {len(examples)} (the annotated interviews)")
+    ordered = sorted(examples, key=lambda e: (e.evidence.transcript.language, e.id))
+    random.Random(seed).shuffle(ordered)
+    ordered.sort(key=lambda e: e.evidence.transcript.language)
+    return [ordered[i::k] for i in range(k)]
+
+
+def cross_validate(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
+                   params: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Each interview tagged by a model that never saw it: journeys documents of rules and model."""
+    from .decode import decode
+    from .export import journey_to_dict
+    from .journey import derive_journey
+
+    documents: dict[str, dict] = {"rules": {"interviews": []}, "model": {"interviews": []}}
+    for held in folds(examples, k, seed):
+        model = train([e for e in examples if e not in held], codebook, params)
+        for example in held:
+            transcript = example.evidence.transcript
+            documents["rules"]["interviews"].append(journey_to_dict(derive_journey(transcript, example.by_rules, codebook)))
+            tagged = decode(example.evidence, example.by_rules, model, codebook)
+            documents["model"]["interviews"].append(journey_to_dict(derive_journey(transcript, tagged, codebook)))
+    return documents

@@ -1,0 +1,139 @@
+"""The learned tagger: a linear-chain CRF over an interview's utterances for stages, and two
+binary classifiers (CRFs over one-item sequences, i.e. logistic regression) that accept or
+reject the role and channel candidates the evidence puts forward.
+
+A model is one zip file: the three crfsuite models and `meta.json` (cjm and feature version,
+training parameters and interviews, the calibration tables). It is read into memory once and
+never written at run time; the default one ships inside the wheel (`cjm/data/tagger.zip`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pycrfsuite
+
+from .errors import UsageError
+
+NONE = "none"  # the stage label of an utterance that reports no stage
+YES, NO = "yes", "no"
+MEMBERS = ("stages", "roles", "channels")
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    # c1 (L1) keeps few of the many word features; c2 (L2) smooths the rest. Chosen by
+    # cross-validation on the training corpus (see README, "How the model was chosen").
+    "stages": {"c1": 0.1, "c2": 0.05, "max_iterations": 150, "feature.possible_transitions": True},
+    "roles": {"c1": 0.05, "c2": 0.1, "max_iterations": 150},
+    "channels": {"c1": 0.05, "c2": 0.1, "max_iterations": 150},
+}
+
+
+@dataclass
+class TaggerModel:
+    """The three trained models (crfsuite bytes) and what is known of them."""
+
+    blobs: dict[str, bytes]
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def tagger(self, member: str) -> pycrfsuite.Tagger:
+        return self._taggers[member]
+
+    @cached_property
+    def _taggers(self) -> dict[str, pycrfsuite.Tagger]:
+        taggers = {}
+        for member in MEMBERS:
+            tagger = pycrfsuite.Tagger()
+            tagger.open_inmemory(self.blobs[member])
+            taggers[member] = tagger
+        return taggers
+
+    def stage_marginals(self, rows: list[dict[str, float]]) -> tuple[list[str], list[dict[str, float]]]:
+        """The best stage sequence (Viterbi) and each utterance's probability of every label."""
+        if not rows:
+            return [], []
+        tagger = self.tagger("stages")
+        best = tagger.tag(rows)
+        labels = tagger.labels()
+        return best, [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
+
+    def accept(self, member: str, rows: list[dict[str, float]]) -> list[float]:
+        """P(yes) for each candidate of a binary member (roles, channels)."""
+        tagger = self.tagger(member)
+        if YES not in tagger.labels():  # trained on candidates that were all rejected
+            return [0.0 for _ in rows]
+        out = []
+        for row in rows:
+            tagger.set([row])
+            out.append(tagger.marginal(YES, 0))
+        return out
+
+    def calibration(self, name: str) -> dict[str, float]:
+        return dict((self.meta.get("calibration") or {}).get(name) or {})
+
+
+def train_member(member: str, sequences: list[tuple[list[dict[str, float]], list[str]]],
+                 params: dict[str, Any] | None = None) -> bytes:
+    """Train one crfsuite model; L-BFGS from zero weights is deterministic, so a seed is implied."""
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for xseq, yseq in sequences:
+        if xseq:
+            trainer.append(xseq, yseq)
+    trainer.set_params({**DEFAULT_PARAMS[member], **(params or {})})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{member}.crfsuite"
+        trainer.train(str(path))
+        return path.read_bytes()
+
+
+def save_model(model: TaggerModel, path: str | Path) -> Path:
+    """Write the model as one zip file, with a fixed member order and date (the same bytes twice)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member in MEMBERS:
+            archive.writestr(zipfile.ZipInfo(f"{member}.crfsuite", date_time=(2020, 1, 1, 0, 0, 0)),
+                             model.blobs[member])
+        archive.writestr(zipfile.ZipInfo("meta.json", date_time=(2020, 1, 1, 0, 0, 0)),
+                         json.dumps(model.meta, ensure_ascii=False, indent=1, sort_keys=True))
+    return path
+
+
+def load_model(path: str | Path) -> TaggerModel:
+    """Read a model file; anything that is not one is a clear error naming the file."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            blobs = {member: archive.read(f"{member}.crfsuite") for member in MEMBERS}
+            meta = json.loads(archive.read("meta.json").decode("utf-8"))
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        raise UsageError(f"{path}: not a cjm model ({exc}); train one with 'cjm learn'") from None
+    model = TaggerModel(blobs, meta, str(path))
+    try:
+        model._taggers  # noqa: B018  (open now: a damaged member fails here, not mid-run)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"{path}: a model member cannot be read ({exc}); train it again with 'cjm learn'") from None
+    return model
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("cjm") / "data" / "tagger.zip"))
+
+
+_DEFAULT: list[TaggerModel] = []
+
+
+def default_model() -> TaggerModel | None:
+    """The model shipped in the wheel, loaded once; None where the package holds none."""
+    if not _DEFAULT:
+        path = default_model_path()
+        if not path.exists():
+            return None
+        _DEFAULT.append(load_model(path))
+    return _DEFAULT[0]
