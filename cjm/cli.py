@@ -33,6 +33,9 @@ def input_options(func):
     func = click.option("--redact", is_flag=True,
                         help="Replace person names, phones and e-mails with placeholders in every output.")(func)
     func = click.option("--strict", is_flag=True, help="Exit non-zero when any file could not be read.")(func)
+    func = click.option("--model", "model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="A tagger model trained with 'cjm learn' (default: the one shipped with cjm).")(func)
+    func = click.option("--rules-only", is_flag=True, help="Label by the codebook's rules alone, without the model.")(func)
     return func
 
 
@@ -78,7 +81,7 @@ def cli() -> None:
 @input_options
 @reports_errors
 def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
-           redact: bool, strict: bool) -> None:
+           redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
     """Build the journey map report for a folder of interview transcripts.
 
     Example: cjm report interviews/ -o reports/ --lang en
@@ -91,7 +94,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
-    result = analyse(folder, codebook=codebook, language=language, redact=redact)
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     out.mkdir(parents=True, exist_ok=True)
     write_journeys(result.journeys, result.problems, out / "journeys.json")
     events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
@@ -108,7 +111,8 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
               show_default=True, help="Where to write the contract's journeys.json ('-' for stdout).")
 @input_options
 @reports_errors
-def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool) -> None:
+def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool,
+             model: Path | None, rules_only: bool) -> None:
     """Write journeys.json alone (the contract output), without the HTML report.
 
     Example: cjm journeys interviews/ -o journeys.json
@@ -116,7 +120,7 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
     from .export import journeys_document, write_journeys
     from .pipeline import analyse
 
-    result = analyse(folder, codebook=codebook, language=language, redact=redact)
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     if str(out) == "-":
         click.echo(json.dumps(journeys_document(result.journeys, result.problems), ensure_ascii=False, indent=2))
     else:
@@ -132,7 +136,7 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
 @input_options
 @reports_errors
 def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, language: str | None, redact: bool,
-        strict: bool) -> None:
+        strict: bool, model: Path | None, rules_only: bool) -> None:
     """Show one transcript's utterances with the labels the tagger gives them.
 
     Example: cjm tag interviews/ru-01.txt
@@ -140,7 +144,7 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
     from .export import journey_to_dict
     from .pipeline import analyse
 
-    result = analyse(file, codebook=codebook, language=language, redact=redact)
+    result = analyse(file, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     journey = result.journeys[0]
     if as_json:
         click.echo(json.dumps(journey_to_dict(journey), ensure_ascii=False, indent=2))
@@ -158,19 +162,57 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
 
 
 @cli.command()
-@click.argument("journeys_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--cross-validate", "folds", type=int, metavar="K",
+              help="Split the annotated interviews of the given folders into K parts by interview; tag each part "
+                   "with a model trained on the others, and print rules-only and model side by side.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and the bootstrap.")
+@codebook_option
 @reports_errors
-def evaluate(journeys_json: Path, gold: Path, as_json: bool) -> None:
+def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: int, codebook: Path | None) -> None:
     """Score a run's journeys.json against hand-annotated *.gold.json files.
 
-    Example: cjm evaluate reports/journeys.json interviews/gold/
+    \b
+    Examples:
+      cjm evaluate reports/journeys.json interviews/gold/
+      cjm evaluate --cross-validate 5 interviews eval/train
     """
     from .evaluate import evaluate as run_evaluation, format_report
 
-    result = run_evaluation(journeys_json, gold)
-    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else format_report(result))
+    if folds is None:
+        if len(paths) != 2:
+            raise click.UsageError("give JOURNEYS_JSON and GOLD (a folder or one *.gold.json), "
+                                   "or --cross-validate K with folders of annotated interviews")
+        result = run_evaluation(paths[0], paths[1])
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else format_report(result))
+        return
+    from .learn import compare_by_cross_validation
+
+    text, figures = compare_by_cross_validation(list(paths), folds, codebook=codebook, seed=seed)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else text)
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the model (a .zip file).")
+@codebook_option
+@reports_errors
+def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
+    """Train the tagger from annotated interviews: folders of transcripts with gold/*.gold.json beside them.
+
+    The same folders give the same model, byte for byte. Use it with --model.
+
+    Example: cjm learn interviews eval/train -o my-model.zip
+    """
+    from .learn import learn_model
+
+    path, notes, model = learn_model(list(folders), out, codebook=codebook)
+    for note in notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    click.echo(f"model trained on {len(model.meta['trained_on'])} interview(s), "
+               f"{model.meta['utterances']} utterances: {path}")
 
 
 def main() -> None:

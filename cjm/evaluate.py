@@ -159,3 +159,88 @@ def format_report(evaluation: Evaluation) -> str:
         lines.append(f"utterance text differs from gold at {len(data['misaligned'])} place(s): "
                      + ", ".join(data["misaligned"][:10]))
     return "\n".join(lines)
+
+
+STAGE_ORDER = ("unaware", "informed", "interested", "motivated", "bought")
+NO_STAGE = "—"
+
+
+def primary(stages: list[str] | None) -> str:
+    """An utterance's furthest stage, for the confusion matrix (few utterances hold two)."""
+    known = [s for s in stages or [] if s in STAGE_ORDER]
+    return max(known, key=STAGE_ORDER.index) if known else NO_STAGE
+
+
+def stage_confusion(journeys: dict, golds: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """gold stage -> predicted stage -> utterances (the furthest stage of each, '—' for none)."""
+    predicted = {str(i["id"]): {u["n"]: u for u in i.get("utterances", [])} for i in journeys.get("interviews", [])}
+    table: dict[str, dict[str, int]] = {g: {p: 0 for p in STAGE_ORDER + (NO_STAGE,)} for g in STAGE_ORDER + (NO_STAGE,)}
+    for ident, gold in golds.items():
+        run = predicted.get(ident, {})
+        for gu in gold["utterances"]:
+            if gu.get("is_interviewer"):
+                continue
+            g, p = primary(gu.get("stages")), primary(run.get(gu["n"], {}).get("stages"))
+            table.setdefault(g, {}).setdefault(p, 0)
+            table[g][p] += 1
+    return table
+
+
+def bootstrap(journeys: dict, golds: dict[str, dict], *, samples: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """95% intervals of the headline figures, resampling interviews (the unit that varies)."""
+    import random
+
+    ids = sorted(golds)
+    single = {i: evaluate(journeys, {i: golds[i]}) for i in ids}
+    rng = random.Random(seed)
+    draws: dict[str, list[float]] = {}
+    for _ in range(samples):
+        pick = [rng.choice(ids) for _ in ids]
+        for kind in KINDS:
+            c = Counts()
+            for i in pick:
+                for counts in single[i].labels[kind].values():
+                    c.tp, c.fp, c.fn = c.tp + counts.tp, c.fp + counts.fp, c.fn + counts.fn
+            draws.setdefault(f"{kind} micro-F1", []).append(c.scores()["f1"])
+        for name in INTERVIEW_FIELDS:
+            hits = [single[i].interview[name][0] for i in pick]
+            draws.setdefault(name, []).append(sum(hits) / len(hits))
+    return {name: (sorted(v)[int(0.025 * len(v))], sorted(v)[min(len(v) - 1, int(0.975 * len(v)))])
+            for name, v in draws.items()}
+
+
+def format_comparison(results: dict[str, tuple[Evaluation, dict]], confusion: dict[str, dict[str, dict[str, int]]]) -> str:
+    """Several runs (rules-only, model) side by side: per-label P/R/F1, intervals, the stage confusion."""
+    names = list(results)
+    data = {name: ev.as_dict() for name, (ev, _) in results.items()}
+    lines = ["figure".ljust(28) + "".join(f"{n:>26}" for n in names)]
+
+    def cell(name: str, value: float, key: str) -> str:
+        low, high = results[name][1].get(key, (None, None))
+        text = f"{value:.3f}" + (f" [{low:.2f}–{high:.2f}]" if low is not None else "")
+        return f"{text:>26}"
+
+    for kind in KINDS:
+        lines.append(f"{kind + ' micro P/R/F1':<28}" + "".join(
+            f"{'%.3f / %.3f / %.3f' % tuple(data[n]['utterance'][kind]['micro'][k] for k in ('precision', 'recall', 'f1')):>26}"
+            for n in names))
+        lines.append(f"{'  F1 with 95% interval':<28}" + "".join(
+            cell(n, data[n]["utterance"][kind]["micro"]["f1"], f"{kind} micro-F1") for n in names))
+        labels = sorted({label for n in names for label in data[n]["utterance"][kind]["labels"]})
+        for label in labels:
+            row = []
+            for n in names:
+                s = data[n]["utterance"][kind]["labels"].get(label)
+                row.append(f"{'%.2f / %.2f / %.2f (%d)' % (s['precision'], s['recall'], s['f1'], s['support']) if s else '-':>26}")
+            lines.append(f"    {label:<24}" + "".join(row))
+    lines.append(f"{'stage kappa (pooled)':<28}" + "".join(f"{data[n]['kappa'].get('stages', 0):>26.3f}" for n in names))
+    for name in INTERVIEW_FIELDS:
+        lines.append(f"{name:<28}" + "".join(cell(n, data[n]["interview"][name]["accuracy"], name) for n in names))
+    for n in names:
+        table = confusion[n]
+        lines.append(f"\nstage confusion, {n} (rows: gold, columns: predicted; '—' no stage)")
+        columns = list(STAGE_ORDER) + [NO_STAGE]
+        lines.append(" " * 12 + "".join(f"{c[:10]:>11}" for c in columns))
+        for g in columns:
+            lines.append(f"{g[:12]:<12}" + "".join(f"{table.get(g, {}).get(p, 0):>11}" for p in columns))
+    return "\n".join(lines)

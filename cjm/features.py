@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from .evidence import FIRST_PERSON, InterviewEvidence
+from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name
 from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
 
 FEATURE_VERSION = 1
@@ -22,6 +22,9 @@ LENGTH_BUCKETS = (3, 8, 20, 50, 120)
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
 QUESTION_WORDS = 25
+WE = {"ru": ("мы", "нас", "нам", "наш", "наша", "наши", "наше"), "en": ("we", "us", "our", "we've", "we'd", "we're")}
+THIRD_PERSON = {"ru": ("он", "она", "его", "её", "ее", "ему", "ей", "него", "неё", "нему", "ней", "ним", "нём"),
+                "en": ("he", "she", "him", "her", "his", "he's", "she's", "he'd", "she'd")}
 
 
 @dataclass(frozen=True)
@@ -168,19 +171,70 @@ def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: Tagg
     return f
 
 
+def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
+    """Who is who in this interview: each name -> the roles named beside it, and how often.
+
+    "Jess, my programmer", "our CFO Linda": a name within a few words of a role mention (kept or
+    suppressed: the model weighs it) in any sentence of the interview.
+    """
+    found: dict[str, dict[str, int]] = {}
+    lang = evidence.transcript.language
+    for item in evidence.respondent:
+        doc = evidence.docs.get(item.n)
+        if doc is None:
+            continue
+        for m in item.mentions + item.suppressed:
+            if m.kind != ROLE or m.origin == "name":
+                continue
+            span = doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is None:
+                continue
+            sent = span.sent
+            window = list(doc[max(sent.start, span.start - NAME_WINDOW):span.start]) + \
+                list(doc[span.end:min(sent.end, span.end + NAME_WINDOW)])
+            for token in window:
+                if is_name(token, lang):
+                    roles = found.setdefault(token.lemma_.lower(), {})
+                    roles[m.label] = roles.get(m.label, 0) + 1
+    return found
+
+
+def names_in(doc: Doc | None, lang: str) -> set[str]:
+    return {t.lemma_.lower() for t in doc if is_name(t, lang)} if doc is not None else set()
+
+
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                rows: list[dict[str, float]], kind: str) -> list[Candidate]:
-    """The (utterance, label) pairs of one kind that the evidence or the rules put forward."""
+    """The (utterance, label) pairs of one kind that the evidence or the rules put forward.
+
+    Roles also come from the people of the interview: a name met with a role elsewhere, a
+    "he/she" right after a role was named, the speaker's own role where "I" or "we" act.
+    """
     ruled = {t.n: t for t in by_rules}
+    lang = evidence.transcript.language
+    registry = people(evidence) if kind == ROLE else {}
     found: list[Candidate] = []
+    previous_roles: set[str] = set()
     for item, row in zip(evidence.respondent, rows):
         own_role = evidence.own_roles.get(item.utterance.speaker) if kind == ROLE else None
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
-        acting = "first_person" in row and any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row)
-        if own_role and acting:
-            labels.add(own_role)  # the speaker acting in the story ("I sent the request")
-        for label in sorted(labels):
-            found.append(Candidate(item.n, kind, label,
-                                   candidate_features(kind, label, item, ruled[item.n], row, own_role)))
+        via: dict[str, set[str]] = {}
+        if kind == ROLE:
+            words = words_of(item)
+            storied = any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row)
+            if own_role and storied and words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ())):
+                via.setdefault(own_role, set()).add("own")  # the speaker acting in the story ("I sent the request")
+            for name in names_in(evidence.docs.get(item.n), lang):
+                for role in registry.get(name, {}):
+                    via.setdefault(role, set()).add("name")
+            if words & set(THIRD_PERSON.get(lang, ())):
+                for role in previous_roles:
+                    via.setdefault(role, set()).add("pronoun")
+            previous_roles = set(ruled[item.n].roles) or {m.label for m in item.mentions if m.kind == ROLE}
+        for label in sorted(labels | set(via)):
+            features = candidate_features(kind, label, item, ruled[item.n], row, own_role)
+            for reason in via.get(label, ()):
+                features[f"via={reason}"] = 1.0
+            found.append(Candidate(item.n, kind, label, features))
     return found

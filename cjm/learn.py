@@ -143,3 +143,33 @@ def cross_validate(examples: list[Example], codebook: Codebook, k: int, seed: in
             tagged = decode(example.evidence, example.by_rules, model, codebook)
             documents["model"]["interviews"].append(journey_to_dict(derive_journey(transcript, tagged, codebook)))
     return documents
+
+
+def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | Path | None = None
+                ) -> tuple[Path, list[str], TaggerModel]:
+    """`cjm learn`: train on every annotated interview of the folders and write the model file."""
+    from .codebook import load_codebook
+    from .tagger_model import save_model
+
+    book = load_codebook(codebook)
+    examples, notes = load_examples(folders, book)
+    model = train(examples, book)
+    return save_model(model, out), notes, model
+
+
+def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: str | Path | None = None,
+                                seed: int = 0) -> tuple[str, dict]:
+    """`cjm evaluate --cross-validate K`: rules-only and model, each interview scored unseen."""
+    from .codebook import load_codebook
+    from .evaluate import bootstrap, evaluate, format_comparison, stage_confusion
+
+    book = load_codebook(codebook)
+    examples, _ = load_examples(folders, book)
+    documents = cross_validate(examples, book, k, seed)
+    golds = {e.id: e.gold for e in examples}
+    results = {name: (evaluate(doc, golds), bootstrap(doc, golds, seed=seed)) for name, doc in documents.items()}
+    confusion = {name: stage_confusion(doc, golds) for name, doc in documents.items()}
+    figures = {name: {"figures": ev.as_dict() | {"interviews": []}, "intervals": ci, "confusion": confusion[name]}
+               for name, (ev, ci) in results.items()}
+    head = f"{len(examples)} annotated interviews, {k}-fold cross-validation by interview (seed {seed})\n"
+    return head + format_comparison(results, confusion), figures
