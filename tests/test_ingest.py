@@ -105,3 +105,17 @@ def test_sample_series_numbering_matches_gold():
         assert [u.n for u in t.utterances] == [u["n"] for u in gold["utterances"]], t.id
         assert [u.speaker for u in t.utterances] == [u["speaker"] for u in gold["utterances"]], t.id
         assert [u.is_interviewer for u in t.utterances] == [u["is_interviewer"] for u in gold["utterances"]], t.id
+
+
+def test_lower_case_speaker_labels_of_speech_recognition_output_open_turns() -> None:
+    # "марина:" and "олег:" recur, so they are speakers; "итого:" opens one line only: it stays text.
+    t = read_transcript(DATA / "ru_asr_lower_case.txt")
+    assert [u.speaker for u in t.utterances] == ["марина", "олег", "марина", "олег", "марина", "олег"]
+    assert t.utterances[0].is_interviewer and not t.utterances[1].is_interviewer
+    assert t.utterances[-1].text.endswith("итого: ну месяцев шесть вышло")
+
+
+def test_a_lower_case_word_with_a_colon_once_is_not_a_speaker(tmp_path: Path) -> None:
+    path = tmp_path / "one.txt"
+    path.write_text("Анна: Как это было?\nИгорь: Так.\nзначит: было так\n", encoding="utf-8")
+    assert [u.speaker for u in read_transcript(path).utterances] == ["Анна", "Игорь"]

@@ -31,8 +31,12 @@ def parse_timestamp(value: str | None) -> float | None:
     return seconds
 
 
-def looks_like_label(label: str) -> bool:
-    """A speaker label is a short name or role, not the first half of a sentence."""
+def looks_like_label(label: str, lower_case: frozenset[str] = frozenset()) -> bool:
+    """A speaker label is a short name or role, not the first half of a sentence.
+
+    Labels start with a capital or a digit, except those in `lower_case`: the lower-case labels
+    that recur through the file ("спикер 1:", "марина:" in speech-recognition output).
+    """
     bare = PARENTHESIS.sub("", label).strip()
     if not bare:
         return label.startswith("[")  # "[SPEAKER_03]"
@@ -41,7 +45,22 @@ def looks_like_label(label: str) -> bool:
     if len(bare.split()) > MAX_LABEL_WORDS:
         return False
     first = bare[0]
-    return first.isupper() or first.isdigit() and bare.lower().startswith(("1", "2", "3"))
+    return first.isupper() or first.isdigit() and bare.lower().startswith(("1", "2", "3")) or label in lower_case
+
+
+MIN_LOWER_CASE_TURNS = 3  # a lower-case "word:" that opens this many lines is a speaker, not a sentence
+
+
+def recurring_lower_case_labels(lines: list[str], declared: object = None) -> frozenset[str]:
+    """Lower-case labels that open several lines, or that the front matter names as the interviewer."""
+    counts: dict[str, int] = {}
+    for raw in lines:
+        match = TURN_START.match(raw.strip())
+        label = match["label"].strip() if match else ""
+        if label[:1].islower() and looks_like_label(label.capitalize()):
+            counts[label] = counts.get(label, 0) + 1
+    return frozenset(label for label, n in counts.items()
+                     if n >= MIN_LOWER_CASE_TURNS or (isinstance(declared, str) and label == declared.strip()))
 
 
 def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
@@ -79,7 +98,8 @@ def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
 def parse(text: str, source: str) -> Parsed:
     """Split a labelled transcript into turns; unlabelled lines continue the turn above."""
     meta, body, offset = split_front_matter(text, source)
-    turns, preamble = collect_turns(body, offset, opens_turn)
+    lower_case = recurring_lower_case_labels(body, meta.get("interviewer"))
+    turns, preamble = collect_turns(body, offset, lambda raw, line_no: opens_turn(raw, line_no, lower_case))
     notes: list[str] = []
     if not turns and preamble:
         # No speaker labels anywhere: the whole text is the respondent's, one utterance a paragraph.
@@ -91,10 +111,10 @@ def parse(text: str, source: str) -> Parsed:
     return Parsed(turns=turns, format="text", metadata=meta, notes=notes, merge_consecutive=False)
 
 
-def opens_turn(raw: str, line_no: int) -> Turn | None:
+def opens_turn(raw: str, line_no: int, lower_case: frozenset[str] = frozenset()) -> Turn | None:
     """`[00:12:03] Name (role): text` starts a turn; anything else continues one."""
     match = TURN_START.match(raw.strip())
-    if match and looks_like_label(match["label"].strip()):
+    if match and looks_like_label(match["label"].strip(), lower_case):
         return Turn(speaker=match["label"].strip(), text=match["text"].strip(),
                     start=parse_timestamp(match["ts"]), line=line_no)
     return None
