@@ -173,10 +173,10 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
 def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: int, codebook: Path | None) -> None:
     """Score a run's journeys.json against hand-annotated *.gold.json files.
 
-    \b
-    Examples:
-      cjm evaluate reports/journeys.json interviews/gold/
-      cjm evaluate --cross-validate 5 interviews eval/train
+    Example: cjm evaluate reports/journeys.json interviews/gold/
+
+    With --cross-validate, give folders of annotated interviews instead:
+    cjm evaluate --cross-validate 5 interviews eval/train
     """
     from .evaluate import evaluate as run_evaluation, format_report
 

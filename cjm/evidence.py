@@ -20,6 +20,7 @@ from .model import ROLE, STAGE, Mention, TaggedUtterance, Transcript
 from .rules import CLAUSE_CUES, SENTENCE_CUES, CompiledRules
 
 CLAUSE_PUNCT = {",", ";", ":", "—", "–", "(", ")", "-"}
+LOST_DEAL = "lost_deal"
 
 
 def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
@@ -70,6 +71,9 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
         for key, start, end in rules.cues(sent):
             cue_spans.setdefault(doc.vocab.strings[key], []).append((start + offset, end + offset))
         item.cues.update(cue for cue, spans in cue_spans.items() if spans)
+        if rules.lost_deal is not None and not any(cue_spans.get(c) for c in CLAUSE_CUES + SENTENCE_CUES) \
+                and rules.lost_deal(sent):
+            item.cues.add(LOST_DEAL)  # "we went with another vendor": told as done, in this sentence
         idioms = [(s + offset, e + offset) for _, s, e in rules.hypothetical_idioms(sent)] if rules.hypothetical_idioms else []
         if idioms:
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])

@@ -26,6 +26,8 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
         "roles": list(journey.roles),
         "cycle_days": journey.cycle_days,
         "stage_path": list(journey.stage_path),
+        "outcome": journey.outcome,
+        "confidence": journey.confidence,
         "evidence": {
             "channel": journey.channel_evidence,
             "first_contact_role": journey.first_contact_evidence,
@@ -46,6 +48,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
                 "stages": list(item.stages),
                 "roles": list(item.roles),
                 "channels": list(item.channels),
+                "probabilities": {kind: dict(sorted(p.items())) for kind, p in sorted(item.probabilities.items())},
                 "mentions": [
                     {"kind": m.kind, "label": m.label, "start": m.start, "end": m.end, "text": m.text,
                      "sentence": m.sentence, "origin": m.origin}

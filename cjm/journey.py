@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
+from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
 from .nlp import pipeline
 from .rules import get_rules
@@ -41,7 +42,38 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.stage_path = stage_path(respondent, stage_ids)
     if journey.furthest_stage == stage_ids[-1]:
         journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
+    journey.outcome = outcome(journey, respondent, stage_ids)
+    if any(t.probabilities for t in respondent):
+        journey.confidence = field_confidence(journey, respondent)
     return journey
+
+
+def outcome(journey: Journey, respondent: list[TaggedUtterance], stage_ids: list[str]) -> str | None:
+    """bought, lost (another supplier won, or the project was dropped) or stalled."""
+    if journey.furthest_stage is None:
+        return None
+    if journey.furthest_stage == stage_ids[-1]:
+        return "bought"
+    return "lost" if any(LOST_DEAL in t.cues for t in respondent) else "stalled"
+
+
+def probability(item: TaggedUtterance | None, kind: str, label: str | None) -> float | None:
+    return None if item is None or label is None else item.probabilities.get(kind, {}).get(label)
+
+
+def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dict[str, object]:
+    """The model's probability behind each derived field (raw; `calibrate` maps it to measured accuracy)."""
+    by_n = {t.n: t for t in respondent}
+    stage = journey.furthest_stage
+    roles = {r: max(t.probabilities.get(ROLE, {}).get(r, 0.0) for t in respondent if r in t.roles) for r in journey.roles}
+    return {
+        "channel": 1.0 if journey.channel_source == "metadata" else
+        probability(by_n.get(journey.channel_evidence or -1), CHANNEL, journey.channel),
+        "furthest_stage": max((t.probabilities.get(STAGE, {}).get(stage, 0.0) for t in respondent if stage in t.stages),
+                              default=None),
+        "first_contact_role": probability(by_n.get(journey.first_contact_evidence or -1), ROLE, journey.first_contact_role),
+        "roles": roles,
+    }
 
 
 def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Mention]:

@@ -117,6 +117,8 @@ class Journey:
     channel_evidence: int | None = None  # utterance number the channel comes from
     first_contact_evidence: int | None = None
     stage_path: list[str] = field(default_factory=list)  # ordered stage sequence (with back-steps)
+    outcome: str | None = None  # bought | stalled | lost
+    confidence: dict[str, Any] = field(default_factory=dict)  # field -> P (the model's, calibrated where it can be)
 
     @property
     def id(self) -> str:

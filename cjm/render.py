@@ -282,7 +282,7 @@ class UtteranceView:
     clock: str
     is_interviewer: bool
     segments: list[Segment]
-    labels: list[tuple[str, str]]  # (kind, name)
+    labels: list[tuple[str, str, str, bool]]  # (kind, name, probability as text or "", uncertain)
 
 
 @dataclass
@@ -301,6 +301,9 @@ class InterviewPage:
 
 
 # --------------------------------------------------------------------------- builders
+
+UNCERTAIN = 0.7  # a label the model gives less than this is shown as uncertain
+
 
 def slug(ident: str) -> str:
     """A file name for an interview id: letters, digits, dot, dash, underscore."""
@@ -701,13 +704,19 @@ class Builder:
         def ev(n: int | None) -> str:
             return f"#u-{n}" if n else ""
 
+        def sure(text: str, name: str) -> str:
+            p = journey.confidence.get(name)
+            return f"{text} · {format_percent(p, self.lang)}" if isinstance(p, float) else text
+
         derived = [
-            (self.t("channel"), self.name(CHANNEL, journey.channel), ev(journey.channel_evidence)),
+            (self.t("channel"), sure(self.name(CHANNEL, journey.channel), "channel"), ev(journey.channel_evidence)),
             (self.t("channel_group"), self.name("group", journey.channel_group), ""),
             (self.t("channel_source"), self.t(f"source_{journey.channel_source}") if journey.channel_source else "—", ""),
-            (self.t("furthest_stage"), self.name(STAGE, aggregate.furthest(journey, self.codebook)),
+            (self.t("furthest_stage"), sure(self.name(STAGE, aggregate.furthest(journey, self.codebook)), "furthest_stage"),
              ev(first_utt.get(aggregate.furthest(journey, self.codebook) or ""))),
-            (self.t("first_contact"), self.name(ROLE, journey.first_contact_role), ev(journey.first_contact_evidence)),
+            (self.t("outcome"), self.t(journey.outcome) if journey.outcome else "—", ""),
+            (self.t("first_contact"), sure(self.name(ROLE, journey.first_contact_role), "first_contact_role"),
+             ev(journey.first_contact_evidence)),
             (self.t("roles"), ", ".join(self.name(ROLE, r) for r in journey.roles) or "—", ""),
             (self.t("cycle_days"), format_days(journey.cycle_days, self.lang),
              ev(journey.cycle_evidence[0] if journey.cycle_evidence else None)),
@@ -737,12 +746,16 @@ class Builder:
 
     def utterance_view(self, tagged) -> UtteranceView:
         utt = tagged.utterance
-        labels = ([(STAGE, self.name(STAGE, s)) for s in tagged.stages] +
-                  [(ROLE, self.name(ROLE, r)) for r in tagged.roles] +
-                  [(CHANNEL, self.name(CHANNEL, c)) for c in tagged.channels])
+        labels = [self.label_chip(tagged, kind, label)
+                  for kind in (STAGE, ROLE, CHANNEL) for label in tagged.labels(kind)]
         return UtteranceView(n=utt.n, anchor=f"u-{utt.n}", speaker=utt.speaker or "—", clock=format_clock(utt.start),
                              is_interviewer=utt.is_interviewer,
                              segments=self.segments(utt.text, tagged.mentions, tagged.suppressed), labels=labels)
+
+    def label_chip(self, tagged, kind: str, label: str) -> tuple[str, str, str, bool]:
+        """A label with the model's probability; below `UNCERTAIN` it is marked for a second look."""
+        p = tagged.probabilities.get(kind, {}).get(label)
+        return kind, self.name(kind, label), "" if p is None else format_percent(p, self.lang), p is not None and p < UNCERTAIN
 
     def segments(self, text: str, mentions, suppressed) -> list[Segment]:
         """Split text at every mention boundary; each piece knows the labels covering it. The template

@@ -126,6 +126,7 @@ class CompiledRules:
     aside_questions: Matcher | None = None  # closing, off-topic and would-you questions
     cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
     cycle_questions: Matcher | None = None  # questions that ask how long the deal took
+    lost_deal: Matcher | None = None  # "went with another vendor", "отказались от проекта"
 
 
 def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
@@ -179,12 +180,13 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     situation = lexicon_matcher("situation")
     cycle_cues = lexicon_matcher("cycle_cues")
     cycle_questions = lexicon_matcher("cycle_questions")
+    lost_deal = lexicon_matcher("lost_deal")
     if errors:  # after every section: a bad phrase anywhere is reported, none is skipped
         raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
     return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                         situation, advice_questions, aside_questions, cycle_cues, cycle_questions)
+                         situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}

@@ -83,8 +83,8 @@ def train_member(member: str, sequences: list[tuple[list[dict[str, float]], list
     """Train one crfsuite model; L-BFGS from zero weights is deterministic, so a seed is implied."""
     trainer = pycrfsuite.Trainer(verbose=False)
     for xseq, yseq in sequences:
-        if xseq:
-            trainer.append(xseq, yseq)
+        if xseq:  # features sorted: crfsuite numbers them in order of appearance, and the file must not vary
+            trainer.append([dict(sorted(x.items())) for x in xseq], yseq)
     trainer.set_params({**DEFAULT_PARAMS[member], **(params or {})})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{member}.crfsuite"

@@ -133,7 +133,7 @@ def test_evaluate_command(sample_report):
     assert figures["missing"] == [] and figures["misaligned"] == []
 
 
-@pytest.mark.parametrize("command", [None, "report", "journeys", "tag", "evaluate"])
+@pytest.mark.parametrize("command", [None, "report", "journeys", "tag", "evaluate", "learn"])
 def test_every_command_explains_itself(command):
     args = ([command] if command else []) + ["--help"]
     result = CliRunner().invoke(cli, args)
