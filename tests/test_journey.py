@@ -87,3 +87,40 @@ def test_the_answer_to_how_long_gives_the_cycle(book):
     journey = analyse_transcript(Transcript(id="t", source="t.txt", language="ru", utterances=utterances), book)
     assert [t.asked_duration for t in journey.utterances] == [False, False, False, False, False, True]
     assert journey.cycle_days == 60 and journey.cycle_evidence == [6]
+
+
+def tagged_story(lang, *answers):
+    from cjm.model import Transcript
+
+    utterances = []
+    for i, answer in enumerate(answers):
+        utterances += [Utterance(2 * i + 1, "I", "And?" if lang == "en" else "И?", is_interviewer=True),
+                       Utterance(2 * i + 2, "R", answer)]
+    return Transcript(id="t", source="t.txt", language=lang, utterances=utterances)
+
+
+@pytest.mark.parametrize("lang, lost, not_lost", [
+    ("en", "In the end we went with another vendor, they were cheaper.",
+     "We didn't go with another vendor, we just ran out of budget."),
+    ("ru", "В итоге выбрали другого поставщика, у них дешевле.",
+     "Другого поставщика мы не выбрали, просто денег не стало."),
+])
+def test_outcome_is_lost_only_where_another_supplier_won_or_the_project_was_dropped(book, lang, lost, not_lost):
+    opening = "We asked them for a quote and compared it." if lang == "en" else "Мы запросили у них КП и сравнили."
+    journey = analyse_transcript(tagged_story(lang, opening, lost), book)
+    assert journey.furthest_stage != "bought" and journey.outcome == "lost"
+    journey = analyse_transcript(tagged_story(lang, opening, not_lost), book)
+    assert journey.outcome == "stalled"
+
+
+def test_a_purchase_is_the_bought_outcome_and_the_model_gives_each_field_a_probability(book):
+    from cjm.tagger_model import default_model
+
+    model = default_model()
+    assert model is not None, "the wheel ships a model (cjm/data/tagger.zip)"
+    journey = analyse_transcript(read_transcript(DATA / "ru_timestamps.txt"), book, model)
+    assert journey.outcome == "bought"
+    assert 0.5 <= journey.confidence["furthest_stage"] <= 1.0
+    assert set(journey.confidence["roles"]) == set(journey.roles)
+    rules_only = analyse_transcript(read_transcript(DATA / "ru_timestamps.txt"), book)
+    assert rules_only.confidence == {}  # the rules give no probability

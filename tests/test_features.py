@@ -1,0 +1,69 @@
+"""Features: what the model reads of each utterance, and which role candidates the evidence puts forward."""
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.evidence import extract_evidence
+from cjm.features import candidates, content_lemmas, length_bucket, stage_features
+from cjm.model import Transcript, Utterance
+from cjm.nlp import pipeline
+from cjm.rules import get_rules
+from cjm.rules_decision import decide_by_rules
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+def evidence(book, lang, turns, speaker="R"):
+    utterances = [Utterance(n, "I" if n % 2 else speaker, text, is_interviewer=bool(n % 2))
+                  for n, text in enumerate(turns, start=1)]
+    transcript = Transcript(id="t", source="t.txt", language=lang, utterances=utterances)
+    ev = extract_evidence(transcript, get_rules(book, lang), pipeline(lang))
+    return ev, decide_by_rules(ev, book)
+
+
+def test_stage_rows_hold_the_rules_verdict_the_question_and_the_neighbours(book):
+    ev, by_rules = evidence(book, "en", [
+        "How did you first hear about them?", "A friend recommended them to me at a dinner.",
+        "What happened next?", "We requested a quote and compared three offers.",
+    ])
+    rows = stage_features(ev, by_rules)
+    assert len(rows) == 2
+    first, second = rows
+    assert "rule=informed" in first and "q=hear" in first and "first" in first
+    assert "n:rule=interested" in first and "p:rule=informed" in second and "p:m=informed" in second
+    assert "far=informed" in second and "far=none" in first
+    assert "w=quote" in second and "w=the" not in second  # stop words carry nothing
+
+
+def test_role_candidates_come_from_names_pronouns_and_the_speakers_own_role(book):
+    ev, by_rules = evidence(book, "en", [
+        "Who was involved?", "Kevin, our IT lead, checked the API.",
+        "And then?", "Kevin said the pilot worked.",
+        "Anything else?", "He wrote the report for the board.",
+        "And you?", "The weather was awful that week.",
+    ], speaker="Dana (CEO)")
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules), "role")}
+    assert "via=pronoun" not in found[(2, "expert")]
+    assert "via=name" in found[(4, "expert")]  # "Kevin" was introduced as the IT lead
+    assert "via=pronoun" in found[(6, "expert")]  # "He", right after Kevin
+    assert not any(n == 8 for n, _ in found)  # small talk proposes nobody
+
+
+def test_the_speakers_own_role_is_proposed_where_they_act(book):
+    ev, by_rules = evidence(book, "en", [
+        "What did you do?", "I requested a quote the same day.",
+        "How was the weather?", "Sunny, mostly.",
+    ], speaker="Dana (CEO)")
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules), "role")}
+    assert "via=own" in found[(2, "big_boss")] and "own_role" in found[(2, "big_boss")]
+    assert (4, "big_boss") not in found
+
+
+def test_small_helpers():
+    assert length_bucket(1) == "<=3" and length_bucket(21) == "<=50" and length_bucket(500) == ">120"
+    assert content_lemmas(None) == []
+    assert content_lemmas(pipeline("ru")("Мы оплатили счета в марте")) == ["оплатить", "счёт", "март"] or \
+        content_lemmas(pipeline("ru")("Мы оплатили счета в марте")) == ["оплатить", "счет", "март"]

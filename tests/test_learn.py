@@ -1,0 +1,108 @@
+"""Learning: a model from annotated interviews, the same bytes twice, cross-validation by interview."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cjm.cli import cli
+from cjm.codebook import load_codebook
+from cjm.errors import UsageError
+from cjm.learn import cross_validate, folds, load_examples, primary_stage, train
+from cjm.tagger_model import NONE, TaggerModel, load_model, save_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "interviews"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def examples(book):
+    found, notes = load_examples([SAMPLE], book)
+    assert notes == []
+    return found
+
+
+def test_every_annotated_sample_interview_is_an_example(examples):
+    assert sorted(e.id for e in examples) == sorted(p.stem for p in SAMPLE.glob("*.txt"))
+    ru01 = next(e for e in examples if e.id == "ru-01")
+    assert ru01.gold_labels(2, "stages") == []  # the self-introduction
+    assert any(ru01.gold_labels(t.n, "stages") for t in ru01.evidence.respondent)
+
+
+def test_the_furthest_of_an_utterances_stages_is_what_a_position_learns(book):
+    order = book.ids("stage")
+    assert primary_stage(["interested", "bought"], order) == "bought"
+    assert primary_stage(["informed"], order) == "informed"
+    assert primary_stage([], order) == NONE
+    assert primary_stage(["no-such-stage"], order) == NONE
+
+
+def test_training_is_deterministic_and_the_file_round_trips(examples, book, tmp_path):
+    a = save_model(train(examples, book), tmp_path / "a.zip")
+    b = save_model(train(examples, book), tmp_path / "b.zip")
+    assert a.read_bytes() == b.read_bytes()
+    model = load_model(a)
+    assert model.meta["trained_on"] == sorted(e.id for e in examples)
+    assert set(model.tagger("stages").labels()) >= {"unaware", "informed", "interested", "motivated", "bought", NONE}
+
+
+def test_a_model_fits_its_own_training_data_far_better_than_chance(examples, book):
+    model = train(examples, book)
+    from cjm.features import stage_features
+    from cjm.learn import stage_sequence
+
+    right = total = 0
+    for example in examples:
+        rows, gold = stage_sequence(example, book)
+        best, marginals = model.stage_marginals(rows)
+        assert rows == stage_features(example.evidence, example.by_rules)
+        assert all(abs(sum(m.values()) - 1) < 1e-6 for m in marginals)
+        right += sum(p == g for p, g in zip(best, gold))
+        total += len(gold)
+    assert right / total > 0.85
+
+
+def test_cross_validation_tags_every_interview_once_with_a_model_that_never_saw_it(examples, book):
+    parts = folds(examples, 3)
+    assert sorted(e.id for part in parts for e in part) == sorted(e.id for e in examples)
+    assert all({e.evidence.transcript.language for e in part} == {"ru", "en"} for part in parts)
+    documents = cross_validate(examples, book, 3)
+    for name in ("rules", "model"):
+        assert sorted(i["id"] for i in documents[name]["interviews"]) == sorted(e.id for e in examples)
+    assert all("probabilities" in u for i in documents["model"]["interviews"] for u in i["utterances"])
+    with pytest.raises(UsageError):
+        folds(examples, 1)
+
+
+def test_not_a_model_is_a_clear_error(tmp_path):
+    bad = tmp_path / "model.zip"
+    bad.write_text("not a zip", encoding="utf-8")
+    with pytest.raises(UsageError, match="not a cjm model"):
+        load_model(bad)
+    broken = save_model(TaggerModel({"stages": b"x", "roles": b"y", "channels": b"z"}, {}), tmp_path / "broken.zip")
+    with pytest.raises(UsageError, match="cannot be read"):
+        load_model(broken)
+
+
+def test_learn_and_cross_validate_commands(tmp_path):
+    out = tmp_path / "m.zip"
+    result = CliRunner().invoke(cli, ["learn", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "model trained on 12 interview(s)" in result.output and out.exists()
+
+    run = CliRunner().invoke(cli, ["journeys", str(SAMPLE / "en-01.txt"), "--model", str(out), "-o", "-"])
+    assert run.exit_code == 0, run.output
+    assert '"probabilities"' in run.output
+
+    result = CliRunner().invoke(cli, ["evaluate", "--cross-validate", "2", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "rules" in result.output and "model" in result.output and "stage confusion" in result.output
+    assert "F1 with 95% interval" in result.output
+
+    result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE)])
+    assert result.exit_code == 2 and "--cross-validate" in result.output
