@@ -43,13 +43,12 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
             label = max((s for s in marginal if s != PURCHASE), key=lambda s: marginal[s])
         stages = [label] if label in known else []
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
-        probabilities[item.n] = {STAGE: {s: round(p, 4) for s, p in marginal.items() if s in known},
-                                 ROLE: {}, CHANNEL: {}}
-        probabilities[item.n][STAGE][NONE] = round(marginal.get(NONE, 0.0), 4)
+        probabilities[item.n] = {STAGE: {s: model.calibrated(STAGE, p) for s, p in marginal.items()
+                                         if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
         found = candidates(evidence, by_rules, rows, kind)
         for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
-            probabilities[candidate.n][kind][candidate.label] = round(p, 4)
+            probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)
             if p >= ACCEPT and candidate.label in codebook.ids(kind):
                 decided[candidate.n][kind].append(candidate.label)
     return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), codebook) for item in evidence.tagged]

@@ -244,3 +244,53 @@ def format_comparison(results: dict[str, tuple[Evaluation, dict]], confusion: di
         for g in columns:
             lines.append(f"{g[:12]:<12}" + "".join(f"{table.get(g, {}).get(p, 0):>11}" for p in columns))
     return "\n".join(lines)
+
+
+CALIBRATION_BINS = 10
+
+
+def calibration(journeys: dict, golds: dict[str, dict]) -> dict[str, dict]:
+    """How well the model's probabilities match how often it is right, per kind.
+
+    Every (utterance, label) the model gave a probability is one forecast; it comes true where
+    the gold has that label (for stages, "none" comes true on an utterance with no stage).
+    Returns the expected calibration error (ECE: the mean gap between forecast and frequency,
+    weighted by the forecasts in each tenth) and the table of tenths.
+    """
+    out: dict[str, dict] = {}
+    for kind, pairs in forecasts(journeys, golds).items():
+        bins: list[list[tuple[float, bool]]] = [[] for _ in range(CALIBRATION_BINS)]
+        for p, happened in pairs:
+            bins[min(CALIBRATION_BINS - 1, int(p * CALIBRATION_BINS))].append((p, happened))
+        table = [{"from": i / CALIBRATION_BINS, "n": len(b), "forecast": sum(p for p, _ in b) / len(b),
+                  "observed": sum(h for _, h in b) / len(b)} for i, b in enumerate(bins) if b]
+        ece = sum(row["n"] * abs(row["forecast"] - row["observed"]) for row in table) / len(pairs)
+        out[kind] = {"ece": ece, "forecasts": len(pairs), "bins": table}
+    return out
+
+
+def forecasts(journeys: dict, golds: dict[str, dict]) -> dict[str, list[tuple[float, bool]]]:
+    """Every probability a run gave, with whether it came true in the gold: per label kind, and per
+    interview field ("journey.channel", ...: the field's confidence, true where the field is right)."""
+    predicted_interviews = {str(i["id"]): i for i in journeys.get("interviews", [])}
+    predicted = {str(i["id"]): {u["n"]: u for u in i.get("utterances", [])} for i in journeys.get("interviews", [])}
+    found: dict[str, list[tuple[float, bool]]] = {}
+    for ident, gold in golds.items():
+        run = predicted.get(ident, {})
+        for gu in gold["utterances"]:
+            if gu.get("is_interviewer"):
+                continue
+            probs = run.get(gu["n"], {}).get("probabilities") or {}
+            for kind, key in (("stage", "stages"), ("role", "roles"), ("channel", "channels")):
+                truth = set(gu.get(key) or [])
+                for label, p in (probs.get(kind) or {}).items():
+                    happened = (not truth) if label == "none" else label in truth
+                    found.setdefault(kind, []).append((float(p), happened))
+        confidence = (predicted_interviews.get(ident) or {}).get("confidence") or {}
+        for name, value in confidence.items():
+            if not isinstance(value, (int, float)) or name not in gold:
+                continue
+            p_value = predicted_interviews[ident].get(name)
+            right = cycle_match(p_value, gold.get(name)) if name == "cycle_days" else p_value == gold.get(name)
+            found.setdefault(f"journey.{name}", []).append((float(value), bool(right)))
+    return found

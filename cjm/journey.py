@@ -73,7 +73,21 @@ def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dic
                               default=None),
         "first_contact_role": probability(by_n.get(journey.first_contact_evidence or -1), ROLE, journey.first_contact_role),
         "roles": roles,
+        "cycle_days": cycle_confidence(journey, by_n),
     }
+
+
+CYCLE_EVIDENCE_LEVELS = {"asked": 0.9, "stated": 0.7, "dates": 0.5, "none": 0.3}  # raw ranks, mapped by calibration
+
+
+def cycle_confidence(journey: Journey, by_n: dict[int, TaggedUtterance]) -> float:
+    """How the cycle was found, as a raw rank: an answer to "how long?", a stated duration, two dates, nothing."""
+    items = [by_n[n] for n in journey.cycle_evidence if n in by_n]
+    if journey.cycle_days is None:
+        return CYCLE_EVIDENCE_LEVELS["none"]
+    if any(t.asked_duration for t in items):
+        return CYCLE_EVIDENCE_LEVELS["asked"]
+    return CYCLE_EVIDENCE_LEVELS["stated" if len(items) == 1 else "dates"]
 
 
 def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Mention]:

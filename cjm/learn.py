@@ -154,14 +154,30 @@ def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | P
     book = load_codebook(codebook)
     examples, notes = load_examples(folders, book)
     model = train(examples, book)
+    if len(examples) >= CALIBRATION_FOLDS:
+        model.meta["calibration"] = fit_calibration(examples, book)
     return save_model(model, out), notes, model
+
+
+CALIBRATION_FOLDS = 5
+
+
+def fit_calibration(examples: list[Example], codebook: Codebook) -> dict[str, list[list[float]]]:
+    """Isotonic maps from the model's raw probabilities to how often they came true, measured on
+    interviews each model never saw (K-fold), for every label kind and interview field."""
+    from .evaluate import forecasts
+    from .tagger_model import isotonic_points
+
+    documents = cross_validate(examples, codebook, CALIBRATION_FOLDS)
+    golds = {e.id: e.gold for e in examples}
+    return {name: isotonic_points(pairs) for name, pairs in sorted(forecasts(documents["model"], golds).items())}
 
 
 def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: str | Path | None = None,
                                 seed: int = 0) -> tuple[str, dict]:
     """`cjm evaluate --cross-validate K`: rules-only and model, each interview scored unseen."""
     from .codebook import load_codebook
-    from .evaluate import bootstrap, evaluate, format_comparison, stage_confusion
+    from .evaluate import bootstrap, calibration, evaluate, format_comparison, stage_confusion
 
     book = load_codebook(codebook)
     examples, _ = load_examples(folders, book)
@@ -171,5 +187,11 @@ def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: 
     confusion = {name: stage_confusion(doc, golds) for name, doc in documents.items()}
     figures = {name: {"figures": ev.as_dict() | {"interviews": []}, "intervals": ci, "confusion": confusion[name]}
                for name, (ev, ci) in results.items()}
+    reliability = calibration(documents["model"], golds)
+    figures["model"]["calibration"] = reliability
     head = f"{len(examples)} annotated interviews, {k}-fold cross-validation by interview (seed {seed})\n"
-    return head + format_comparison(results, confusion), figures
+    tail = "\n\ncalibration of the model's probabilities (expected calibration error, lower is better):\n" + "\n".join(
+        f"  {kind:<8} ECE {block['ece']:.3f} over {block['forecasts']} forecasts; by tenth (forecast → observed): "
+        + ", ".join(f"{row['forecast']:.2f}→{row['observed']:.2f} ({row['n']})" for row in block["bins"])
+        for kind, block in reliability.items())
+    return head + format_comparison(results, confusion) + tail, figures

@@ -44,7 +44,12 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
 
 
 def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:
-    return derive_journey(transcript, tag_transcript(transcript, codebook, model), codebook)
+    journey = derive_journey(transcript, tag_transcript(transcript, codebook, model), codebook)
+    if model is not None:  # the fields' raw confidence -> how often such a field was right in cross-validation
+        journey.confidence = {name: {k: model.calibrated("role", v) for k, v in value.items()} if name == "roles"
+                              else model.calibrated(f"journey.{name}", value)
+                              for name, value in journey.confidence.items()}
+    return journey
 
 
 def resolve_model(model: TaggerModel | str | Path | None) -> TaggerModel | None:

@@ -74,8 +74,37 @@ class TaggerModel:
             out.append(tagger.marginal(YES, 0))
         return out
 
-    def calibration(self, name: str) -> dict[str, float]:
-        return dict((self.meta.get("calibration") or {}).get(name) or {})
+    def calibrated(self, name: str, p: float | None) -> float | None:
+        """The probability as measured by cross-validation at training time (isotonic map), where known."""
+        points = (self.meta.get("calibration") or {}).get(name)
+        return p if p is None or not points else round(interpolate(points, p), 4)
+
+
+def isotonic_points(pairs: list[tuple[float, bool]], max_points: int = 40) -> list[list[float]]:
+    """Pool adjacent violators: a non-decreasing map forecast -> observed frequency, as (x, y) points."""
+    grouped: dict[float, list[float]] = {}  # one forecast value, one frequency: ties pooled first
+    for p, hit in pairs:
+        grouped.setdefault(p, [0.0, 0.0])
+        grouped[p][0] += hit
+        grouped[p][1] += 1
+    blocks: list[list[float]] = []  # [sum_p, sum_hits, n]
+    for p, (hits, n) in sorted(grouped.items()):
+        blocks.append([p * n, hits, n])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
+    points = [[round(sp / n, 4), round(sh / n, 4)] for sp, sh, n in blocks]
+    step = max(1, len(points) // max_points)
+    return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+
+
+def interpolate(points: list[list[float]], p: float) -> float:
+    if p <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if p <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
+    return points[-1][1]
 
 
 def train_member(member: str, sequences: list[tuple[list[dict[str, float]], list[str]]],
