@@ -25,6 +25,9 @@ class EveryUtteranceBought:
     def accept(self, member, rows):
         return [0.9 if member == "roles" else 0.3 for _ in rows]
 
+    def calibrated(self, name, p):
+        return p
+
 
 def evidence_of(lang, *answers):
     utterances = []
