@@ -102,16 +102,20 @@ def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] |
     """Train the three models on these interviews (deterministic: the same data give the same model)."""
     params = params or {}
     sequences, roles, channels = [], [], []
+    sequence = params.get("sequence", True)
     for example in examples:
         rows, labels = stage_sequence(example, codebook)
-        sequences.append((rows, labels))
+        if sequence:
+            sequences.append((rows, labels))
+        else:  # the per-utterance baseline: every utterance a sequence of one, no transitions to learn
+            sequences += [([row], [label]) for row, label in zip(rows, labels)]
         roles += candidate_items(example, ROLE, rows)
         channels += candidate_items(example, CHANNEL, rows)
     blobs = {"stages": train_member("stages", sequences, params.get("stages")),
              "roles": train_member("roles", roles, params.get("roles")),
              "channels": train_member("channels", channels, params.get("channels"))}
     meta = {"cjm_version": __version__, "feature_version": FEATURE_VERSION,
-            "trained_on": sorted(e.id for e in examples), "params": params,
+            "trained_on": sorted(e.id for e in examples), "params": params, "sequence": sequence,
             "utterances": sum(len(s[0]) for s in sequences),
             "candidates": {"roles": len(roles), "channels": len(channels)}}
     return TaggerModel(blobs, meta)

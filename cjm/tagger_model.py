@@ -59,8 +59,14 @@ class TaggerModel:
         if not rows:
             return [], []
         tagger = self.tagger("stages")
-        best = tagger.tag(rows)
         labels = tagger.labels()
+        if not self.meta.get("sequence", True):  # the per-utterance baseline: each row on its own
+            best, marginals = [], []
+            for row in rows:
+                best.append(tagger.tag([row])[0])
+                marginals.append({label: tagger.marginal(label, 0) for label in labels})
+            return best, marginals
+        best = tagger.tag(rows)
         return best, [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
 
     def accept(self, member: str, rows: list[dict[str, float]]) -> list[float]:
