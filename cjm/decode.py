@@ -46,7 +46,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         probabilities[item.n] = {STAGE: {s: model.calibrated(STAGE, p) for s, p in marginal.items()
                                          if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
-        found = candidates(evidence, by_rules, rows, kind)
+        found = candidates(evidence, by_rules, rows, kind, (best, marginals))
         for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
             probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)
             if p >= ACCEPT and candidate.label in codebook.ids(kind):

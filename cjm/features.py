@@ -204,18 +204,21 @@ def names_in(doc: Doc | None, lang: str) -> set[str]:
 
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
-               rows: list[dict[str, float]], kind: str) -> list[Candidate]:
+               rows: list[dict[str, float]], kind: str,
+               decoded: tuple[list[str], list[dict[str, float]]] | None = None) -> list[Candidate]:
     """The (utterance, label) pairs of one kind that the evidence or the rules put forward.
 
     Roles also come from the people of the interview: a name met with a role elsewhere, a
     "he/she" right after a role was named, the speaker's own role where "I" or "we" act.
+    `decoded` is the stage model's answer for each utterance (best label, marginals): a person
+    is tagged where they act in the story, so whether the utterance tells a stage matters.
     """
     ruled = {t.n: t for t in by_rules}
     lang = evidence.transcript.language
     registry = people(evidence) if kind == ROLE else {}
     found: list[Candidate] = []
     previous_roles: set[str] = set()
-    for item, row in zip(evidence.respondent, rows):
+    for index, (item, row) in enumerate(zip(evidence.respondent, rows)):
         own_role = evidence.own_roles.get(item.utterance.speaker) if kind == ROLE else None
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
@@ -236,5 +239,9 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
             features = candidate_features(kind, label, item, ruled[item.n], row, own_role)
             for reason in via.get(label, ()):
                 features[f"via={reason}"] = 1.0
+            if decoded is not None:
+                best, marginals = decoded[0][index], decoded[1][index]
+                features[f"decoded={best}"] = 1.0
+                features["p_no_stage"] = marginals.get("none", 0.0)
             found.append(Candidate(item.n, kind, label, features))
     return found

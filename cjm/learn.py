@@ -92,10 +92,33 @@ def stage_sequence(example: Example, codebook: Codebook) -> tuple[list[dict[str,
     return rows, [primary_stage(example.gold_labels(t.n, "stages"), order) for t in example.evidence.respondent]
 
 
-def candidate_items(example: Example, kind: str, rows: list[dict[str, float]]) -> list[tuple[list, list[str]]]:
+def candidate_items(example: Example, kind: str, rows: list[dict[str, float]],
+                    decoded: tuple[list[str], list[dict[str, float]]]) -> list[tuple[list, list[str]]]:
     gold_key = {ROLE: "roles", CHANNEL: "channels"}[kind]
     return [([c.features], [YES if c.label in example.gold_labels(c.n, gold_key) else NO])
-            for c in candidates(example.evidence, example.by_rules, rows, kind)]
+            for c in candidates(example.evidence, example.by_rules, rows, kind, decoded)]
+
+
+STAGE_FOLDS = 3
+
+
+def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k: int = STAGE_FOLDS
+                        ) -> list[tuple[list[str], list[dict[str, float]]]]:
+    """Each training interview's stages as decoded by a stage model that did not see it: the
+    role and channel models learn from the stage answers they will get at run time, not from gold."""
+    sequence = params.get("sequence", True)
+    out: list[tuple[list[str], list[dict[str, float]]]] = [([], [])] * len(sequences)
+    for part in range(k):
+        held = [i for i in range(len(sequences)) if i % k == part]
+        rest = [sequences[i] for i in range(len(sequences)) if i % k != part]
+        if sequence:
+            data = rest
+        else:
+            data = [([row], [label]) for rows, labels in rest for row, label in zip(rows, labels)]
+        model = TaggerModel({"stages": train_member("stages", data, params.get("stages"))}, {"sequence": sequence})
+        for i in held:
+            out[i] = model.stage_marginals(sequences[i][0])
+    return out
 
 
 def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None) -> TaggerModel:
@@ -103,14 +126,16 @@ def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] |
     params = params or {}
     sequences, roles, channels = [], [], []
     sequence = params.get("sequence", True)
-    for example in examples:
-        rows, labels = stage_sequence(example, codebook)
+    stories = [stage_sequence(example, codebook) for example in examples]
+    decoded = cross_fitted_stages(stories, params) if len(examples) >= STAGE_FOLDS else \
+        [(["none"] * len(rows), [{} for _ in rows]) for rows, _ in stories]
+    for example, (rows, labels), stages in zip(examples, stories, decoded):
         if sequence:
             sequences.append((rows, labels))
         else:  # the per-utterance baseline: every utterance a sequence of one, no transitions to learn
             sequences += [([row], [label]) for row, label in zip(rows, labels)]
-        roles += candidate_items(example, ROLE, rows)
-        channels += candidate_items(example, CHANNEL, rows)
+        roles += candidate_items(example, ROLE, rows, stages)
+        channels += candidate_items(example, CHANNEL, rows, stages)
     blobs = {"stages": train_member("stages", sequences, params.get("stages")),
              "roles": train_member("roles", roles, params.get("roles")),
              "channels": train_member("channels", channels, params.get("channels"))}

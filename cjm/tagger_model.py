@@ -49,6 +49,8 @@ class TaggerModel:
     def _taggers(self) -> dict[str, pycrfsuite.Tagger]:
         taggers = {}
         for member in MEMBERS:
+            if member not in self.blobs:  # a stage-only model, as cross-fitting trains
+                continue
             tagger = pycrfsuite.Tagger()
             tagger.open_inmemory(self.blobs[member])
             taggers[member] = tagger
