@@ -71,6 +71,8 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
         for key, start, end in rules.cues(sent):
             cue_spans.setdefault(doc.vocab.strings[key], []).append((start + offset, end + offset))
         item.cues.update(cue for cue, spans in cue_spans.items() if spans)
+        if rules.cycle_cues is not None:  # recorded here so that the journey stage never parses again
+            item.cycle_cues.append({doc.vocab.strings[key] for key, _, _ in rules.cycle_cues(sent)})
         if rules.lost_deal is not None and not any(cue_spans.get(c) for c in CLAUSE_CUES + SENTENCE_CUES) \
                 and rules.lost_deal(sent):
             item.cues.add(LOST_DEAL)  # "we went with another vendor": told as done, in this sentence

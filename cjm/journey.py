@@ -11,8 +11,6 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
-from .nlp import pipeline
-from .rules import get_rules
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
@@ -177,21 +175,18 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
     lexicon = codebook.lexicons.get("durations")
     if not lexicon or lang not in lexicon:
         return None, []
-    nlp = pipeline(lang)
-    rules = get_rules(codebook, lang)
-    matcher = rules.cycle_cues
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:
         if item.asked == "advice":
             continue  # "предоплата за год вперёд многих отпугивает" is advice, not this deal's length
         text = item.utterance.text
-        utterance_cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text))}
+        utterance_cues = set().union(*item.cycle_cues) if item.cycle_cues else set()
         for index, (start, end) in enumerate(item.sentences):
             durations = [d for d in find_durations(text[start:end], lang, lexicon) if d.days >= shortest]
             if not durations:
                 continue
-            cues = {nlp.vocab.strings[key] for key, _, _ in matcher(nlp(text[start:end]))}
+            cues = item.cycle_cues[index] if index < len(item.cycle_cues) else set()
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
             score = (len(cues) + 0.5 * len(utterance_cues - cues) + (1.0 if "bought" in stages else 0.0)
                      + (0.5 if "bought" in item.stages else 0.0) + (3.0 if item.asked_duration else 0.0))

@@ -91,6 +91,7 @@ class TaggedUtterance:
     asked: str | None = None  # the stage the interviewer's question before it asked about
     asked_duration: bool = False  # the question before it asked how long the deal took
     probabilities: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> label -> P (the model's)
+    cycle_cues: list[set[str]] = field(default_factory=list)  # per sentence: cues around a cycle length
 
     @property
     def n(self) -> int:
