@@ -83,16 +83,46 @@ def lowercase_lemmas(doc: Doc) -> Doc:
     return doc
 
 
+# Speech-recognition output has no punctuation: one "sentence" would hold a whole answer, and a cue
+# scoped to its sentence ("обычно", "if") would reach every word. Past this many tokens without a
+# sentence end, a sentence ends before the next word that opens a new spoken clause.
+LONG_SENTENCE = 25
+SPOKEN_CLAUSE_OPENERS = {
+    "ru": {"ну", "вот", "так", "и", "а", "но", "потом", "тогда", "короче", "значит", "кстати", "когда", "если"},
+    "en": {"so", "and", "but", "then", "well", "because", "when", "if", "anyway", "now", "like"},
+}
+
+
+@Language.factory("cjm_spoken_sentences", default_config={"max_tokens": LONG_SENTENCE})
+def make_spoken_sentences(nlp: Language, name: str, max_tokens: int):
+    openers = SPOKEN_CLAUSE_OPENERS.get(nlp.lang, set())
+
+    def split(doc: Doc) -> Doc:
+        run = 0
+        for token in doc:
+            if token.is_sent_start:
+                run = 0
+            if run >= max_tokens and token.lower_ in openers and token.i + 1 < len(doc):
+                token.is_sent_start = True
+                run = 0
+            run += 1
+        return doc
+
+    return split
+
+
 @lru_cache(maxsize=None)
 def pipeline(language: str) -> Language:
     """A blank spaCy pipeline with a sentencizer and lemmas, built once per language."""
     if language == "ru":
         nlp = spacy.blank("ru")
         nlp.add_pipe("sentencizer")
+        nlp.add_pipe("cjm_spoken_sentences")
         nlp.add_pipe("cjm_ru_lemmatizer")
     elif language == "en":
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
+        nlp.add_pipe("cjm_spoken_sentences")
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.add_pipe("cjm_lowercase_lemmas")
         nlp.initialize()

@@ -224,3 +224,16 @@ def test_answer_that_denies_the_question_takes_no_stage(book):
     tagged = tag_transcript(interview("ru", "Раньше вы что-то о них слышали?",
                                       "Слышала от коллег, но сама не звонила."), book)
     assert labels(tagged, 2)[0] != []  # the question's stage still applies to an answer that does not deny it
+
+
+def test_unpunctuated_speech_is_cut_into_sentences_so_a_habit_cue_stays_local(book):
+    # speech-recognition output: no punctuation; "обычно" must not take the purchase told later with it
+    text = ("ну мы тендер разместили на площадке в марте и вы подали заявку а потом мы долго думали "
+            "потому что денег не было и директор сказал что обычно мы так не делаем ну и в итоге "
+            "подписали договор в сентябре и оплатили")
+    sentences = [s.text for s in pipeline("ru")(text).sents]
+    assert len(sentences) >= 2 and not any("обычно" in s and "подписали" in s for s in sentences)
+    tagged = tag_transcript(interview("ru", "что было дальше", text), book)
+    assert "bought" in tagged[1].stages
+    short = "обычно мы сразу подписываем договор и оплачиваем"  # a habit told in one short sentence
+    assert "bought" not in tag_transcript(interview("ru", "как у вас принято", short), book)[1].stages
