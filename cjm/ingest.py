@@ -195,11 +195,29 @@ def find_interviewer(utterances: list[Utterance], declared: str | None) -> tuple
     if len(unique) < 2:
         return None, "none"
     questions = Counter(u.speaker for u in utterances if u.speaker and u.text.rstrip().endswith("?"))
+    if not questions:  # speech-recognition output has no "?": a turn that asks opens with a question word
+        questions = Counter(u.speaker for u in utterances if u.speaker and asks(u.text))
     turns = Counter(speakers)
     # Share of a speaker's turns that are questions, weighted by how many questions they asked.
     score = {s: questions[s] * questions[s] / turns[s] for s in unique}
     best = max(unique, key=lambda s: (score[s], -unique.index(s)))
     return (best, "questions") if score[best] > 0 else (None, "none")
+
+
+QUESTION_WORDS = frozenset({
+    "как", "когда", "что", "кто", "почему", "зачем", "сколько", "какой", "какая", "какие", "каким", "где", "откуда",
+    "расскажите", "скажите", "помните", "были", "было", "был", "вы", "а",
+    "how", "what", "when", "who", "why", "which", "where", "did", "do", "does", "was", "were", "could", "can", "tell",
+    "would", "so", "and",
+})
+QUESTION_WINDOW = 6  # "ну а вот скажите как вы..." - the question word comes within the first words
+
+
+def asks(text: str) -> bool:
+    """An unpunctuated turn that reads as a question: a question word among its first words, and
+    short enough to be one (answers run on)."""
+    words = text.lower().split()
+    return 0 < len(words) <= 40 and bool(QUESTION_WORDS & set(words[:QUESTION_WINDOW]))
 
 
 def bare_label(speaker: str) -> str:

@@ -119,3 +119,17 @@ def test_a_lower_case_word_with_a_colon_once_is_not_a_speaker(tmp_path: Path) ->
     path = tmp_path / "one.txt"
     path.write_text("Анна: Как это было?\nИгорь: Так.\nзначит: было так\n", encoding="utf-8")
     assert [u.speaker for u in read_transcript(path).utterances] == ["Анна", "Игорь"]
+
+
+def test_without_question_marks_the_interviewer_is_who_opens_turns_with_question_words(tmp_path: Path) -> None:
+    path = tmp_path / "asr.txt"
+    path.write_text(
+        "спикер 1: так запись пошла слышите меня\n"
+        "спикер 2: да слышу нормально\n"
+        "спикер 1: расскажите как вы о нас узнали\n"
+        "спикер 2: ну это через тендер было в марте мы разместили извещение и вы подали заявку\n"
+        "спикер 1: а кто у вас решение принимал\n"
+        "спикер 2: директор конечно он подписывал\n", encoding="utf-8")
+    t = read_transcript(path)
+    assert t.interviewer == "спикер 1"
+    assert [u.is_interviewer for u in t.utterances] == [True, False, True, False, True, False]
