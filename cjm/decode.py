@@ -2,7 +2,8 @@
 
 The stage CRF reads the whole interview at once (Viterbi over the story), so transitions,
 back-steps and stalls are learned, not forced. Role and channel candidates are accepted where
-the model gives them P >= 0.5. The mentions kept are those that support a decided label; a
+the model gives them P >= 0.5, or the threshold cross-validation chose at training time; likewise
+an utterance gets no stage only where P(no stage) passes the threshold chosen for it. The mentions kept are those that support a decided label; a
 label the model decides with no span behind it points at the utterance's first sentence
 (origin "model"). The one rule that the model cannot overrule: a deal is not bought unless some
 utterance tells this client's payment, contract or delivery as done (`purchase_told`).
@@ -38,7 +39,11 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     bought_allowed = purchase_told(by_rules)
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
+    no_stage_above = model.threshold("stage_none", None)
     for item, label, marginal in zip(respondent, best, marginals):
+        if no_stage_above is not None:  # posterior decoding, "no stage" only when the model is that sure
+            label = NONE if marginal.get(NONE, 0.0) > no_stage_above else \
+                max((s for s in marginal if s != NONE), key=lambda s: marginal[s])
         if label == PURCHASE and not bought_allowed:
             label = max((s for s in marginal if s != PURCHASE), key=lambda s: marginal[s])
         stages = [label] if label in known else []
@@ -49,7 +54,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         found = candidates(evidence, by_rules, rows, kind, (best, marginals))
         for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
             probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)
-            if p >= ACCEPT and candidate.label in codebook.ids(kind):
+            if p >= model.threshold(kind, ACCEPT) and candidate.label in codebook.ids(kind):
                 decided[candidate.n][kind].append(candidate.label)
     return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), codebook) for item in evidence.tagged]
 

@@ -10,6 +10,7 @@ role: the model decides which of them hold. Features are strings with weight 1.0
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -199,8 +200,54 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
     return found
 
 
-def names_in(doc: Doc | None, lang: str) -> set[str]:
-    return {t.lemma_.lower() for t in doc if is_name(t, lang)} if doc is not None else set()
+def speaker_names(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
+    """The respondents' own names -> their roles: "Kofi Mensah (Senior Scientist)" makes "kofi" an expert."""
+    found: dict[str, dict[str, int]] = {}
+    for speaker, role in evidence.own_roles.items():
+        bare = re.sub(r"\([^)]*\)", " ", speaker)
+        for word in re.findall(r"[^\W\d_]{2,}", bare):
+            if word.lower() not in GENERIC_SPEAKERS:
+                found.setdefault(word.lower(), {})[role] = SPEAKER_NAME_WEIGHT
+    return found
+
+
+GENERIC_SPEAKERS = {"speaker", "спикер", "respondent", "респондент", "client", "клиент", "guest", "гость"}
+SPEAKER_NAME_WEIGHT = 3
+
+
+INTRODUCTION_TURNS = 3  # a respondent says who they are in their first answers
+
+
+def guessed_roles(evidence: InterviewEvidence) -> dict[str, str]:
+    """For respondents whose job no label or "I am the..." gives: the first role they name in a
+    sentence of their own ("Tom Reyes, operations manager, which means..."), in their first answers."""
+    lang = evidence.transcript.language
+    me = set(FIRST_PERSON.get(lang, ())) | set(WE.get(lang, ()))
+    seen: dict[str, int] = {}
+    guesses: dict[str, str] = {}
+    for item in evidence.respondent:
+        speaker = item.utterance.speaker
+        seen[speaker] = seen.get(speaker, 0) + 1
+        if speaker in guesses or speaker in evidence.own_roles or seen[speaker] > INTRODUCTION_TURNS:
+            continue
+        for m in item.mentions:
+            if m.kind != ROLE:
+                continue
+            start, end = item.sentences[m.sentence] if m.sentence < len(item.sentences) else (0, len(item.utterance.text))
+            words = set(re.findall(r"[\w']+", item.utterance.text[start:end].lower()))
+            if words & me or seen[speaker] == 1 and m.sentence == 0:
+                guesses[speaker] = m.label
+                break
+    return guesses
+
+
+def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]]) -> set[str]:
+    """The people of the interview named in an utterance: names as such, and known names in any case
+    (speech-recognition output writes "ольга", "alyssa")."""
+    if doc is None:
+        return set()
+    return {t.lemma_.lower() for t in doc if is_name(t, lang)} | \
+        {key for t in doc for key in (t.lower_, t.lemma_.lower()) if key in known}
 
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
@@ -216,25 +263,37 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     ruled = {t.n: t for t in by_rules}
     lang = evidence.transcript.language
     registry = people(evidence) if kind == ROLE else {}
+    for name, roles in (speaker_names(evidence) if kind == ROLE else {}).items():
+        for role, weight in roles.items():
+            registry.setdefault(name, {})[role] = registry.get(name, {}).get(role, 0) + weight
+    interview_channel = story_channel(evidence, by_rules) if kind == CHANNEL else None
+    own_roles = {**guessed_roles(evidence), **evidence.own_roles} if kind == ROLE else {}
     found: list[Candidate] = []
     previous_roles: set[str] = set()
     for index, (item, row) in enumerate(zip(evidence.respondent, rows)):
-        own_role = evidence.own_roles.get(item.utterance.speaker) if kind == ROLE else None
+        own_role = own_roles.get(item.utterance.speaker)
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
         via: dict[str, set[str]] = {}
+        storied = any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row) or (
+            decoded is not None and decoded[0][index] != "none")
         if kind == ROLE:
             words = words_of(item)
-            storied = any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row)
-            if own_role and storied and words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ())):
-                via.setdefault(own_role, set()).add("own")  # the speaker acting in the story ("I sent the request")
-            for name in names_in(evidence.docs.get(item.n), lang):
+            if own_role and storied:  # the speaker acting in the story ("I sent the request", "Asked for net 45")
+                acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
+                via.setdefault(own_role, set()).add("own" if acting else "own_silent")
+            for name in names_in(evidence.docs.get(item.n), lang, registry):
                 for role in registry.get(name, {}):
                     via.setdefault(role, set()).add("name")
             if words & set(THIRD_PERSON.get(lang, ())):
                 for role in previous_roles:
                     via.setdefault(role, set()).add("pronoun")
+            elif storied:
+                for role in previous_roles:
+                    via.setdefault(role, set()).add("previous")
             previous_roles = set(ruled[item.n].roles) or {m.label for m in item.mentions if m.kind == ROLE}
+        elif interview_channel and storied and any(k in row for k in ("m=informed", "rule=informed", "mq=informed")):
+            via.setdefault(interview_channel, set()).add("interview")  # the discovery told without the channel's name
         for label in sorted(labels | set(via)):
             features = candidate_features(kind, label, item, ruled[item.n], row, own_role)
             for reason in via.get(label, ()):
@@ -245,3 +304,12 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                 features["p_no_stage"] = marginals.get("none", 0.0)
             found.append(Candidate(item.n, kind, label, features))
     return found
+
+
+def story_channel(evidence: InterviewEvidence, by_rules: list[TaggedUtterance]) -> str | None:
+    """The channel of the interview as the CRM or the rules see it: a candidate for the discovery utterances."""
+    from .journey import detect_channel_by_rules
+
+    if evidence.transcript.channel:
+        return evidence.transcript.channel
+    return detect_channel_by_rules([t for t in by_rules if not t.utterance.is_interviewer])

@@ -92,6 +92,14 @@ def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Ment
     return [m for m in item.mentions if m.sentence == index and m.kind == kind]
 
 
+def detect_channel_by_rules(respondent: list[TaggedUtterance]) -> str | None:
+    """The channel the labels give (no model): a candidate the channel model weighs."""
+    for item in respondent:
+        if "informed" in item.stages and item.channels:
+            return item.channels[0]
+    return next((item.channels[0] for item in respondent if item.channels), None)
+
+
 def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
     """The channel named where the respondent tells how they came across the supplier.
 

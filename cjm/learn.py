@@ -157,20 +157,29 @@ def folds(examples: list[Example], k: int, seed: int = 0) -> list[list[Example]]
 
 
 def cross_validate(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
-                   params: dict[str, dict] | None = None) -> dict[str, dict]:
-    """Each interview tagged by a model that never saw it: journeys documents of rules and model."""
+                   params: dict[str, dict] | None = None, tune: bool = False) -> dict[str, dict]:
+    """Each interview tagged by a model that never saw it: journeys documents of rules and model.
+
+    With `tune`, each fold's model is made exactly as `cjm learn` makes one, thresholds and
+    calibration fitted by an inner cross-validation of that fold's training interviews only.
+    """
     from .decode import decode
     from .export import journey_to_dict
     from .journey import derive_journey
+    from .pipeline import calibrate_journey
 
     documents: dict[str, dict] = {"rules": {"interviews": []}, "model": {"interviews": []}}
     for held in folds(examples, k, seed):
-        model = train([e for e in examples if e not in held], codebook, params)
+        rest = [e for e in examples if e not in held]
+        model = train(rest, codebook, params)
+        if tune and len(rest) >= CALIBRATION_FOLDS:
+            model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, codebook, params)
         for example in held:
             transcript = example.evidence.transcript
             documents["rules"]["interviews"].append(journey_to_dict(derive_journey(transcript, example.by_rules, codebook)))
             tagged = decode(example.evidence, example.by_rules, model, codebook)
-            documents["model"]["interviews"].append(journey_to_dict(derive_journey(transcript, tagged, codebook)))
+            journey = calibrate_journey(derive_journey(transcript, tagged, codebook), model)
+            documents["model"]["interviews"].append(journey_to_dict(journey))
     return documents
 
 
@@ -184,22 +193,58 @@ def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | P
     examples, notes = load_examples(folders, book)
     model = train(examples, book)
     if len(examples) >= CALIBRATION_FOLDS:
-        model.meta["calibration"] = fit_calibration(examples, book)
+        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(examples, book)
     return save_model(model, out), notes, model
 
 
 CALIBRATION_FOLDS = 5
+THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]  # 0.20 ... 0.80
 
 
-def fit_calibration(examples: list[Example], codebook: Codebook) -> dict[str, list[list[float]]]:
-    """Isotonic maps from the model's raw probabilities to how often they came true, measured on
-    interviews each model never saw (K-fold), for every label kind and interview field."""
+def fit_on_held_out(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None
+                    ) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
+    """What K-fold predictions (each interview unseen) teach the final model: the decision
+    thresholds that maximise micro-F1, and isotonic maps from raw probability to how often it
+    came true, for every label kind and interview field."""
     from .evaluate import forecasts
     from .tagger_model import isotonic_points
 
-    documents = cross_validate(examples, codebook, CALIBRATION_FOLDS)
+    documents = cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params)
     golds = {e.id: e.gold for e in examples}
-    return {name: isotonic_points(pairs) for name, pairs in sorted(forecasts(documents["model"], golds).items())}
+    thresholds = best_thresholds(documents["model"], golds)
+    calibration = {name: isotonic_points(pairs) for name, pairs in sorted(forecasts(documents["model"], golds).items())}
+    return thresholds, calibration
+
+
+def micro_f1(pairs: list[tuple[set, set]]) -> float:
+    tp = sum(len(p & g) for p, g in pairs)
+    fp = sum(len(p - g) for p, g in pairs)
+    fn = sum(len(g - p) for p, g in pairs)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def best_thresholds(document: dict, golds: dict[str, dict]) -> dict[str, float]:
+    """Per kind, the threshold on the raw probabilities under which held-out micro-F1 is highest."""
+    rows = []  # (probabilities, gold utterance)
+    for interview in document["interviews"]:
+        gold = {u["n"]: u for u in golds[interview["id"]]["utterances"]}
+        rows += [(u.get("probabilities") or {}, gold.get(u["n"], {})) for u in interview["utterances"]
+                 if not u.get("is_interviewer")]
+    chosen: dict[str, float] = {}
+    for kind, key in ((ROLE, "roles"), (CHANNEL, "channels")):
+        scores = {t: micro_f1([({l for l, p in probs.get(kind, {}).items() if p >= t}, set(g.get(key) or []))
+                               for probs, g in rows]) for t in THRESHOLDS}
+        chosen[kind] = max(THRESHOLDS, key=lambda t: (scores[t], -abs(t - 0.5)))
+
+    def stage_choice(probs: dict, t: float) -> set:
+        stages = {s: p for s, p in probs.get(STAGE, {}).items() if s != NONE}
+        if not stages or probs.get(STAGE, {}).get(NONE, 0.0) > t:
+            return set()
+        return {max(stages, key=stages.get)}
+
+    scores = {t: micro_f1([(stage_choice(probs, t), set(g.get("stages") or [])) for probs, g in rows]) for t in THRESHOLDS}
+    chosen["stage_none"] = max(THRESHOLDS, key=lambda t: (scores[t], -abs(t - 0.5)))
+    return chosen
 
 
 def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: str | Path | None = None,
@@ -210,7 +255,7 @@ def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: 
 
     book = load_codebook(codebook)
     examples, _ = load_examples(folders, book)
-    documents = cross_validate(examples, book, k, seed)
+    documents = cross_validate(examples, book, k, seed, tune=True)
     golds = {e.id: e.gold for e in examples}
     results = {name: (evaluate(doc, golds), bootstrap(doc, golds, seed=seed)) for name, doc in documents.items()}
     confusion = {name: stage_confusion(doc, golds) for name, doc in documents.items()}

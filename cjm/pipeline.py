@@ -45,10 +45,14 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
 
 def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:
     journey = derive_journey(transcript, tag_transcript(transcript, codebook, model), codebook)
-    if model is not None:  # the fields' raw confidence -> how often such a field was right in cross-validation
-        journey.confidence = {name: {k: model.calibrated("role", v) for k, v in value.items()} if name == "roles"
-                              else model.calibrated(f"journey.{name}", value)
-                              for name, value in journey.confidence.items()}
+    return calibrate_journey(journey, model) if model is not None else journey
+
+
+def calibrate_journey(journey: Journey, model: TaggerModel) -> Journey:
+    """The fields' raw confidence -> how often such a field was right in cross-validation."""
+    journey.confidence = {name: {k: model.calibrated("role", v) for k, v in value.items()} if name == "roles"
+                          else model.calibrated(f"journey.{name}", value)
+                          for name, value in journey.confidence.items()}
     return journey
 
 

@@ -82,6 +82,10 @@ class TaggerModel:
             out.append(tagger.marginal(YES, 0))
         return out
 
+    def threshold(self, name: str, default: float | None) -> float | None:
+        """A decision threshold chosen by cross-validation at training time ("stage_none", "role", "channel")."""
+        return (self.meta.get("thresholds") or {}).get(name, default)
+
     def calibrated(self, name: str, p: float | None) -> float | None:
         """The probability as measured by cross-validation at training time (isotonic map), where known."""
         points = (self.meta.get("calibration") or {}).get(name)

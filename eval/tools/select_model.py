@@ -41,7 +41,7 @@ def main() -> None:
     first = True
     for name, params in CANDIDATES.items():
         start = time.perf_counter()
-        documents = cross_validate(examples, book, args.folds, params=params)
+        documents = cross_validate(examples, book, args.folds, params=params, tune=True)
         runs = {"rules": documents["rules"], name: documents["model"]} if first else {name: documents["model"]}
         first = False
         for label, doc in runs.items():
