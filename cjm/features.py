@@ -23,6 +23,7 @@ LENGTH_BUCKETS = (3, 8, 20, 50, 120)
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
 QUESTION_WORDS = 25
+NEIGHBOUR_WORD_WEIGHT = 0.5  # a neighbour's words say less about this utterance than its own
 WE = {"ru": ("мы", "нас", "нам", "наш", "наша", "наши", "наше"), "en": ("we", "us", "our", "we've", "we'd", "we're")}
 THIRD_PERSON = {"ru": ("он", "она", "его", "её", "ее", "ему", "ей", "него", "неё", "нему", "ней", "ним", "нём"),
                 "en": ("he", "she", "him", "her", "his", "he's", "she's", "he'd", "she'd")}
@@ -119,9 +120,12 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance])
     rule_stages = [ruled[t.n].stages for t in respondent]
     order = ["unaware", "informed", "interested", "motivated", "bought"]
     furthest = -1
+    last, last_at = "none", -1
     rows: list[dict[str, float]] = []
     for i, item in enumerate(respondent):
         f = dict(own[i])
+        f[f"last={last}"] = 1.0  # the stage the story was at when it was last told
+        f[f"last_gap={min(3, i - last_at) if last_at >= 0 else 'none'}"] = 1.0
         f[f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"] = 1.0
         if i == 0:
             f["first"] = 1.0
@@ -133,8 +137,8 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance])
                     f[f"{tag}:rule={stage}"] = 1.0
                 if abs(offset) == 1:
                     for key in own[j]:
-                        if key.startswith(("m=", "mq=", "sup=", "cue=")):
-                            f[f"{tag}:{key}"] = 1.0
+                        if key.startswith(("m=", "mq=", "sup=", "cue=", "w=")):
+                            f[f"{tag}:{key}"] = NEIGHBOUR_WORD_WEIGHT if key.startswith("w=") else 1.0
         question = questions.get(item.n)
         if question is None:
             f["no_question"] = 1.0
@@ -144,6 +148,8 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance])
         rows.append(f)
         reached = [order.index(s) for s in rule_stages[i] if s in order]
         furthest = max([furthest] + reached)
+        if reached:
+            last, last_at = order[max(reached)], i
     return rows
 
 

@@ -30,6 +30,8 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
             transcript.notes.append(f"front matter channel {transcript.channel!r} is not in the codebook "
                                     f"({', '.join(channel_ids)}): detected instead")
         journey.channel, journey.channel_evidence = detect_channel(respondent, codebook)
+        if journey.channel is None:
+            journey.channel, journey.channel_evidence = likeliest_channel(respondent)
         journey.channel_source = "detected" if journey.channel else None
     journey.channel_group = codebook.group_of(journey.channel)
     stage_ids = codebook.ids(STAGE)
@@ -90,6 +92,23 @@ def cycle_confidence(journey: Journey, by_n: dict[int, TaggedUtterance]) -> floa
 
 def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Mention]:
     return [m for m in item.mentions if m.sentence == index and m.kind == kind]
+
+
+MIN_CHANNEL_P = 0.1  # below this the model has seen nothing like a channel
+
+
+def likeliest_channel(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
+    """Where no utterance's channel was accepted: the candidate the model found likeliest, a told
+    discovery (P(informed)) making it likelier. Every interview has a channel; a weak one is said
+    to be weak by its probability."""
+    best: tuple[float, str, int] | None = None
+    for item in respondent:
+        informed = item.probabilities.get(STAGE, {}).get("informed", 0.0)
+        for label, p in item.probabilities.get(CHANNEL, {}).items():
+            score = p * (0.5 + informed)
+            if p >= MIN_CHANNEL_P and (best is None or score > best[0]):
+                best = (score, label, item.n)
+    return (best[1], best[2]) if best else (None, None)
 
 
 def detect_channel_by_rules(respondent: list[TaggedUtterance]) -> str | None:
