@@ -197,12 +197,14 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
 
     Each duration is scored by the cues around it (from..to, payment, first contact), by the
     stage of its sentence, and by the question it answers ("сколько времени ушло?").
-    Durations shorter than `lexicons.min_cycle_days` measure something else (delivery after payment).
+    Durations shorter than `lexicons.min_cycle_days` measure something else (delivery after payment),
+    and so do those longer than `lexicons.max_cycle_days` ("we've worked with them for six years").
     """
     lexicon = codebook.lexicons.get("durations")
     if not lexicon or lang not in lexicon:
         return None, []
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
+    longest = float(codebook.lexicons.get("max_cycle_days") or float("inf"))
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:
         if item.asked == "advice":
@@ -210,7 +212,7 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
         text = item.utterance.text
         utterance_cues = set().union(*item.cycle_cues) if item.cycle_cues else set()
         for index, (start, end) in enumerate(item.sentences):
-            durations = [d for d in find_durations(text[start:end], lang, lexicon) if d.days >= shortest]
+            durations = [d for d in find_durations(text[start:end], lang, lexicon) if shortest <= d.days <= longest]
             if not durations:
                 continue
             cues = item.cycle_cues[index] if index < len(item.cycle_cues) else set()
@@ -222,11 +224,14 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
                 best = (score, round(days), item.n)
     if best:
         return best[1], [best[2]]
-    return cycle_from_months(journey_items, lang, lexicon)
+    return cycle_from_months(journey_items, lang, lexicon, shortest)
 
 
-def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict) -> tuple[int | None, list[int]]:
-    """'в конце января созвонились, а оплатили в середине марта': first contact month -> payment month."""
+def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict,
+                      shortest: float = 0) -> tuple[int | None, list[int]]:
+    """'в конце января созвонились, а оплатили в середине марта': first contact month -> payment month.
+
+    Two dates of one sentence closer than `shortest` days are one event's, not the cycle's ends."""
     start = end = None
     for item in respondent:
         text = item.utterance.text
@@ -235,12 +240,12 @@ def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dic
             if not months:
                 continue
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
-            if len(months) >= 2 and "bought" in stages:
+            if len(months) >= 2 and "bought" in stages and days_between(months[0], months[-1]) >= shortest:
                 return days_between(months[0], months[-1]), [item.n]
             if start is None and stages & set(FIRST_CONTACT_STAGES):
                 start = (months[0], item.n)
             elif start is not None and end is None and "bought" in stages:
                 end = (months[-1], item.n)
-    if start and end:
+    if start and end and days_between(start[0], end[0]) >= shortest:
         return days_between(start[0], end[0]), [start[1], end[1]]
     return None, []
