@@ -18,12 +18,12 @@ from cjm.learn import cross_validate, load_examples
 
 CANDIDATES = {
     "per-utterance maxent (no sequence)": {"sequence": False},
-    "CRF c1=0.1 c2=0.05 (default)": {},
-    "CRF c1=0.0 c2=0.5 (L2 only)": {"stages": {"c1": 0.0, "c2": 0.5}},
+    "CRF c1=0.1 c2=0.05": {"stages": {"c1": 0.1, "c2": 0.05}},
+    "CRF c1=0.0 c2=0.5 (L2 only, default)": {},
     "CRF c1=0.3 c2=0.01 (sparser)": {"stages": {"c1": 0.3, "c2": 0.01}},
     "CRF c1=0.05 c2=0.2": {"stages": {"c1": 0.05, "c2": 0.2}},
     "roles/channels c1=0.2 c2=0.05": {"roles": {"c1": 0.2, "c2": 0.05}, "channels": {"c1": 0.2, "c2": 0.05}},
-    "roles/channels c1=0.0 c2=1.0": {"roles": {"c1": 0.0, "c2": 1.0}, "channels": {"c1": 0.0, "c2": 1.0}},
+    "roles/channels c1=0.05 c2=0.1": {"roles": {"c1": 0.05, "c2": 0.1}, "channels": {"c1": 0.05, "c2": 0.1}},
 }
 
 
