@@ -21,11 +21,15 @@ from .tagger_model import NONE, TaggerModel
 
 ACCEPT = 0.5
 PURCHASE = "bought"
+PURCHASE_SUPPORT = 0.0
 
 
-def purchase_told(by_rules: list[TaggedUtterance]) -> bool:
-    """A purchase told as done: a strong `bought` phrase that survived every context check."""
+def purchase_told(by_rules: list[TaggedUtterance], support: dict[int, float] | None = None) -> bool:
+    """A purchase told as done: a strong `bought` phrase that survived every context check, in an
+    utterance the model itself reads as the purchase with P >= PURCHASE_SUPPORT (`support`: utterance
+    number -> P(bought)); "we signed the NDA" in a stalled deal has the phrase, not the reading."""
     return any(m.kind == STAGE and m.label == PURCHASE and m.origin == "pattern" and not m.weak
+               and (support is None or support.get(t.n, 0.0) >= PURCHASE_SUPPORT)
                for t in by_rules for m in t.mentions)
 
 
@@ -36,7 +40,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     rows = stage_features(evidence, by_rules)
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
-    bought_allowed = purchase_told(by_rules)
+    bought_allowed = purchase_told(by_rules, {t.n: m.get(PURCHASE, 0.0) for t, m in zip(respondent, marginals)})
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
     no_stage_above = model.threshold("stage_none", None)
