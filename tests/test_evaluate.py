@@ -52,3 +52,65 @@ def test_cycle_within_a_quarter(predicted, gold, ok):
 
 def test_kappa_of_chance_agreement_is_zero():
     assert cohen_kappa([(True, True), (True, False), (False, True), (False, False)]) == 0.0
+
+
+def two_interviews():
+    """One run right on interview a, wrong on b's purchase; both carry the model's probabilities."""
+    import copy
+
+    a, b = gold_entry(id="a"), gold_entry(id="b")
+    run_a, run_b = copy.deepcopy(a), copy.deepcopy(b)
+    run_b["utterances"][2]["stages"] = ["motivated"]
+    run_b["furthest_stage"] = "motivated"
+    for run in (run_a, run_b):
+        run["utterances"][1]["probabilities"] = {"stage": {"informed": 0.9, "none": 0.1}, "role": {"guru": 0.8}}
+        run["utterances"][2]["probabilities"] = {"stage": {"bought": 0.6, "motivated": 0.4, "none": 0.0}}
+        run["confidence"] = {"furthest_stage": 0.7}
+    return {"a": a, "b": b}, {"interviews": [run_a, run_b]}
+
+
+def test_confusion_counts_each_respondent_utterance_once():
+    from cjm.evaluate import stage_confusion
+
+    golds, run = two_interviews()
+    table = stage_confusion(run, golds)
+    assert table["informed"]["informed"] == 2 and table["bought"]["bought"] == 1 and table["bought"]["motivated"] == 1
+    assert sum(sum(row.values()) for row in table.values()) == 4  # interviewer turns are not scored
+
+
+def test_bootstrap_interval_brackets_the_figure_and_is_reproducible():
+    from cjm.evaluate import bootstrap
+
+    golds, run = two_interviews()
+    point = evaluate(run, golds).as_dict()["utterance"]["stages"]["micro"]["f1"]
+    low, high = bootstrap(run, golds, samples=200, seed=1)["stages micro-F1"]
+    assert low <= point <= high and low < high  # one interview right, one not: the interval is wide
+    assert bootstrap(run, golds, samples=200, seed=1) == bootstrap(run, golds, samples=200, seed=1)
+    furthest = bootstrap(run, golds, samples=200, seed=1)["furthest_stage"]
+    assert furthest[0] == 0.0 and furthest[1] == 1.0
+
+
+def test_calibration_compares_forecasts_with_what_the_gold_says():
+    from cjm.evaluate import calibration, forecasts
+
+    golds, run = two_interviews()
+    found = forecasts(run, golds)
+    assert (0.9, True) in found["stage"] and (0.1, False) in found["stage"]  # "none" on a staged utterance
+    assert found["stage"].count((0.6, True)) == 2  # the gold has the purchase in both, whatever the run chose
+    assert found["stage"].count((0.4, False)) == 2
+    assert sorted(found["journey.furthest_stage"]) == [(0.7, False), (0.7, True)]
+    report = calibration(run, golds)
+    six = next(row for row in report["stage"]["bins"] if row["from"] == 0.6)
+    assert six["n"] == 2 and six["observed"] == 1.0
+    four = next(row for row in report["stage"]["bins"] if row["from"] == 0.4)
+    assert four["observed"] == 0.0 and report["stage"]["ece"] > 0
+    assert 0 <= report["stage"]["ece"] <= 1
+
+
+def test_thresholds_are_chosen_where_held_out_f1_is_highest():
+    from cjm.learn import best_thresholds
+
+    golds, run = two_interviews()
+    chosen = best_thresholds(run, golds)
+    assert chosen["role"] <= 0.8  # the one role forecast (0.8) is right: a threshold that keeps it
+    assert set(chosen) == {"role", "channel", "stage_none"}

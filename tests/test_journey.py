@@ -124,3 +124,32 @@ def test_a_purchase_is_the_bought_outcome_and_the_model_gives_each_field_a_proba
     assert set(journey.confidence["roles"]) == set(journey.roles)
     rules_only = analyse_transcript(read_transcript(DATA / "ru_timestamps.txt"), book)
     assert rules_only.confidence == {}  # the rules give no probability
+
+
+def test_without_an_accepted_channel_the_likeliest_candidate_at_discovery_is_the_interviews():
+    from cjm.journey import likeliest_channel
+
+    def told(n, channels, informed):
+        item = TaggedUtterance(utterance=Utterance(n, "R", "..."))
+        item.probabilities = {"stage": {"informed": informed}, "channel": channels}
+        return item
+
+    story = [told(2, {"referral": 0.3}, 0.1), told(4, {"exhibition": 0.25}, 0.9), told(6, {"tender": 0.05}, 0.9)]
+    assert likeliest_channel(story) == ("exhibition", 4)  # 0.25 at the discovery beats 0.3 elsewhere
+    assert likeliest_channel(story[2:]) == (None, None)  # too faint to name a channel
+    assert likeliest_channel([]) == (None, None)
+
+
+def test_a_duration_longer_than_any_deal_is_not_the_cycle(book):
+    from cjm.model import Transcript
+
+    def cycle_of(answer):
+        t = Transcript(id="t", source="t.txt", language="en", utterances=[
+            Utterance(1, "I", "How did you find them?", is_interviewer=True),
+            Utterance(2, "R", "A friend recommended them, and I called them the next day."),
+            Utterance(3, "I", "How long did it take until you paid?", is_interviewer=True),
+            Utterance(4, "R", answer)])
+        return analyse_transcript(t, book).cycle_days
+
+    assert cycle_of("About three months from that first call until we paid the first invoice.") == 90
+    assert cycle_of("Six years from that first call until we paid the first invoice.") is None
