@@ -43,21 +43,43 @@ def length_bucket(words: int) -> str:
     return next((f"<={b}" for b in LENGTH_BUCKETS if words <= b), f">{LENGTH_BUCKETS[-1]}")
 
 
+@dataclass(frozen=True)
+class WordSummary:
+    """What the features read of one parse, gathered in one pass over its tokens."""
+
+    content: tuple[str, ...]  # lower-case lemmas of the words that carry meaning, in order, once each
+    past: bool  # a past-tense verb
+    names: frozenset[str]  # lemmas of the words that are persons' names
+    words: frozenset[str]  # every token's lower-case form and lemma
+
+
+def summary(doc: Doc, lang: str) -> WordSummary:
+    """The parse's summary, made once and kept with the parse (features read each utterance
+    several times: as itself, as a neighbour, as a question)."""
+    found = doc.user_data.get("cjm_words")
+    if found is None:
+        content: dict[str, None] = {}
+        past = False
+        names, words = set(), set()
+        for token in doc:
+            lemma = (token.lemma_ or token.lower_).lower()
+            words.update((token.lower_, lemma))
+            past = past or token._.cjm_past
+            if token.is_alpha and not token.is_stop and len(token.text) > 2:
+                content.setdefault(lemma, None)
+            if is_name(token, lang):
+                names.add(lemma)
+        found = doc.user_data["cjm_words"] = WordSummary(tuple(content), past, frozenset(names), frozenset(words))
+    return found
+
+
 def content_lemmas(doc: Doc | None, limit: int = MAX_WORD_FEATURES) -> list[str]:
     """Lower-case lemmas of the words that carry meaning (no punctuation, numbers or stop words)."""
-    if doc is None:
-        return []
-    seen: dict[str, None] = {}
-    for token in doc:
-        if token.is_alpha and not token.is_stop and len(token.text) > 2:
-            seen.setdefault((token.lemma_ or token.lower_).lower(), None)
-            if len(seen) >= limit:
-                break
-    return list(seen)
+    return [] if doc is None else list(summary(doc, doc.lang_).content[:limit])
 
 
 def has_past(doc: Doc | None) -> bool:
-    return doc is not None and any(t._.cjm_past for t in doc)
+    return doc is not None and summary(doc, doc.lang_).past
 
 
 def words_of(item: TaggedUtterance) -> set[str]:
@@ -252,8 +274,8 @@ def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]]) -> se
     (speech-recognition output writes "ольга", "alyssa")."""
     if doc is None:
         return set()
-    return {t.lemma_.lower() for t in doc if is_name(t, lang)} | \
-        {key for t in doc for key in (t.lower_, t.lemma_.lower()) if key in known}
+    words = summary(doc, lang)
+    return set(words.names) | {key for key in words.words if key in known}
 
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
