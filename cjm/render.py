@@ -755,12 +755,14 @@ class Builder:
     def label_chip(self, tagged, kind: str, label: str) -> tuple[str, str, str, bool]:
         """A label with the model's probability; below `UNCERTAIN` it is marked for a second look."""
         p = tagged.probabilities.get(kind, {}).get(label)
-        return kind, self.name(kind, label), "" if p is None else format_percent(p, self.lang), p is not None and p < UNCERTAIN
+        uncertain = p is not None and round(100 * p) < round(100 * UNCERTAIN)  # as shown: "70 %" is not under 70
+        return kind, self.name(kind, label), "" if p is None else format_percent(p, self.lang), uncertain
 
     def segments(self, text: str, mentions, suppressed) -> list[Segment]:
         """Split text at every mention boundary; each piece knows the labels covering it. The template
         escapes each piece, so no transcript text is ever marked safe."""
-        spans = [(m.start, m.end, m, False) for m in mentions if 0 <= m.start < m.end <= len(text)]
+        spans = [(m.start, m.end, m, False) for m in mentions if 0 <= m.start < m.end <= len(text)
+                 and m.origin != "model"]  # a label the model gives with no phrase behind it marks no text
         spans += [(m.start, m.end, m, True) for m in suppressed if 0 <= m.start < m.end <= len(text)]
         cuts = sorted({0, len(text)} | {s for s, _, _, _ in spans} | {e for _, e, _, _ in spans})
         out: list[Segment] = []

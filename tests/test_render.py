@@ -246,3 +246,20 @@ def test_empty_report(tmp_path, codebook):
 def test_templates_found_through_the_package():
     folder = render.templates_dir()
     assert (folder / "base.html").exists() and (folder / "index.html").exists()
+
+
+def test_uncertain_labels_are_marked_and_a_spanless_model_label_marks_no_text(codebook):
+    from cjm.model import TaggedUtterance, Utterance
+
+    builder = render.Builder([], [], codebook, render.aggregate.build_tables([], codebook), "en", None)
+    item = TaggedUtterance(utterance=Utterance(2, "R", "We paid. It went fine."), stages=["bought"], roles=["user"],
+                           mentions=[Mention("stage", "bought", 0, 8, "We paid.", 0),
+                                     Mention("role", "user", 0, 8, "We paid.", 0, origin="model")],
+                           probabilities={"stage": {"bought": 0.91}, "role": {"user": 0.695}})
+    view = builder.utterance_view(item)
+    assert view.labels == [("stage", "Bought", "91%", False), ("role", "User", "70%", False)]  # shown as 70%: not under
+    item.probabilities["role"]["user"] = 0.55
+    assert builder.utterance_view(item).labels[1] == ("role", "User", "55%", True)
+    assert [(s.text, s.kinds) for s in view.segments] == [("We paid.", ["stage"]), (" It went fine.", [])]
+    rules_only = TaggedUtterance(utterance=Utterance(2, "R", "We paid."), stages=["bought"])
+    assert builder.utterance_view(rules_only).labels == [("stage", "Bought", "", False)]  # no model, no mark
