@@ -37,7 +37,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
            codebook: Codebook) -> list[TaggedUtterance]:
     """Every utterance with the model's labels, supporting mentions and probabilities."""
     respondent = evidence.respondent
-    rows = stage_features(evidence, by_rules)
+    rows = stage_features(evidence, by_rules, codebook.ids(STAGE))
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
     bought_allowed = purchase_told(by_rules, {t.n: m.get(PURCHASE, 0.0) for t, m in zip(respondent, marginals)})

@@ -1,9 +1,8 @@
 """Stage 2c — features: one interview's evidence as the feature dicts the learned model reads.
 
-Three tables, all built from the same evidence and the rules' decision, never from gold:
+Built from the same evidence and the rules' decision, never from gold:
   stage_features     one dict per respondent utterance, in story order (a CRF sequence)
-  role_candidates    one dict per (utterance, role) the evidence puts forward
-  channel_candidates one dict per (utterance, channel) the evidence puts forward
+  candidates         one dict per (utterance, role) or (utterance, channel) the evidence puts forward
 A candidate is a label some rule found in the utterance (kept or suppressed), or the speaker's own
 role: the model decides which of them hold. Features are strings with weight 1.0 unless noted.
 """
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name
-from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
+from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
 
 FEATURE_VERSION = 1
 LENGTH_BUCKETS = (3, 8, 20, 50, 120)
@@ -111,11 +110,10 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
             f[f"sup={m.label}"] = 1.0
     for cue in item.cues:
         f[f"cue={cue}"] = 1.0
-    for stage in ruled.stages or ["none"]:
+    for stage in ruled.stages or [NONE]:
         f[f"rule={stage}"] = 1.0
-    if ruled.cues - item.cues:
-        for cue in ruled.cues - item.cues:
-            f[f"rcue={cue}"] = 1.0
+    for cue in ruled.cues - item.cues:  # what the rules' passes concluded ("unsupported", another story)
+        f[f"rcue={cue}"] = 1.0
     if item.asked:
         f[f"asked={item.asked}"] = 1.0
     if item.asked_duration:
@@ -132,17 +130,18 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
     return f
 
 
-def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance]) -> list[dict[str, float]]:
-    """One feature dict per respondent utterance, with its neighbours' and its question's evidence."""
+def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
+                   order: list[str]) -> list[dict[str, float]]:
+    """One feature dict per respondent utterance, with its neighbours' and its question's evidence
+    (`order`: the codebook's stages, for "the furthest so far")."""
     lang = evidence.transcript.language
     ruled = {t.n: t for t in by_rules}
     respondent = evidence.respondent
     questions = preceding_questions(evidence)
     own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
     rule_stages = [ruled[t.n].stages for t in respondent]
-    order = ["unaware", "informed", "interested", "motivated", "bought"]
     furthest = -1
-    last, last_at = "none", -1
+    last, last_at = NONE, -1
     rows: list[dict[str, float]] = []
     for i, item in enumerate(respondent):
         f = dict(own[i])
@@ -151,11 +150,11 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance])
         f[f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"] = 1.0
         if i == 0:
             f["first"] = 1.0
-        f[f"far={order[furthest] if furthest >= 0 else 'none'}"] = 1.0
+        f[f"far={order[furthest] if furthest >= 0 else NONE}"] = 1.0
         for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
             j = i + offset
             if 0 <= j < len(respondent):
-                for stage in rule_stages[j] or ["none"]:
+                for stage in rule_stages[j] or [NONE]:
                     f[f"{tag}:rule={stage}"] = 1.0
                 if abs(offset) == 1:
                     for key in own[j]:
@@ -303,8 +302,8 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
         via: dict[str, set[str]] = {}
-        storied = any(k.startswith(("m=", "mq=", "rule=")) and k != "rule=none" for k in row) or (
-            decoded is not None and decoded[0][index] != "none")
+        storied = any(k.startswith(("m=", "mq=", "rule=")) and k != f"rule={NONE}" for k in row) or (
+            decoded is not None and decoded[0][index] != NONE)
         if kind == ROLE:
             words = words_of(item)
             if own_role and storied:  # the speaker acting in the story ("I sent the request", "Asked for net 45")
@@ -329,7 +328,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
             if decoded is not None:
                 best, marginals = decoded[0][index], decoded[1][index]
                 features[f"decoded={best}"] = 1.0
-                features["p_no_stage"] = marginals.get("none", 0.0)
+                features["p_no_stage"] = marginals.get(NONE, 0.0)
             found.append(Candidate(item.n, kind, label, features))
     return found
 

@@ -87,7 +87,7 @@ def primary_stage(labels: list[str], order: list[str]) -> str:
 
 
 def stage_sequence(example: Example, codebook: Codebook) -> tuple[list[dict[str, float]], list[str]]:
-    rows = stage_features(example.evidence, example.by_rules)
+    rows = stage_features(example.evidence, example.by_rules, codebook.ids(STAGE))
     order = codebook.ids(STAGE)
     return rows, [primary_stage(example.gold_labels(t.n, "stages"), order) for t in example.evidence.respondent]
 
@@ -128,7 +128,7 @@ def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] |
     sequence = params.get("sequence", True)
     stories = [stage_sequence(example, codebook) for example in examples]
     decoded = cross_fitted_stages(stories, params) if len(examples) >= STAGE_FOLDS else \
-        [(["none"] * len(rows), [{} for _ in rows]) for rows, _ in stories]
+        [([NONE] * len(rows), [{} for _ in rows]) for rows, _ in stories]
     for example, (rows, labels), stages in zip(examples, stories, decoded):
         if sequence:
             sequences.append((rows, labels))

@@ -11,6 +11,7 @@ from typing import Any
 
 STAGE, ROLE, CHANNEL = "stage", "role", "channel"
 KINDS = (STAGE, ROLE, CHANNEL)
+NONE = "none"  # the stage label of an utterance that reports no stage (the model's, the features')
 
 
 @dataclass

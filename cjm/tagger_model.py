@@ -21,8 +21,9 @@ from typing import Any
 import pycrfsuite
 
 from .errors import UsageError
+from .features import FEATURE_VERSION
+from .model import NONE  # noqa: F401  (the stage models' label for "no stage")
 
-NONE = "none"  # the stage label of an utterance that reports no stage
 YES, NO = "yes", "no"
 MEMBERS = ("stages", "roles", "channels")
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -155,6 +156,9 @@ def load_model(path: str | Path) -> TaggerModel:
             meta = json.loads(archive.read("meta.json").decode("utf-8"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise UsageError(f"{path}: not a cjm model ({exc}); train one with 'cjm learn'") from None
+    if meta.get("feature_version") not in (None, FEATURE_VERSION):
+        raise UsageError(f"{path}: trained on features of version {meta.get('feature_version')}, this cjm reads "
+                         f"version {FEATURE_VERSION}; train it again with 'cjm learn'")
     model = TaggerModel(blobs, meta, str(path))
     try:
         model._taggers  # noqa: B018  (open now: a damaged member fails here, not mid-run)

@@ -29,7 +29,7 @@ def test_stage_rows_hold_the_rules_verdict_the_question_and_the_neighbours(book)
         "How did you first hear about them?", "A friend recommended them to me at a dinner.",
         "What happened next?", "We requested a quote and compared three offers.",
     ])
-    rows = stage_features(ev, by_rules)
+    rows = stage_features(ev, by_rules, book.ids("stage"))
     assert len(rows) == 2
     first, second = rows
     assert "rule=informed" in first and "q=hear" in first and "first" in first
@@ -45,7 +45,7 @@ def test_role_candidates_come_from_names_pronouns_and_the_speakers_own_role(book
         "Anything else?", "He wrote the report for the board.",
         "And you?", "The weather was awful that week.",
     ], speaker="Dana (CEO)")
-    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules), "role")}
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
     assert "via=pronoun" not in found[(2, "expert")]
     assert "via=name" in found[(4, "expert")]  # "Kevin" was introduced as the IT lead
     assert "via=pronoun" in found[(6, "expert")]  # "He", right after Kevin
@@ -57,7 +57,7 @@ def test_the_speakers_own_role_is_proposed_where_they_act(book):
         "What did you do?", "I requested a quote the same day.",
         "How was the weather?", "Sunny, mostly.",
     ], speaker="Dana (CEO)")
-    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules), "role")}
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
     assert "via=own" in found[(2, "big_boss")] and "own_role" in found[(2, "big_boss")]
     assert (4, "big_boss") not in found
 

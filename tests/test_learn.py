@@ -60,7 +60,7 @@ def test_a_model_fits_its_own_training_data_far_better_than_chance(examples, boo
     for example in examples:
         rows, gold = stage_sequence(example, book)
         best, marginals = model.stage_marginals(rows)
-        assert rows == stage_features(example.evidence, example.by_rules)
+        assert rows == stage_features(example.evidence, example.by_rules, book.ids("stage"))
         assert all(abs(sum(m.values()) - 1) < 1e-6 for m in marginals)
         right += sum(p == g for p, g in zip(best, gold))
         total += len(gold)
@@ -106,3 +106,10 @@ def test_learn_and_cross_validate_commands(tmp_path):
 
     result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE)])
     assert result.exit_code == 2 and "--cross-validate" in result.output
+
+
+def test_a_model_of_other_features_is_refused(examples, book, tmp_path):
+    model = train(examples[:3], book)
+    model.meta["feature_version"] = 0
+    with pytest.raises(UsageError, match="train it again"):
+        load_model(save_model(model, tmp_path / "old.zip"))
