@@ -66,11 +66,12 @@ def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dic
     by_n = {t.n: t for t in respondent}
     stage = journey.furthest_stage
     roles = {r: max(t.probabilities.get(ROLE, {}).get(r, 0.0) for t in respondent if r in t.roles) for r in journey.roles}
+    furthest = max((t.probabilities.get(STAGE, {}).get(stage, 0.0) for t in respondent if stage in t.stages), default=None)
     return {
         "channel": 1.0 if journey.channel_source == "metadata" else
         probability(by_n.get(journey.channel_evidence or -1), CHANNEL, journey.channel),
-        "furthest_stage": max((t.probabilities.get(STAGE, {}).get(stage, 0.0) for t in respondent if stage in t.stages),
-                              default=None),
+        "furthest_stage": furthest,
+        "outcome": furthest,  # the same raw score; its own calibration map says how often the outcome was right
         "first_contact_role": probability(by_n.get(journey.first_contact_evidence or -1), ROLE, journey.first_contact_role),
         "roles": roles,
         "cycle_days": cycle_confidence(journey, by_n),

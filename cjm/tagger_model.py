@@ -93,8 +93,15 @@ class TaggerModel:
         return p if p is None or not points else round(interpolate(points, p), 4)
 
 
+PRIOR_WEIGHT = 2.0  # pseudo-forecasts at the overall frequency in every block: one miss is not "0%"
+
+
 def isotonic_points(pairs: list[tuple[float, bool]], max_points: int = 40) -> list[list[float]]:
-    """Pool adjacent violators: a non-decreasing map forecast -> observed frequency, as (x, y) points."""
+    """Pool adjacent violators: a non-decreasing map forecast -> observed frequency, as (x, y) points.
+
+    Each block's frequency is shrunk towards the overall one by `PRIOR_WEIGHT` pseudo-forecasts:
+    with 77 interviews, a block of one wrong forecast would otherwise map to 0% (with thousands of
+    utterances the shrinkage changes nothing that shows)."""
     grouped: dict[float, list[float]] = {}  # one forecast value, one frequency: ties pooled first
     for p, hit in pairs:
         grouped.setdefault(p, [0.0, 0.0])
@@ -106,7 +113,8 @@ def isotonic_points(pairs: list[tuple[float, bool]], max_points: int = 40) -> li
         while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
             last = blocks.pop()
             blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
-    points = [[round(sp / n, 4), round(sh / n, 4)] for sp, sh, n in blocks]
+    overall = sum(hits for _, hits, _ in blocks) / max(1.0, sum(n for _, _, n in blocks))
+    points = [[round(sp / n, 4), round((sh + PRIOR_WEIGHT * overall) / (n + PRIOR_WEIGHT), 4)] for sp, sh, n in blocks]
     step = max(1, len(points) // max_points)
     return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
 
