@@ -362,6 +362,10 @@ def extract_evidence(transcript: Transcript, rules: CompiledRules, nlp: Language
         tag_doc(item, docs[item.n], rules)
     evidence.own_roles = respondent_roles(tagged, transcript, rules, nlp)  # before names borrow roles
     link_named_people(respondent, [docs[t.n] for t in respondent], transcript.language)
-    apply_question_context(tagged, rules, nlp, {t.n: docs[t.n] for t in tagged if t.utterance.is_interviewer and t.n in docs})
+    questions = {t.n: docs[t.n] for t in tagged if t.utterance.is_interviewer and t.n in docs}
+    apply_question_context(tagged, rules, nlp, questions)
+    for item in tagged:  # the interviewer's recap tells the outcome too: "you ended up going elsewhere"
+        if item.n in questions and rules.lost_deal is not None and rules.lost_deal(questions[item.n]):
+            item.cues.add(LOST_DEAL)
     attribute_respondent_role(tagged, transcript, evidence.own_roles)
     return evidence

@@ -54,7 +54,7 @@ def outcome(journey: Journey, respondent: list[TaggedUtterance], stage_ids: list
         return None
     if journey.furthest_stage == stage_ids[-1]:
         return "bought"
-    return "lost" if any(LOST_DEAL in t.cues for t in respondent) else "stalled"
+    return "lost" if any(LOST_DEAL in t.cues for t in journey.utterances) else "stalled"
 
 
 def probability(item: TaggedUtterance | None, kind: str, label: str | None) -> float | None:

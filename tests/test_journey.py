@@ -153,3 +153,18 @@ def test_a_duration_longer_than_any_deal_is_not_the_cycle(book):
 
     assert cycle_of("About three months from that first call until we paid the first invoice.") == 90
     assert cycle_of("Six years from that first call until we paid the first invoice.") is None
+
+
+def test_the_interviewers_recap_can_tell_the_deal_was_lost(book):
+    from cjm.model import Transcript
+
+    def outcome_of(recap):
+        t = Transcript(id="t", source="t.txt", language="en", utterances=[
+            Utterance(1, "I", "How did you come across them?", is_interviewer=True),
+            Utterance(2, "R", "We asked them for a quote and compared it with two others."),
+            Utterance(3, "I", recap, is_interviewer=True),
+            Utterance(4, "R", "Yes, that's about right.")])
+        return analyse_transcript(t, book).outcome
+
+    assert outcome_of("So in the end you went elsewhere, with your old caterer?") == "lost"
+    assert outcome_of("So the decision is still open, is that right?") == "stalled"
