@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,10 @@ class Example:
         return self.evidence.transcript.id
 
     def gold_labels(self, n: int, kind: str) -> list[str]:
-        return list(self._gold_by_n.get(n, {}).get(kind) or [])
+        return list(self.gold_by_n.get(n, {}).get(kind) or [])
 
-    @property
-    def _gold_by_n(self) -> dict[int, dict]:
+    @cached_property
+    def gold_by_n(self) -> dict[int, dict]:
         return {u["n"]: u for u in self.gold.get("utterances", [])}
 
 
@@ -70,7 +71,7 @@ def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[E
             evidence = extract_evidence(transcript, get_rules(codebook, transcript.language), pipeline(transcript.language))
             examples.append(Example(evidence, decide_by_rules(evidence, codebook), gold))
             misaligned = [u.n for u in transcript.utterances
-                          if (g := examples[-1]._gold_by_n.get(u.n)) and g.get("text")
+                          if (g := examples[-1].gold_by_n.get(u.n)) and g.get("text")
                           and g["text"].split()[:3] != u.text.split()[:3]]
             if misaligned:
                 notes.append(f"{transcript.source}: gold text differs at utterance(s) {misaligned[:5]}")

@@ -61,6 +61,7 @@ class TaggerModel:
         """The best stage sequence (Viterbi) and each utterance's probability of every label."""
         if not rows:
             return [], []
+        rows = ordered(rows)
         tagger = self.tagger("stages")
         labels = tagger.labels()
         if not self.meta.get("sequence", True):  # the per-utterance baseline: each row on its own
@@ -78,7 +79,7 @@ class TaggerModel:
         if YES not in tagger.labels():  # trained on candidates that were all rejected
             return [0.0 for _ in rows]
         out = []
-        for row in rows:
+        for row in ordered(rows):
             tagger.set([row])
             out.append(tagger.marginal(YES, 0))
         return out
@@ -128,13 +129,19 @@ def interpolate(points: list[list[float]], p: float) -> float:
     return points[-1][1]
 
 
+def ordered(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Features in one order: crfsuite sums weights in the order given, and a set's order (which
+    varies between processes) must not change the last digit of a probability."""
+    return [dict(sorted(row.items())) for row in rows]
+
+
 def train_member(member: str, sequences: list[tuple[list[dict[str, float]], list[str]]],
                  params: dict[str, Any] | None = None) -> bytes:
     """Train one crfsuite model; L-BFGS from zero weights is deterministic, so a seed is implied."""
     trainer = pycrfsuite.Trainer(verbose=False)
     for xseq, yseq in sequences:
         if xseq:  # features sorted: crfsuite numbers them in order of appearance, and the file must not vary
-            trainer.append([dict(sorted(x.items())) for x in xseq], yseq)
+            trainer.append(ordered(xseq), yseq)
     trainer.set_params({**DEFAULT_PARAMS[member], **(params or {})})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{member}.crfsuite"

@@ -113,3 +113,19 @@ def test_a_model_of_other_features_is_refused(examples, book, tmp_path):
     model.meta["feature_version"] = 0
     with pytest.raises(UsageError, match="train it again"):
         load_model(save_model(model, tmp_path / "old.zip"))
+
+
+def test_the_same_folders_give_the_same_model_in_any_process(tmp_path):
+    """Sets iterate in another order in another process (hash seed): the model's bytes must not care."""
+    import os
+    import subprocess
+    import sys
+
+    files = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"m{seed}.zip"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "cjm", "learn", str(SAMPLE), "-o", str(out)], check=True, env=env,
+                       capture_output=True)
+        files.append(out.read_bytes())
+    assert files[0] == files[1]
