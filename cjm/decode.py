@@ -1,12 +1,14 @@
 """Stage 2d — decode: the learned model's decision on every utterance, with its probability.
 
-The stage CRF reads the whole interview at once (Viterbi over the story), so transitions,
-back-steps and stalls are learned, not forced. Role and channel candidates are accepted where
-the model gives them P >= 0.5, or the threshold cross-validation chose at training time; likewise
-an utterance gets no stage only where P(no stage) passes the threshold chosen for it. The mentions kept are those that support a decided label; a
-label the model decides with no span behind it points at the utterance's first sentence
-(origin "model"). The one rule that the model cannot overrule: a deal is not bought unless some
-utterance tells this client's payment, contract or delivery as done (`purchase_told`).
+The stage CRF reads the whole interview at once: each utterance's probabilities come from the
+whole story (forward-backward), so transitions, back-steps and stalls are learned, not forced.
+An utterance takes its likeliest stage, or none where P(no stage) passes the threshold chosen by
+cross-validation at training time (a model without one takes the Viterbi path). Role and channel
+candidates are accepted at P >= 0.5, or at their chosen thresholds. The mentions kept are those
+that support a decided label; a label the model decides with no span behind it points at the
+utterance's first sentence (origin "model"). The one rule the model cannot overrule: a deal is
+not bought unless some utterance tells this client's payment, contract or delivery as done
+(`purchase_told`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,14 @@ from .tagger_model import NONE, TaggerModel
 
 ACCEPT = 0.5
 PURCHASE = "bought"
-PURCHASE_SUPPORT = 0.0
 
 
-def purchase_told(by_rules: list[TaggedUtterance], support: dict[int, float] | None = None) -> bool:
-    """A purchase told as done: a strong `bought` phrase that survived every context check, in an
-    utterance the model itself reads as the purchase with P >= PURCHASE_SUPPORT (`support`: utterance
-    number -> P(bought)); "we signed the NDA" in a stalled deal has the phrase, not the reading."""
+def purchase_told(by_rules: list[TaggedUtterance]) -> bool:
+    """A purchase told as done: a strong `bought` phrase that survived every context check.
+
+    (Also requiring the model to read that utterance as the purchase was tried: on the training
+    folds it cost as many real purchases as it saved stalled deals.)"""
     return any(m.kind == STAGE and m.label == PURCHASE and m.origin == "pattern" and not m.weak
-               and (support is None or support.get(t.n, 0.0) >= PURCHASE_SUPPORT)
                for t in by_rules for m in t.mentions)
 
 
@@ -40,7 +41,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     rows = stage_features(evidence, by_rules, codebook.ids(STAGE))
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
-    bought_allowed = purchase_told(by_rules, {t.n: m.get(PURCHASE, 0.0) for t, m in zip(respondent, marginals)})
+    bought_allowed = purchase_told(by_rules)
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
     no_stage_above = model.threshold("stage_none", None)
