@@ -103,6 +103,14 @@ def candidate_items(example: Example, kind: str, rows: list[dict[str, float]],
 STAGE_FOLDS = 3
 
 
+def stage_training_data(stories: list[tuple[list, list[str]]], sequence: bool) -> list[tuple[list, list[str]]]:
+    """The stage model's training sequences: whole stories, or, for the per-utterance baseline,
+    every utterance a sequence of one (no transitions to learn)."""
+    if sequence:
+        return list(stories)
+    return [([row], [label]) for rows, labels in stories for row, label in zip(rows, labels)]
+
+
 def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k: int = STAGE_FOLDS
                         ) -> list[tuple[list[str], list[dict[str, float]]]]:
     """Each training interview's stages as decoded by a stage model that did not see it: the
@@ -112,10 +120,7 @@ def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k
     for part in range(k):
         held = [i for i in range(len(sequences)) if i % k == part]
         rest = [sequences[i] for i in range(len(sequences)) if i % k != part]
-        if sequence:
-            data = rest
-        else:
-            data = [([row], [label]) for rows, labels in rest for row, label in zip(rows, labels)]
+        data = stage_training_data(rest, sequence)
         model = TaggerModel({"stages": train_member("stages", data, params.get("stages"))}, {"sequence": sequence})
         for i in held:
             out[i] = model.stage_marginals(sequences[i][0])
@@ -125,18 +130,15 @@ def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k
 def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None) -> TaggerModel:
     """Train the three models on these interviews (deterministic: the same data give the same model)."""
     params = params or {}
-    sequences, roles, channels = [], [], []
+    roles, channels = [], []
     sequence = params.get("sequence", True)
     stories = [stage_sequence(example, codebook) for example in examples]
     decoded = cross_fitted_stages(stories, params) if len(examples) >= STAGE_FOLDS else \
         [([NONE] * len(rows), [{} for _ in rows]) for rows, _ in stories]
-    for example, (rows, labels), stages in zip(examples, stories, decoded):
-        if sequence:
-            sequences.append((rows, labels))
-        else:  # the per-utterance baseline: every utterance a sequence of one, no transitions to learn
-            sequences += [([row], [label]) for row, label in zip(rows, labels)]
+    for example, (rows, _), stages in zip(examples, stories, decoded):
         roles += candidate_items(example, ROLE, rows, stages)
         channels += candidate_items(example, CHANNEL, rows, stages)
+    sequences = stage_training_data(stories, sequence)
     blobs = {"stages": train_member("stages", sequences, params.get("stages")),
              "roles": train_member("roles", roles, params.get("roles")),
              "channels": train_member("channels", channels, params.get("channels"))}
