@@ -322,7 +322,9 @@ def slug(ident: str) -> str:
             and cleaned.split(".")[0].upper() not in _RESERVED_NAMES):
         return cleaned
     digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    head = cleaned[:SLUG_MAX - len(digest) - 1].strip("._-") or "interview"
+    head = cleaned[:SLUG_MAX - len(digest) - 4].strip("._-") or "interview"
+    if head.split(".")[0].upper() in _RESERVED_NAMES:  # Windows reads "nul.txt-…" as the device too
+        head = f"id_{head}"
     return f"{head}-{digest}"
 
 
