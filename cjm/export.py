@@ -131,9 +131,11 @@ def formula_safe(value: Any) -> Any:
 
 def formula_safe_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
     """A copy of `frame` with `formula_safe` applied to every text column (for CSV or XLSX)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or str(safe[column].dtype).startswith("string"):
+        if is_object_dtype(safe[column]) or is_string_dtype(safe[column]):
             safe[column] = safe[column].map(formula_safe)
     return safe
 

@@ -116,7 +116,11 @@ def check_replaceable(target: Path, *, shown: str | Path | None = None) -> None:
     """Refuse a folder the swap must not delete: one holding anything but a cjm report, or one
     cjm may not empty."""
     shown = shown if shown is not None else target
-    found = foreign_entries(target)
+    try:
+        found = foreign_entries(target)
+    except OSError as exc:
+        raise OutputError(f"cannot replace {shown}: cannot read {exc.filename or target}: {exc.strerror}",
+                          hint="choose another -o") from None
     if found:
         listed = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
         raise OutputError(f"{shown} holds what cjm did not write: {listed}",

@@ -425,7 +425,8 @@ def test_names_are_bounded_and_safe(ident):
 
 
 def test_ids_that_clean_to_the_same_name_do_not_collide():
-    ids = ["a b", "a_b", "a  b", "a/b", "a?b", "a b ", "a_b-c8687a08aa5d", "интервью", "отзыв", "", ".", "_"]
+    ids = ["a b", "a_b", "a  b", "a/b", "a?b", "a b ", "a_b-c8687a08aa5d", "интервью", "отзыв", "", ".",
+           "_"]
     ids += ["x" * 200 + suffix for suffix in ("1", "2", "")]
     names = [slug(i) for i in ids]
     assert len(set(names)) == len(ids)
