@@ -541,6 +541,14 @@ for line in sys.stdin:
 """
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: asks whether the process is still there
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the driver forks")
 def test_sigkill_of_cjm_report_leaves_a_whole_old_or_a_whole_new_report(tmp_path):
     """The report command on two small interviews, killed at seeded moments while it writes
@@ -569,7 +577,8 @@ def test_sigkill_of_cjm_report_leaves_a_whole_old_or_a_whole_new_report(tmp_path
             driver.stdin.flush()
             pid = int(driver.stdout.readline())
             started = time.monotonic()
-            while not list(tmp_path.glob(f".reports.cjm-*-{pid}-*.new")) and time.monotonic() - started < 120:
+            while not list(tmp_path.glob(f".reports.cjm-*-{pid}-*.new")) and _alive(pid) \
+                    and time.monotonic() - started < 120:
                 time.sleep(0.001)
             writing = time.monotonic()
             if signum is not None:
