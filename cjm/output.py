@@ -23,6 +23,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -267,6 +268,7 @@ def staged_folder(target: Path, *, shown: str | Path | None = None) -> Iterator[
         if target.is_dir() and not target.is_symlink():
             check_replaceable(target, shown=shown)  # again: the folder may have changed during the run
             _carry_hidden_files(target, staging)
+            os.chmod(staging, stat.S_IMODE(os.stat(target).st_mode))  # the folder keeps its permissions
         try:
             swap_in(staging, target)
         except OSError as exc:

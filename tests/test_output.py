@@ -204,11 +204,12 @@ def test_hidden_files_are_carried_over_and_file_manager_clutter_dropped(tmp_path
     assert not (out / "interviews" / "Thumbs.db").exists()
 
 
-def test_an_empty_existing_folder_is_used(tmp_path):
+def test_an_empty_existing_folder_is_used_and_keeps_its_permissions(tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
+    out.chmod(0o750)
     run_into(out)
-    assert (out / "index.html").exists()
+    assert (out / "index.html").exists() and out.stat().st_mode & 0o777 == 0o750
 
 
 def test_without_an_atomic_exchange_two_renames_do_it(tmp_path, monkeypatch):
