@@ -87,18 +87,21 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     Example: cjm report interviews/ -o reports/ --lang en
     """
     from .aggregate import events_table
-    from .export import write_journeys
+    from .export import write_events_csv, write_journeys
+    from .output import claim_folder, staged_folder
     from .pipeline import analyse
     from .render import write_report
 
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
-    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
-    out.mkdir(parents=True, exist_ok=True)
-    write_journeys(result.journeys, result.problems, out / "journeys.json")
-    events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
-    write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
+    with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
+        result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model,
+                         rules_only=rules_only)
+        with staged_folder(target, shown=out) as staging:
+            write_journeys(result.journeys, result.problems, staging / "journeys.json")
+            write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
+            write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
     click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
     click.echo(f"report: {out / 'index.html'}")
     click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
@@ -117,12 +120,15 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
 
     Example: cjm journeys interviews/ -o journeys.json
     """
-    from .export import journeys_document, write_journeys
+    from .export import journeys_json, write_journeys
+    from .output import check_target
     from .pipeline import analyse
 
+    if str(out) != "-":
+        check_target(out, folder=False)  # before the analysis, not after it
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     if str(out) == "-":
-        click.echo(json.dumps(journeys_document(result.journeys, result.problems), ensure_ascii=False, indent=2))
+        click.echo(journeys_json(result.journeys, result.problems))
     else:
         write_journeys(result.journeys, result.problems, out)
         click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
