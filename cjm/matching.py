@@ -25,6 +25,7 @@ from spacy.vocab import Vocab
 
 LEMMA, LOWER, NORM = "LEMMA", "LOWER", "NORM"
 OPTIONAL = "?"
+MEMO_SIZE = 500_000  # distinct token keys remembered per matcher (a long run stays bounded)
 STEM_ALTERNATIVE = re.compile(r"^(?P<stem>[^\\\s()|?*+\[\]{}^$.]+)\\S\*$")
 
 
@@ -84,6 +85,16 @@ def index_words(spec: Spec) -> tuple[set[str], set[str]] | None:
     return words, stems
 
 
+def token_keys(doclike: Doc | Span) -> list[tuple[str, str, str]]:
+    """(lemma, lower, norm) of every token, read from the parse once per doc, whatever the number
+    of matchers and sentences that ask."""
+    doc = doclike.doc if isinstance(doclike, Span) else doclike
+    keys = doc.user_data.get("cjm_token_keys")
+    if keys is None or len(keys) != len(doc):
+        keys = doc.user_data["cjm_token_keys"] = [(t.lemma_, t.lower_, t.norm_) for t in doc]
+    return keys[doclike.start:doclike.end] if isinstance(doclike, Span) else keys
+
+
 class PatternMatcher:
     """A drop-in for `spacy.matcher.Matcher` over the codebook's pattern subset (see module doc)."""
 
@@ -94,6 +105,8 @@ class PatternMatcher:
         self._by_stem: dict[str, list[int]] = {}
         self._everywhere: list[int] = []
         self._regex_memo: dict[tuple[int, str], bool] = {}
+        self._candidates_memo: dict[tuple[str, str, str], list[int]] = {}
+        self._stem_lengths: list[int] = []
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -106,6 +119,7 @@ class PatternMatcher:
                 raise ValueError(f"a pattern must start with a required word: {pattern!r}")
             index = len(self._patterns)
             self._patterns.append((key_hash, specs))
+            self._candidates_memo.clear()
             found = index_words(specs[0])
             if found is None:
                 self._everywhere.append(index)
@@ -118,7 +132,7 @@ class PatternMatcher:
         self._stem_lengths = sorted({len(s) for s in self._by_stem})
 
     def __call__(self, doclike: Doc | Span) -> list[tuple[int, int, int]]:
-        tokens = [(t.lemma_, t.lower_, t.norm_) for t in doclike]
+        tokens = token_keys(doclike)
         found: dict[tuple[int, int, int], int] = {}
         for start in range(len(tokens)):
             for index in self._candidates(tokens[start]):
@@ -128,6 +142,14 @@ class PatternMatcher:
         return sorted(found, key=lambda m: (m[1], m[2], found[m]))
 
     def _candidates(self, token: tuple[str, str, str]) -> list[int]:
+        hits = self._candidates_memo.get(token)
+        if hits is None:
+            if len(self._candidates_memo) > MEMO_SIZE:
+                self._candidates_memo.clear()
+            hits = self._candidates_memo[token] = self._find_candidates(token)
+        return hits
+
+    def _find_candidates(self, token: tuple[str, str, str]) -> list[int]:
         lemma, lower, norm = token
         keys = {lemma, lower, *norm.split(" ")}
         hits: set[int] = set(self._everywhere)
@@ -147,6 +169,8 @@ class PatternMatcher:
         memo_key = (id(spec.regex), token[2])
         hit = self._regex_memo.get(memo_key)
         if hit is None:
+            if len(self._regex_memo) > MEMO_SIZE:
+                self._regex_memo.clear()
             hit = self._regex_memo[memo_key] = spec.regex.search(token[2]) is not None
         return hit
 
