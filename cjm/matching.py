@@ -104,6 +104,7 @@ class PatternMatcher:
         self._by_word: dict[str, list[int]] = {}  # lemma / lower / norm part -> pattern indexes
         self._by_stem: dict[str, list[int]] = {}
         self._everywhere: list[int] = []
+        self._plain: set[int] = set()  # patterns of required words only
         self._regex_memo: dict[tuple[int, str], bool] = {}
         self._candidates_memo: dict[tuple[str, str, str], list[int]] = {}
         self._stem_lengths: list[int] = []
@@ -119,6 +120,8 @@ class PatternMatcher:
                 raise ValueError(f"a pattern must start with a required word: {pattern!r}")
             index = len(self._patterns)
             self._patterns.append((key_hash, specs))
+            if all(spec.attr is not None and not spec.optional for spec in specs):
+                self._plain.add(index)
             self._candidates_memo.clear()
             found = index_words(specs[0])
             if found is None:
@@ -137,6 +140,12 @@ class PatternMatcher:
         for start in range(len(tokens)):
             for index in self._candidates(tokens[start]):
                 key_hash, specs = self._patterns[index]
+                if index in self._plain:  # required words only: one way to match, no search
+                    end = start + len(specs)
+                    if end <= len(tokens) and all(self._accepts(spec, tokens[start + i])
+                                                  for i, spec in enumerate(specs)):
+                        found.setdefault((key_hash, start, end), len(found))
+                    continue
                 for end in self._ends(specs, 0, start, tokens):
                     found.setdefault((key_hash, start, end), len(found))
         return sorted(found, key=lambda m: (m[1], m[2], found[m]))
