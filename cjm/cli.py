@@ -39,6 +39,66 @@ def input_options(func):
     return func
 
 
+def run_options(func):
+    """How the per-interview work runs: processes, a Dask cluster, the cache, the progress bar."""
+    func = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                        help="Worker processes for the per-interview work (default: one per core).")(func)
+    func = click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                        help="Where the per-interview work runs: local processes, or a Dask cluster.")(func)
+    func = click.option("--scheduler", metavar="ADDRESS",
+                        help="The Dask scheduler's address (tcp://host:8786), with --executor dask.")(func)
+    func = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Where analysed interviews are cached (default: $CJM_CACHE_DIR, else ~/.cache/cjm).")(func)
+    func = click.option("--no-cache", is_flag=True, help="Analyse every interview again; read and write no cache.")(func)
+    func = click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines (errors still show).")(func)
+    return func
+
+
+def run_settings(options: dict) -> dict:
+    """The `run_options` as `pipeline.analyse` keywords."""
+    from .cache import default_dir
+
+    if options["executor"] == "dask" and not options["scheduler"]:
+        raise click.BadParameter("give the scheduler's address, e.g. tcp://10.0.0.5:8786", param_hint="--scheduler")
+    if options["scheduler"] and options["executor"] != "dask":
+        raise click.BadParameter("--scheduler goes with --executor dask", param_hint="--scheduler")
+    return {"jobs": options["jobs"], "executor": options["executor"], "scheduler": options["scheduler"],
+            "cache_dir": None if options["no_cache"] else (options["cache_dir"] or default_dir()),
+            "progress": None if options["quiet"] else ProgressBar()}
+
+
+class ProgressBar:
+    """A progress bar on the terminal for runs that last over a second; nothing when stderr is not
+    a terminal."""
+
+    DELAY_S = 1.0
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if self.clock() - self.started < self.DELAY_S or not sys.stderr.isatty() or done >= total:
+                return
+            self.bar = click.progressbar(length=total, label="analysing interviews", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+        if done >= total:
+            self.bar.__exit__(None, None, None)
+
+
+def say(options: dict, message: str) -> None:
+    """A summary line, unless --quiet."""
+    if not options.get("quiet"):
+        click.echo(message)
+
+
 def reports_errors(func):
     """Turn cjm's own errors into a clean message instead of a traceback."""
     @functools.wraps(func)
@@ -79,9 +139,10 @@ def cli() -> None:
 @click.option("--compare", default="cold_inbound,referral", show_default=True,
               help="Two channel groups or channels to set side by side, comma-separated.")
 @input_options
+@run_options
 @reports_errors
 def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
-           redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
+           redact: bool, strict: bool, model: Path | None, rules_only: bool, **run) -> None:
     """Build the journey map report for a folder of interview transcripts.
 
     Example: cjm report interviews/ -o reports/ --lang en
@@ -95,16 +156,17 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
+    settings = run_settings(run)
     with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
         result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model,
-                         rules_only=rules_only)
+                         rules_only=rules_only, **settings)
         with staged_folder(target, shown=out) as staging:
             write_journeys(result.journeys, result.problems, staging / "journeys.json")
             write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
-    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
-    click.echo(f"report: {out / 'index.html'}")
-    click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
+    say(run, f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    say(run, f"report: {out / 'index.html'}")
+    say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
 
 
@@ -113,9 +175,10 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("journeys.json"),
               show_default=True, help="Where to write the contract's journeys.json ('-' for stdout).")
 @input_options
+@run_options
 @reports_errors
 def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool,
-             model: Path | None, rules_only: bool) -> None:
+             model: Path | None, rules_only: bool, **run) -> None:
     """Write journeys.json alone (the contract output), without the HTML report.
 
     Example: cjm journeys interviews/ -o journeys.json
@@ -124,14 +187,16 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
     from .output import check_target
     from .pipeline import analyse
 
+    settings = run_settings(run)
     if str(out) != "-":
         check_target(out, folder=False)  # before the analysis, not after it
-    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only,
+                     **settings)
     if str(out) == "-":
         click.echo(journeys_json(result.journeys, result.problems))
     else:
         write_journeys(result.journeys, result.problems, out)
-        click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+        say(run, f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
     echo_problems(result.problems, strict)
 
 
