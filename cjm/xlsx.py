@@ -1,0 +1,103 @@
+"""The run's tables as one Excel workbook, for consultants who live in Excel.
+
+One sheet per table: `events` (the tidy table of events.csv), `interviews` (one row per interview),
+`transitions` (every stage-to-stage step, for all interviews and per channel group) and `roles`
+(the decision-making unit: who enters in which order, per channel group too). The numbers are the
+report's own (`cjm.aggregate`). Text is untrusted: a string that a spreadsheet would run as a formula
+(starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`, and
+characters a workbook cannot hold (XML 1.0's invalid ones) are replaced by U+FFFD. A cell holds at
+most 32,767 characters; longer text is cut there and ends with `…`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .aggregate import Ref, events_table, interviews_table, roles_table, transitions_table
+from .codebook import Codebook
+from .model import Journey
+from .xmltext import xml_safe
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL = 32767
+ALL = "all"
+
+
+def formula_safe(value: Any) -> Any:
+    """A string that would start a formula, prefixed with `'` so it stays text; anything else as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def cell_value(value: Any) -> Any:
+    """A table's value as a cell holds it: lists joined, references as interview#utterance, missing
+    values empty, text made safe (see the module's note)."""
+    if isinstance(value, Ref):
+        value = f"{value.interview}#{value.utterance}"
+    if isinstance(value, (list, tuple, set)):
+        value = ", ".join(str(cell_value(v)) for v in value)
+    elif value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalars -> Python numbers
+        value = value.item()
+    if isinstance(value, str):
+        value = xml_safe(value)
+        if len(value) > MAX_CELL:
+            value = value[:MAX_CELL - 1] + "…"
+        return formula_safe(value)
+    return value
+
+
+def by_group(interviews: pd.DataFrame, table) -> pd.DataFrame:
+    """A table for all interviews and for each channel group, with the group in the first column."""
+    frames = []
+    groups = [ALL] + sorted(set(interviews["channel_group"].dropna()))
+    for group in groups:
+        subset = interviews if group == ALL else interviews[interviews["channel_group"] == group]
+        frame = table(subset)
+        frames.append(frame.assign(channel_group=group)[["channel_group"] + list(frame.columns)])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def workbook_tables(journeys: list[Journey], codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """The four sheets' tables, by sheet name."""
+    events = events_table(journeys, codebook)
+    interviews = interviews_table(journeys, codebook)
+    transitions = by_group(interviews, lambda subset: transitions_table(subset, codebook))
+    roles = by_group(interviews, lambda subset: roles_table(events[events["interview"].isin(subset["interview"])],
+                                                            codebook))
+    return {"events": events, "interviews": interviews, "transitions": transitions, "roles": roles}
+
+
+def _write_sheet(sheet, frame: pd.DataFrame) -> None:
+    sheet.append([str(column) for column in frame.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in frame.itertuples(index=False):
+        sheet.append([cell_value(value) for value in row])
+    sheet.freeze_panes = "A2"
+    if len(frame.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame) + 1, 1)}"
+    for index, column in enumerate(frame.columns, start=1):
+        widest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200) if v is not None])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest, 6) + 2, 60)
+
+
+def write_xlsx(journeys: list[Journey], codebook: Codebook, path: str | Path,
+               tables: Iterable[tuple[str, pd.DataFrame]] | None = None) -> Path:
+    """The workbook, one sheet per table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in (tables or workbook_tables(journeys, codebook).items()):
+        _write_sheet(book.create_sheet(name), frame)
+    book.save(path)
+    return path
