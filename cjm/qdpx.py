@@ -193,8 +193,22 @@ def build_project(journeys: list[Journey], codebook: Codebook, *, lang: str | No
             project.segments.append(Segment(guid("segment", journey.id, str(item.n)), source.guid,
                                             f"{source.name} #{item.n}", start, end,
                                             tuple(code_guid(kind, label) for kind, label in labels)))
-    project.codes = _codes(codebook, used, lang)
+    project.codes = unique_names(_codes(codebook, used, lang))
     return project
+
+
+def unique_names(codes: list[Code]) -> list[Code]:
+    """QualCoder keys codes (and folders) by name and merges two of the same name: a name used
+    twice (a custom codebook's stage and role both called "Review") gets its id added."""
+    seen: set[tuple[bool, str]] = set()
+    result = []
+    for code in codes:
+        name = code.name
+        if (code.codable, name.casefold()) in seen:
+            name = f"{name} ({code.description.rsplit('cjm: ', 1)[-1]})"
+        seen.add((code.codable, name.casefold()))
+        result.append(Code(code.guid, name, code.description, code.codable, code.parent))
+    return result
 
 
 # --------------------------------------------------------------------------- writing

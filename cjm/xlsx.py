@@ -6,11 +6,14 @@ One sheet per table: `events` (the tidy table of events.csv), `interviews` (one 
 report's own (`cjm.aggregate`). Text is untrusted: a string that a spreadsheet would run as a formula
 (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`, and
 characters a workbook cannot hold (XML 1.0's invalid ones) are replaced by U+FFFD. A cell holds at
-most 32,767 characters; longer text is cut there and ends with `…`.
+most 32,767 characters; longer text is cut there and ends with `…`. The file carries no date of
+its own (1980-01-01, the earliest a zip can hold), so the same run gives the same bytes.
 """
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,6 +30,8 @@ from .xmltext import xml_safe
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767
 ALL = "all"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+FIXED_DATE = "1980-01-01T00:00:00Z"
 
 
 def formula_safe(value: Any) -> Any:
@@ -100,4 +105,19 @@ def write_xlsx(journeys: list[Journey], codebook: Codebook, path: str | Path,
     for name, frame in (tables or workbook_tables(journeys, codebook).items()):
         _write_sheet(book.create_sheet(name), frame)
     book.save(path)
+    _drop_dates(path)
     return path
+
+
+def _drop_dates(path: Path) -> None:
+    """openpyxl stamps the workbook and every zip entry with the time of saving; replaced by the
+    zip's earliest date, so the same run gives the same file byte for byte."""
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_DATE.encode(), data)
+            fixed = zipfile.ZipInfo(info.filename, ZIP_DATE)
+            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            archive.writestr(fixed, data)

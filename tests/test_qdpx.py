@@ -141,3 +141,17 @@ def test_untrusted_text_is_escaped_and_cleaned(run, project, qdpx):
     item = next(t for t in journey.utterances if "\x1b" in t.utterance.text)
     segment = next(s for s in project.segments if s.guid == guid("segment", journey.id, str(item.n)))
     assert segment.end - segment.start == len(item.utterance.text)  # one for one: offsets hold
+
+
+def test_a_name_used_twice_gets_its_id(tmp_path):
+    """QualCoder merges codes of one name: a custom codebook's stage and role both named "Review"
+    stay two codes."""
+    from cjm.codebook import load_codebook
+
+    book = tmp_path / "codebook.yaml"
+    book.write_text("extends: default\nstages:\n  - id: interested\n    name: {en: Review}\n"
+                    "roles:\n  - id: expert\n    name: {en: Review}\n", encoding="utf-8")
+    codebook = load_codebook(book)
+    names = [c.name for c in build_project([], codebook, lang="en").codes if c.codable]
+    assert "Review" in names and "Review (role expert)" in names
+    assert len(names) == len({n.casefold() for n in names})

@@ -80,3 +80,12 @@ def test_untrusted_text_cannot_start_a_formula(book):
            "& ]]> was fine." in texts  # the quote: prefixed, the escape character replaced, the rest as said
     assert "'@hostile <&>" in texts  # an interview id too
     assert not any("\x1b" in t or "\x07" in t for t in texts)
+
+
+def test_same_run_same_bytes(run, tmp_path):
+    import time
+
+    first = write_xlsx(run.journeys, run.codebook, tmp_path / "a.xlsx").read_bytes()
+    time.sleep(1.1)  # a second later: a date in the file would show
+    assert write_xlsx(run.journeys, run.codebook, tmp_path / "b.xlsx").read_bytes() == first
+    assert openpyxl.load_workbook(tmp_path / "b.xlsx").properties.created.year == 1980
