@@ -161,3 +161,15 @@ def test_ocel_document_names_labels_in_the_language_asked(run):
     document = ocel_document(run.journeys, run.codebook, lang="ru")
     channel = next(o for o in document["objects"] if o["id"] == "channel:referral")
     assert {a["name"]: a["value"] for a in channel["attributes"]}["name"] == run.codebook.name("channel", "referral", "ru")
+
+
+def test_a_path_set_without_utterances_still_gives_its_steps():
+    """A journey whose path came from elsewhere (not the labels of its utterances): the steps are
+    the path's, with no utterance, and their time is the sequence."""
+    book = load_codebook()
+    made = journey([["informed"]], [5.0])
+    made.stage_path = ["informed", "interested", "bought"]
+    events = journey_events(made, book)
+    assert [(e.stage, e.utterance, e.speaker) for e in events] == [
+        ("informed", None, None), ("interested", None, None), ("bought", None, None)]
+    assert not any(e.time_known for e in events) and events[-1].time.second == 3
