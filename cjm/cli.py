@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import CjmError
+from .handoff import FORMATS as HANDOFF_FORMATS
 from .model import Problem
 
 LANGUAGE_CHOICE = click.Choice(["ru", "en"])
@@ -217,7 +218,7 @@ def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
 
 @cli.command("export")
 @click.argument("folder", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["qdpx", "xlsx", "xes", "ocel", "json"]),
+@click.option("--format", "fmt", type=click.Choice(list(HANDOFF_FORMATS)),
               help="qdpx (QualCoder, NVivo, ATLAS.ti, MAXQDA), xlsx (Excel), xes or ocel (process mining), json "
                    "(default: from the output file's extension).")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),

@@ -8,9 +8,12 @@ module; this one picks the writer and says in one line what was written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
-from .pipeline import RunResult
+
+if TYPE_CHECKING:  # the CLI imports FORMATS at start: no spaCy for that
+    from .pipeline import RunResult
 
 FORMATS = {"qdpx": ".qdpx", "xlsx": ".xlsx", "xes": ".xes", "ocel": ".jsonocel", "json": ".json"}
 
