@@ -20,6 +20,7 @@ from cjm.model import Journey, TaggedUtterance, Transcript, Utterance
 from cjm.pipeline import analyse
 
 pm4py = pytest.importorskip("pm4py", reason="pm4py reads the event logs back (pip install pm4py)")
+pytestmark = pytest.mark.filterwarnings("ignore:Install the optional requirement:UserWarning")  # pm4py's advert
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "data" / "transcripts" / "en_handoff_hostile.txt"

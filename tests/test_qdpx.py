@@ -155,3 +155,17 @@ def test_a_name_used_twice_gets_its_id(tmp_path):
     names = [c.name for c in build_project([], codebook, lang="en").codes if c.codable]
     assert "Review" in names and "Review (role expert)" in names
     assert len(names) == len({n.casefold() for n in names})
+
+
+def test_a_label_the_codebook_lacks_still_gets_a_code(run):
+    """A model trained with another codebook can give a label this one has not: its segments
+    must not point at a code that is not there."""
+    from cjm.model import Journey, TaggedUtterance, Transcript, Utterance
+
+    item = TaggedUtterance(Utterance(1, "Anna", "We piloted it."), stages=["piloting"])
+    journey = Journey(Transcript(id="x", source="x.txt", language="en", utterances=[item.utterance]), [item])
+    project = build_project([journey], run.codebook, lang="en")
+    code = next(c for c in project.codes if c.guid == code_guid(STAGE, "piloting"))
+    assert code.codable and code.name == "piloting" and "not in the codebook" in code.description
+    assert project.segments[0].codes == (code.guid,)
+    assert code_guid(STAGE, "unaware") in {c.guid for c in project.codes}  # the codebook's own stay
