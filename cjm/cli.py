@@ -232,14 +232,14 @@ def export_command(folder: Path, fmt: str | None, out: Path | None, lang: str | 
 
     Example: cjm export interviews/ --format qdpx -o series.qdpx
     """
-    from .handoff import FORMATS, export_run, format_of
+    from .handoff import export_run, format_of
     from .pipeline import analyse
 
     fmt = format_of(fmt, out)
     if fmt is None:
-        raise click.UsageError(f"say which format to write: --format {'|'.join(FORMATS)}, or an output file "
-                               f"ending in {', '.join(FORMATS.values())}")
-    out = out or Path("journeys" + FORMATS[fmt])
+        raise click.UsageError(f"say which format to write: --format {'|'.join(HANDOFF_FORMATS)}, or an output "
+                               f"file ending in {', '.join(HANDOFF_FORMATS.values())}")
+    out = out or Path("journeys" + HANDOFF_FORMATS[fmt])
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     summary = export_run(result, fmt, out, lang=lang, name=folder.resolve().name)
     click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")

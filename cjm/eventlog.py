@@ -36,7 +36,7 @@ from . import __version__
 from .aggregate import iso_date, journey_path, stage_path
 from .codebook import Codebook
 from .journey import stage_steps
-from .model import STAGE, Journey
+from .model import STAGE, Journey, Problem
 from .xmltext import xml_safe
 
 SYNTHETIC_DAY = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -124,8 +124,9 @@ def _xes_attribute(parent: ET.Element, key: str, value: Any) -> None:
     ET.SubElement(parent, f"{{{XES_NS}}}{tag}", {"key": key, "value": text})
 
 
-def xes_xml(journeys: list[Journey], codebook: Codebook) -> bytes:
-    """The XES document: one trace per interview (an interview with no step is an empty trace)."""
+def xes_xml(journeys: list[Journey], codebook: Codebook, problems: list[Problem] = ()) -> bytes:
+    """The XES document: one trace per interview (an interview with no step is an empty trace);
+    the files that could not be read are named in the log's `skipped` attribute."""
     ET.register_namespace("", XES_NS)
     q = lambda tag: f"{{{XES_NS}}}{tag}"  # noqa: E731
     root = ET.Element(q("log"), {"xes.version": "1849-2016", "xes.features": "nested-attributes"})
@@ -141,6 +142,7 @@ def xes_xml(journeys: list[Journey], codebook: Codebook) -> bytes:
     ET.SubElement(root, q("classifier"), {"name": "Stage", "keys": "concept:name"})
     _xes_attribute(root, "concept:name", "cjm journeys")
     _xes_attribute(root, "source", f"cjm {__version__}")
+    _xes_attribute(root, "skipped", "\n".join(str(p) for p in problems) or None)
     for journey in sorted(journeys, key=lambda j: j.id):
         events = journey_events(journey, codebook)
         trace = ET.SubElement(root, q("trace"))
@@ -164,10 +166,10 @@ def xes_xml(journeys: list[Journey], codebook: Codebook) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_xes(journeys: list[Journey], codebook: Codebook, path: str | Path) -> Path:
+def write_xes(journeys: list[Journey], codebook: Codebook, path: str | Path, problems: list[Problem] = ()) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(xes_xml(journeys, codebook))
+    path.write_bytes(xes_xml(journeys, codebook, problems))
     return path
 
 

@@ -33,14 +33,14 @@ def export_run(result: RunResult, fmt: str, path: Path, *, lang: str | None = No
     if fmt == "qdpx":
         from .qdpx import build_project, write_qdpx
 
-        project = build_project(journeys, book, lang=lang, name=name)
+        project = build_project(journeys, book, lang=lang, name=name, problems=result.problems)
         write_qdpx(project, path)
         return (f"{len(project.sources)} source(s), {sum(c.codable for c in project.codes)} codes, "
                 f"{len(project.segments)} coded segment(s)")
     if fmt == "xlsx":
         from .xlsx import workbook_tables, write_xlsx
 
-        tables = workbook_tables(journeys, book)
+        tables = workbook_tables(journeys, book, result.problems)
         write_xlsx(journeys, book, path, tables=tables.items())
         return ", ".join(f"{sheet}: {len(frame)} row(s)" for sheet, frame in tables.items())
     if fmt in ("xes", "ocel"):
@@ -48,7 +48,7 @@ def export_run(result: RunResult, fmt: str, path: Path, *, lang: str | None = No
 
         events = sum(len(journey_events(j, book)) for j in journeys)
         if fmt == "xes":
-            write_xes(journeys, book, path)
+            write_xes(journeys, book, path, result.problems)
             return f"{events} stage step(s) in {len(journeys)} trace(s)"
         write_ocel(journeys, book, path, lang=lang)
         return f"{events} stage step(s), {len(journeys)} interview(s)"

@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 from . import __version__
 from .aggregate import iso_date
 from .codebook import Codebook
-from .model import CHANNEL, KINDS, ROLE, STAGE, Journey
+from .model import CHANNEL, KINDS, ROLE, STAGE, Journey, Problem
 from .xmltext import xml_safe
 
 NS = "urn:QDA-XML:project:1.0"
@@ -87,6 +87,7 @@ class Project:
 
     name: str
     user: str  # the guid of the one user, cjm
+    description: str = ""  # what the project holds, and every file that could not be read
     codes: list[Code] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
@@ -173,10 +174,13 @@ def _case(journey: Journey, source: str) -> Case:
 
 
 def build_project(journeys: list[Journey], codebook: Codebook, *, lang: str | None = None,
-                  name: str = "cjm") -> Project:
-    """The journeys as a REFI-QDA project: sources, codes, coded segments, cases."""
+                  name: str = "cjm", problems: list[Problem] = ()) -> Project:
+    """The journeys as a REFI-QDA project: sources, codes, coded segments, cases; the files that
+    could not be read are listed in the project's description, so every input is accounted for."""
     lang = lang or majority_language(journeys)
-    project = Project(name=xml_safe(name), user=guid("user", "cjm"))
+    lines = [f"{len(journeys)} interview(s) tagged by cjm {__version__}."]
+    lines += [f"Not read: {problem}" for problem in problems]
+    project = Project(name=xml_safe(name), user=guid("user", "cjm"), description=_element_text("\n".join(lines)))
     used: set[tuple[str, str]] = set()
     for journey in sorted(journeys, key=lambda j: j.id):
         text, spans = source_text(journey)
@@ -268,6 +272,8 @@ def project_xml(project: Project) -> bytes:
                 for code in segment.codes:
                     coding = _sub(selection, "Coding", guid=guid("coding", segment.guid, code), creatingUser=project.user)
                     _sub(coding, "CodeRef", targetGUID=code)
+    if project.description:
+        _sub(root, "Description").text = project.description
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -295,7 +301,9 @@ def read_qdpx(path: str | Path) -> Project:
         root = ET.fromstring(archive.read("project.qde"))
         files = {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.startswith("sources/")}
     user = root.find(f"{_q('Users')}/{_q('User')}")
-    project = Project(name=root.get("name", ""), user=user.get("guid") if user is not None else "")
+    about = root.find(_q("Description"))
+    project = Project(name=root.get("name", ""), user=user.get("guid") if user is not None else "",
+                      description=about.text or "" if about is not None else "")
 
     def walk(element: ET.Element, parent: str | None) -> None:
         for code in element.findall(_q("Code")):

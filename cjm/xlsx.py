@@ -1,8 +1,9 @@
 """The run's tables as one Excel workbook, for consultants who live in Excel.
 
 One sheet per table: `events` (the tidy table of events.csv), `interviews` (one row per interview),
-`transitions` (every stage-to-stage step, for all interviews and per channel group) and `roles`
-(the decision-making unit: who enters in which order, per channel group too). The numbers are the
+`transitions` (every stage-to-stage step, for all interviews and per channel group), `roles`
+(the decision-making unit: who enters in which order, per channel group too), and `skipped` (the
+files that could not be read, so that every input is accounted for). The numbers are the
 report's own (`cjm.aggregate`). Text is untrusted: a string that a spreadsheet would run as a formula
 (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`, and
 characters a workbook cannot hold (XML 1.0's invalid ones) are replaced by U+FFFD. A cell holds at
@@ -24,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from .aggregate import Ref, events_table, interviews_table, roles_table, transitions_table
 from .codebook import Codebook
-from .model import Journey
+from .model import Journey, Problem
 from .xmltext import xml_safe
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,14 +72,19 @@ def by_group(interviews: pd.DataFrame, table) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def workbook_tables(journeys: list[Journey], codebook: Codebook) -> dict[str, pd.DataFrame]:
-    """The four sheets' tables, by sheet name."""
+def workbook_tables(journeys: list[Journey], codebook: Codebook,
+                    problems: list[Problem] = ()) -> dict[str, pd.DataFrame]:
+    """The sheets' tables, by sheet name: the four tables, and the files that could not be read
+    (so every input is accounted for; the sheet has its header alone when all were read)."""
     events = events_table(journeys, codebook)
     interviews = interviews_table(journeys, codebook)
     transitions = by_group(interviews, lambda subset: transitions_table(subset, codebook))
     roles = by_group(interviews, lambda subset: roles_table(events[events["interview"].isin(subset["interview"])],
                                                             codebook))
-    return {"events": events, "interviews": interviews, "transitions": transitions, "roles": roles}
+    skipped = pd.DataFrame([{"source": p.source, "line": p.line, "message": p.message, "hint": p.hint}
+                            for p in problems], columns=["source", "line", "message", "hint"])
+    return {"events": events, "interviews": interviews, "transitions": transitions, "roles": roles,
+            "skipped": skipped}
 
 
 def _write_sheet(sheet, frame: pd.DataFrame) -> None:
@@ -96,13 +102,13 @@ def _write_sheet(sheet, frame: pd.DataFrame) -> None:
 
 
 def write_xlsx(journeys: list[Journey], codebook: Codebook, path: str | Path,
-               tables: Iterable[tuple[str, pd.DataFrame]] | None = None) -> Path:
+               tables: Iterable[tuple[str, pd.DataFrame]] | None = None, problems: list[Problem] = ()) -> Path:
     """The workbook, one sheet per table."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
     book.remove(book.active)
-    for name, frame in (tables or workbook_tables(journeys, codebook).items()):
+    for name, frame in (tables or workbook_tables(journeys, codebook, problems).items()):
         _write_sheet(book.create_sheet(name), frame)
     book.save(path)
     _drop_dates(path)

@@ -65,7 +65,7 @@ def test_xlsx_and_json_messages(tmp_path):
     book = openpyxl.load_workbook(out)
     counts = ", ".join(f"{name}: {book[name].max_row - 1} row(s)" for name in book.sheetnames)
     assert result.output.splitlines()[1] == f"xlsx: {out} ({counts})"
-    assert book.sheetnames == ["events", "interviews", "transitions", "roles"]
+    assert book.sheetnames == ["events", "interviews", "transitions", "roles", "skipped"]
     out = tmp_path / "j.json"
     result = export(str(ONE), "--format", "json", "-o", str(out))
     assert result.output.splitlines()[1] == f"json: {out} (1 interview(s))"
@@ -96,7 +96,11 @@ def test_a_bad_file_is_reported_and_the_rest_exported(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 interview(s) read, 1 skipped\n")
     assert "broken.txt:3: front matter is not valid YAML" in result.output
-    assert [s.name for s in read_qdpx(out).sources] == ["ru-test-07"]
+    project = read_qdpx(out)
+    assert [s.name for s in project.sources] == ["ru-test-07"]
+    assert "Not read: " in project.description and "broken.txt:3: front matter is not valid YAML" in project.description
+    xes = export(str(tmp_path), "-o", str(out.parent / "log.xes"))
+    assert "broken.txt:3: front matter" in (out.parent / "log.xes").read_text(encoding="utf-8") and xes.exit_code == 0
     strict = export(str(tmp_path), "-o", str(out), "--strict")
     assert strict.exit_code == 1 and "1 file(s) could not be read (--strict)" in strict.output
 

@@ -49,12 +49,22 @@ def test_cell_values():
 
 
 def test_one_sheet_per_table(run, book):
-    assert book.sheetnames == ["events", "interviews", "transitions", "roles"]
+    assert book.sheetnames == ["events", "interviews", "transitions", "roles", "skipped"]
     tables = workbook_tables(run.journeys, run.codebook)
     for name, frame in tables.items():
         sheet = book[name]
         assert [c.value for c in sheet[1]] == list(frame.columns)
-        assert sheet.max_row == len(frame) + 1 and len(frame) > 0, name
+        assert sheet.max_row == len(frame) + 1 and (len(frame) > 0) == (name != "skipped"), name
+
+
+def test_files_not_read_have_their_sheet(run, tmp_path):
+    from cjm.model import Problem
+
+    problems = [Problem("interviews/scan.pdf", "'.pdf' files are not transcripts: skipped", None, "=cmd|calc")]
+    path = write_xlsx(run.journeys, run.codebook, tmp_path / "s.xlsx", problems=problems)
+    rows = list(openpyxl.load_workbook(path)["skipped"].iter_rows(values_only=True))
+    assert rows == [("source", "line", "message", "hint"),
+                    ("interviews/scan.pdf", None, "'.pdf' files are not transcripts: skipped", "'=cmd|calc")]
 
 
 def test_the_numbers_are_the_reports(run, book):
