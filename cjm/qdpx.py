@@ -9,7 +9,8 @@ UTF-8 text file per interview named by its GUID. What goes in:
   holding one code per label, named in `lang`, described by the codebook's `means` and the id;
 - every labelled respondent utterance as a coded segment (a `PlainTextSelection` over the
   utterance's text, without the speaker label) with one coding per stage, role and channel label;
-- each interview as a case with its derived fields as variables (channel, furthest stage, ...).
+- each interview as a case with its derived fields as variables (channel, furthest stage, ...);
+- the files that could not be read, in the project's description.
 
 Positions count Unicode characters (code points) of the source text, end exclusive, as QualCoder
 reads them. GUIDs are uuid5 of the ids, and the zip carries no dates, so the same run gives the
