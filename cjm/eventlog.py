@@ -17,11 +17,11 @@ time or the times do not increase, every step of that interview is placed `seque
 midnight. Times always increase within an interview; `sequence` is the order to trust.
 
 XES: the interview is the case (trace); the files that could not be read are named in the log's
-`skipped` attribute (OCEL 2.0 has no log-level attributes: there the CLI's message says it). OCEL: the interview, the person telling the step (the
-respondent speaker), the decision-making-unit roles the step names (one object per role and
-interview) and the channels are objects, each event related to them, each interview to its
-channel, respondents and roles. Text is untrusted: the XML library escapes it, and characters XML
-1.0 cannot carry are replaced by U+FFFD (`xmltext.xml_safe`).
+`skipped` attribute (OCEL 2.0 has no log-level attributes: there the CLI's message says it).
+OCEL: the interview, the person telling the step (the respondent speaker), the decision-making-unit
+roles the step names (one object per role and interview) and the channels are objects, each event
+related to them, each interview to its channel, respondents and roles. Text is untrusted: the XML
+library escapes it, and characters XML 1.0 cannot carry are replaced by U+FFFD (`xmltext.xml_safe`).
 """
 
 from __future__ import annotations
