@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import CjmError
+from .handoff import FORMATS as HANDOFF_FORMATS
 from .model import Problem
 
 LANGUAGE_CHOICE = click.Choice(["ru", "en"])
@@ -284,6 +285,48 @@ def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
         click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(f"model trained on {len(model.meta['trained_on'])} interview(s), "
                f"{model.meta['utterances']} utterances: {path}")
+
+
+@cli.command("export")
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(HANDOFF_FORMATS)),
+              help="qdpx (QualCoder, NVivo, ATLAS.ti, MAXQDA), xlsx (Excel), xes or ocel (process mining), json "
+                   "(default: from the output file's extension).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (default: journeys.<format>; OCEL: journeys.jsonocel).")
+@click.option("--lang", type=LANGUAGE_CHOICE, help="Language of code and label names (default: that of most interviews).")
+@input_options
+@reports_errors
+def export_command(folder: Path, fmt: str | None, out: Path | None, lang: str | None, codebook: Path | None,
+                   language: str | None, redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
+    """Hand the series to the next tool: a REFI-QDA project, a workbook, or a process-mining event log.
+
+    Example: cjm export interviews/ --format qdpx -o series.qdpx
+    """
+    from .handoff import export_run, format_of
+    from .pipeline import analyse
+
+    fmt = format_of(fmt, out)
+    if fmt is None:
+        raise click.UsageError(f"say which format to write: --format {'|'.join(HANDOFF_FORMATS)}, or an output "
+                               f"file ending in {', '.join(HANDOFF_FORMATS.values())}")
+    out = out or Path("journeys" + HANDOFF_FORMATS[fmt])
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
+    summary = export_run(result, fmt, out, lang=lang, name=folder.resolve().name)
+    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"{fmt}: {out} ({summary})")
+    echo_problems(result.problems, strict)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of journeys.json, to validate a run's output against.
+
+    Example: cjm schema > journeys.schema.json
+    """
+    from .schema import journeys_schema_text
+
+    click.echo(journeys_schema_text(), nl=False)
 
 
 def main() -> None:
