@@ -25,21 +25,14 @@ from openpyxl.utils import get_column_letter
 
 from .aggregate import Ref, events_table, interviews_table, roles_table, transitions_table
 from .codebook import Codebook
+from .export import formula_safe
 from .model import Journey, Problem
 from .xmltext import xml_safe
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767
 ALL = "all"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 FIXED_DATE = "1980-01-01T00:00:00Z"
-
-
-def formula_safe(value: Any) -> Any:
-    """A string that would start a formula, prefixed with `'` so it stays text; anything else as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def cell_value(value: Any) -> Any:
