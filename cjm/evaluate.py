@@ -70,8 +70,10 @@ def load_json(path: Path) -> Any:
 
 
 def load_gold(gold: str | Path) -> dict[str, dict]:
+    """Hand annotations by interview id: *.gold.json files, or the *.reviewed.json that `cjm review`
+    stores (a reviewed file holds only the utterances and fields a person checked)."""
     folder = Path(gold)
-    files = sorted(folder.glob("*.gold.json")) if folder.is_dir() else [folder]
+    files = sorted(folder.glob("*.gold.json")) + sorted(folder.glob("*.reviewed.json")) if folder.is_dir() else [folder]
     if not files:
         raise UsageError(f"no *.gold.json files in {folder}")
     result = {}
@@ -129,6 +131,8 @@ def evaluate(journeys: str | Path | dict, gold: str | Path | dict[str, dict], *,
                         stage_pairs.setdefault(stage, []).append((stage in pred_set, stage in gold_set))
         row = {"id": ident}
         for name in INTERVIEW_FIELDS:
+            if name not in g:  # a reviewed file without the interview's fields checked
+                continue
             gv, pv = g.get(name), (p or {}).get(name)
             hit = cycle_match(pv, gv) if name == "cycle_days" else pv == gv
             result.interview.setdefault(name, []).append(bool(hit) and p is not None)
