@@ -276,7 +276,7 @@ def _write_xlsx(path: Path, rows: list[list[Any]], fields: list[list[Any]], code
         sheet.title = title
         sheet.append(header)
         for row in data:
-            sheet.append([formula_safe(v) for v in row])
+            sheet.append([xlsx_value(v) for v in row])
         for index, name in enumerate(header, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = WIDTHS.get(name, 30 if name.endswith("_evidence") else 14)
@@ -287,7 +287,7 @@ def _write_xlsx(path: Path, rows: list[list[Any]], fields: list[list[Any]], code
                 cell.alignment = wrap
                 if editable:
                     cell.fill = fix_fill
-                if name in ("certainty",) or name.endswith("_p") and title == INTERVIEWS_SHEET:
+                if name == "certainty" or (name.endswith("_p") and title == INTERVIEWS_SHEET):
                     cell.number_format = "0%"
             kind = name[:-len("_fix")] if name.endswith("_fix") else None
             target = {"stages": STAGE, "roles": ROLE, "channels": CHANNEL, "channel": CHANNEL,
@@ -304,6 +304,14 @@ def _write_xlsx(path: Path, rows: list[list[Any]], fields: list[list[Any]], code
         book.save(temporary)
 
 
+def xlsx_value(value: Any) -> Any:
+    """A cell value an .xlsx can hold: formula-safe, without the control characters XML forbids
+    (the text_key column keeps the fingerprint of the text as it really is)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", formula_safe(value)) if isinstance(value, str) else value
+
+
 def _write_labels_sheet(sheet, codebook: Codebook, font, fill) -> dict[str, str]:
     """The allowed ids (the drop-downs' source and a legend); returns kind -> cell range."""
     sheet.append(["kind", "id", "name", "group"])
@@ -316,7 +324,7 @@ def _write_labels_sheet(sheet, codebook: Codebook, font, fill) -> dict[str, str]
         first = sheet.max_row + 1
         sheet.append([kind, "-", "none", ""])
         for ident, name, group in labels:
-            sheet.append([kind, formula_safe(ident), formula_safe(name), group])
+            sheet.append([kind, xlsx_value(ident), xlsx_value(name), xlsx_value(group)])
         ranges[kind] = f"'{LABELS_SHEET}'!$B${first}:$B${sheet.max_row}"
     for letter, width in zip("ABCD", (10, 20, 36, 14)):
         sheet.column_dimensions[letter].width = width
@@ -418,13 +426,11 @@ def _csv_rows(path: Path) -> list[list[Any]]:
 
 
 def _xlsx_tables(path: Path) -> dict[str, tuple[str, list[list[Any]]]]:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # not a workbook (or one openpyxl cannot open): say so, never a traceback
         raise ReviewError(path, [f"not an .xlsx workbook ({type(exc).__name__}: {exc})"]) from None
     try:
         if UTTERANCES_SHEET not in book.sheetnames:
@@ -453,7 +459,7 @@ def _parse(rows: list[list[Any]], where: str, columns: list[str], problems: list
             return []
     out = []
     for number, raw in enumerate(rows[1:], start=2):
-        values = list(raw) + [None] * (len(columns) - len(raw))
+        values = (list(raw) + [None] * len(columns))[:len(columns)]  # columns after ours are the reviewer's notes
         if all(cell_text(v) == "" for v in values):
             continue
         cells = {name: values[i] for i, name in enumerate(columns)}
@@ -685,14 +691,20 @@ def merged_document(transcript: Transcript, stored: dict | None, rows: list[Utte
     document |= {name: value for name, value in previous_fields.items() if name != "channel"}
     utterances = [reviewed[n] for n in sorted(reviewed)]
     if snapshot and set(numbers) <= set(reviewed):  # every utterance reviewed: the whole gold shape
-        stages = codebook.ids(STAGE)
-        reached = [stages.index(s) for u in utterances for s in u["stages"] if s in stages]
-        document["furthest_stage"] = stages[max(reached)] if reached else None
-        document["roles"] = [r for r in codebook.ids(ROLE) if any(r in u["roles"] for u in utterances)]
+        document |= interview_totals(utterances, codebook)
     document["review"] = {"version": REVIEW_VERSION, "sheet": sheet_name, "snapshot": snapshot,
                           "fields": sorted(previous_fields)}
     document["utterances"] = utterances
     return document
+
+
+def interview_totals(utterances: list[dict], codebook: Codebook) -> dict[str, Any]:
+    """The interview fields that follow from its utterances (contract section 5): the union of
+    the roles and the furthest stage."""
+    stages = codebook.ids(STAGE)
+    reached = [stages.index(s) for u in utterances for s in u.get("stages") or [] if s in stages]
+    return {"furthest_stage": stages[max(reached)] if reached else None,
+            "roles": [r for r in codebook.ids(ROLE) if any(r in (u.get("roles") or []) for u in utterances)]}
 
 
 def dump(document: dict) -> str:
@@ -986,6 +998,8 @@ def gold_with_review(transcript: Transcript, gold: dict | None, review: dict, co
         if u.n in match.labels:
             base |= match.labels[u.n] | {"text": u.text}
     entry["utterances"] = [by_n[n] for n in sorted(by_n)]
+    if match.labels:
+        entry |= interview_totals(entry["utterances"], codebook)
     for name, value in match.fields.items():
         entry[name] = value
         if name == "channel":

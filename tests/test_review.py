@@ -464,3 +464,29 @@ def test_sample_round_trip_an_edited_transcript_keeps_unchanged_reviews_and_flag
     assert "Zanzibar" in changed["text"] and changed["reviewed"] is False
     assert f"1 utterance(s) changed since review: #{edited_n + 2} (tagged again, not marked reviewed)" in journey["notes"]
     assert journey["review"]["utterances_reviewed"] == 1 and journey["review"]["changed_since_review"] == 1
+
+
+def test_untrusted_text_cannot_become_a_formula_nor_break_the_workbook(tmp_path):
+    from cjm.journey import derive_journey
+    from cjm.model import TaggedUtterance, Transcript
+    from cjm.review import write_review
+
+    book = load_codebook()
+    said = '=HYPERLINK("http://evil.example","click")\x07 we paid in May'
+    transcript = Transcript("=evil", "evil.txt", "en", [Utterance(1, "Q", "How did it end?", True),
+                                                       Utterance(2, "@R", said)])
+    tagged = [TaggedUtterance(transcript.utterances[0]),
+              TaggedUtterance(transcript.utterances[1], stages=["bought"],
+                              probabilities={"stage": {"bought": 0.9, "none": 0.05}, "role": {}, "channel": {}})]
+    journey = derive_journey(transcript, tagged, book)
+    path = tmp_path / "review.xlsx"
+    write_review([journey], book, path)
+    sheet = openpyxl.load_workbook(path)["utterances"]
+    row = {c.value: cell for c, cell in zip(sheet[1], sheet[2])}
+    assert row["interview"].value == "'=evil" and row["speaker"].value == "'@R"
+    assert row["text"].data_type == "s" and row["text"].value.startswith("'=HYPERLINK(")
+    assert "\x07" not in row["text"].value
+    assert row["text_key"].value == text_key(said)
+    parsed = read_review(path, book).utterances[0]
+    assert (parsed.interview, parsed.n, parsed.speaker, parsed.suggested["stages"]) == ("=evil", 2, "@R", ["bought"])
+    assert parsed.text.startswith("=HYPERLINK(") and not parsed.reviewed
