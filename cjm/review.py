@@ -26,10 +26,11 @@ import os
 import re
 import tempfile
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .codebook import Codebook
 from .errors import CjmError, UsageError
@@ -250,8 +251,8 @@ def interviews_csv_path(path: Path) -> Path:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with atomic_file(path, newline="", encoding="utf-8-sig") as handle:  # the BOM makes Excel read UTF-8
-        writer = csv.writer(handle)
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)  # (the BOM makes Excel read the file as UTF-8)
         writer.writerow(header)
         writer.writerows([["" if v is None else formula_safe(v) for v in row] for row in rows])
 
@@ -721,9 +722,17 @@ def load_review_file(path: Path) -> dict | None:
         raise ReviewError(path, [f"cannot read it ({exc})"]) from None
     except json.JSONDecodeError as exc:
         raise ReviewError(path, [f"line {exc.lineno}: not valid JSON ({exc.msg}); fix or remove it"]) from None
-    if not isinstance(document, dict) or not isinstance(document.get("utterances"), list) or not all(
-            isinstance(u, dict) and isinstance(u.get("n"), int) for u in document["utterances"]):
-        raise ReviewError(path, ["not a reviewed-labels file: it needs 'utterances', each with a number 'n'"])
+    if not isinstance(document, dict) or not isinstance(document.get("utterances"), list):
+        raise ReviewError(path, ["not a reviewed-labels file: it needs a list of 'utterances'"])
+    for index, u in enumerate(document["utterances"], start=1):
+        if not isinstance(u, dict) or isinstance(u.get("n"), bool) or not isinstance(u.get("n"), int) or any(
+                not isinstance(u.get(k, []), list) or not all(isinstance(v, str) for v in u.get(k, []))
+                for k in KEYS.values()) or not isinstance(u.get("text", ""), str):
+            raise ReviewError(path, [f"utterance entry {index}: needs a number 'n', lists of label ids and text"])
+    snapshot = (document.get("review") or {}).get("snapshot", {}) if isinstance(document.get("review"), dict) else {}
+    if not isinstance(snapshot, dict) or not all(re.fullmatch(r"\d+", str(n)) and isinstance(k, str)
+                                                 for n, k in snapshot.items()):
+        raise ReviewError(path, ["review.snapshot must map utterance numbers to text keys"])
     return document
 
 
@@ -762,39 +771,18 @@ def write_atomically(contents: list[tuple[Path, str]]) -> list[Path]:
     return [path for _, path in contents]
 
 
-class atomic_path:
-    """A temporary path beside `path`, moved over it once written (the sheet is never half-written)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> Path:
-        handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.path.suffix, dir=self.path.parent)
-        os.close(handle)
-        self.temporary = Path(name)
-        return self.temporary
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            os.replace(self.temporary, self.path)
-        else:
-            self.temporary.unlink(missing_ok=True)
-
-
-class atomic_file:
-    """`open()` for writing that replaces the file only once the text is complete."""
-
-    def __init__(self, path: Path, **options: Any) -> None:
-        self.path, self.options = path, options
-
-    def __enter__(self):
-        self.guard = atomic_path(self.path)
-        self.handle = open(self.guard.__enter__(), "w", **self.options)
-        return self.handle
-
-    def __exit__(self, *exc: Any) -> None:
-        self.handle.close()
-        self.guard.__exit__(*exc)
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path`, moved over it once written (a sheet is never half-written)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
 
 
 # --------------------------------------------------------------------------- using the corrections

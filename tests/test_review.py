@@ -490,3 +490,44 @@ def test_untrusted_text_cannot_become_a_formula_nor_break_the_workbook(tmp_path)
     parsed = read_review(path, book).utterances[0]
     assert (parsed.interview, parsed.n, parsed.speaker, parsed.suggested["stages"]) == ("=evil", 2, "@R", ["bought"])
     assert parsed.text.startswith("=HYPERLINK(") and not parsed.reviewed
+
+
+def test_reviews_hold_in_a_redacted_run_and_a_cleared_field_is_null(series_sheet, tmp_path):
+    from cjm.pipeline import analyse
+
+    folder, sheet = fresh(series_sheet, tmp_path)
+    _, rows = sheet_rows(sheet)
+    at = {(r["interview"], r["n"]): i + 2 for i, r in enumerate(rows)}
+    set_cells(sheet, [(at["en-r1", 10], "roles_fix", "big_boss")])  # "Paul signed the lease": Paul is redacted
+    set_cells(sheet, [(2, "cycle_days_fix", "-")], "interviews")
+    assert run("review", "--apply", sheet, folder).exit_code == 0
+    journey = next(j for j in analyse(folder, redact=True).journeys if j.id == "en-r1")
+    signed = next(t for t in journey.utterances if t.n == 10)
+    assert "Paul" not in signed.utterance.text and signed.reviewed and signed.roles == ["big_boss"]
+    assert journey.cycle_days is None and journey.review["fields_reviewed"] == [
+        "channel", "outcome", "first_contact_role", "cycle_days"]
+    assert not any("changed since review" in note for note in journey.transcript.notes)
+
+
+def test_review_explains_itself():
+    result = run("review", "--help")
+    assert result.exit_code == 0
+    assert "cjm review --apply review.xlsx interviews/" in result.output
+
+
+def test_a_damaged_or_orphan_review_is_reported_and_the_run_goes_on(series_sheet, tmp_path):
+    from cjm.pipeline import analyse
+
+    folder, _ = fresh(series_sheet, tmp_path)
+    (folder / "reviewed").mkdir()
+    (folder / "reviewed" / "en-r1.reviewed.json").write_text(
+        json.dumps({"id": "en-r1", "utterances": [{"n": 2, "stages": "informed"}]}), encoding="utf-8")
+    (folder / "reviewed" / "gone.reviewed.json").write_text(
+        json.dumps({"id": "gone", "utterances": [{"n": 2, "stages": ["informed"]}]}), encoding="utf-8")
+    result = analyse(folder)
+    assert [j.id for j in result.journeys] == ["en-r1", "ru-r1"]
+    assert not any(t.reviewed for j in result.journeys for t in j.utterances)
+    assert [str(p) for p in result.problems] == [
+        f"{folder / 'reviewed' / 'en-r1.reviewed.json'}: utterance entry 1: needs a number 'n', lists of label ids "
+        "and text: its corrections were not used",
+        f"{folder / 'reviewed' / 'gone.reviewed.json'}: a review of an interview that is not in the folder: not used"]
