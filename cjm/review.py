@@ -270,6 +270,7 @@ def _write_xlsx(path: Path, rows: list[list[Any]], fields: list[list[Any]], code
     book = Workbook()
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EA")
     fix_fill, wrap = PatternFill("solid", fgColor="FFF6CC"), Alignment(wrap_text=True, vertical="top")
+    # (styles are set only where they matter: per-cell styles are most of the time openpyxl takes)
     ranges = _write_labels_sheet(book.create_sheet(LABELS_SHEET), codebook, head_font, head_fill)
     sheets = ((book.active, UTTERANCES_SHEET, UTTERANCE_COLUMNS, rows, "G2"),
               (book.create_sheet(INTERVIEWS_SHEET, 1), INTERVIEWS_SHEET, INTERVIEW_COLUMNS, fields, "B2"))
@@ -284,11 +285,15 @@ def _write_xlsx(path: Path, rows: list[list[Any]], fields: list[list[Any]], code
             cell = sheet.cell(row=1, column=index)
             cell.font, cell.fill = head_font, head_fill
             editable = name.endswith("_fix") or name == "ok"
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.alignment = wrap
+            wrapped = name in ("text", "speaker") or name.endswith(("_evidence", "_p"))
+            percent = name == "certainty" or (name.endswith("_p") and title == INTERVIEWS_SHEET)
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index) if (
+                    editable or wrapped or percent) else ():
+                if wrapped:
+                    cell.alignment = wrap
                 if editable:
                     cell.fill = fix_fill
-                if name == "certainty" or (name.endswith("_p") and title == INTERVIEWS_SHEET):
+                if percent:
                     cell.number_format = "0%"
             kind = name[:-len("_fix")] if name.endswith("_fix") else None
             target = {"stages": STAGE, "roles": ROLE, "channels": CHANNEL, "channel": CHANNEL,
