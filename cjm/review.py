@@ -28,7 +28,7 @@ import tempfile
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from difflib import SequenceMatcher
+from difflib import SequenceMatcher, get_close_matches
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -455,25 +455,50 @@ class _RowProblem(Exception):
 
 
 def _parse(rows: list[list[Any]], where: str, columns: list[str], problems: list[SheetProblem], build) -> list:
-    """Check the header, then build each non-empty row; a row's first fault is reported, the rest read on."""
-    header = [cell_text(v) for v in (rows[0] if rows else [])]
-    for index, name in enumerate(columns, start=1):
-        found = header[index - 1] if index <= len(header) else ""
-        if found != name:
-            problems.append(SheetProblem(where, 1, index, None, f"header {found!r} where {name!r} was expected "
-                                                               "(is this a sheet written by 'cjm review'?)"))
-            return []
+    """Find cjm's columns by their header, then build each non-empty row; a row's first fault is
+    reported and the rest read on. Columns a reviewer added (notes) are ignored, wherever they are."""
+    positions = _columns(rows[0] if rows else [], where, columns, problems)
+    if positions is None:
+        return []
     out = []
     for number, raw in enumerate(rows[1:], start=2):
-        values = (list(raw) + [None] * len(columns))[:len(columns)]  # columns after ours are the reviewer's notes
-        if all(cell_text(v) == "" for v in values):
+        cells = {name: raw[i] if i < len(raw) else None for name, i in positions.items()}
+        if all(cell_text(v) == "" for v in cells.values()):
             continue
-        cells = {name: values[i] for i, name in enumerate(columns)}
         try:
             out.append(build(number, cells))
         except _RowProblem as exc:
-            problems.append(SheetProblem(where, number, columns.index(exc.column) + 1, exc.column, exc.message))
+            problems.append(SheetProblem(where, number, positions[exc.column] + 1, exc.column, exc.message))
     return out
+
+
+def _columns(header_row: list[Any], where: str, columns: list[str], problems: list[SheetProblem]
+             ) -> dict[str, int] | None:
+    """cjm's column name -> 0-based position; None (the problems said) where the header is not cjm's."""
+    header = [cell_text(v) for v in header_row]
+    found = [name for name in columns if name in header]
+    if len(found) < len(columns) / 2:
+        problems.append(SheetProblem(where, 1, None, None, f"not a sheet written by 'cjm review': its header has "
+                                                          f"{len(found)} of the {len(columns)} columns cjm writes"))
+        return None
+    before = len(problems)
+    positions: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name in positions:
+            problems.append(SheetProblem(where, 1, index + 1, None, f"a second {name!r} column"))
+        elif name in columns:
+            positions[name] = index
+        elif name:
+            unknown.setdefault(name, index)
+    for name in (c for c in columns if c not in positions):
+        close = get_close_matches(name, list(unknown), n=1, cutoff=0.75)
+        if close:
+            problems.append(SheetProblem(where, 1, unknown.pop(close[0]) + 1, None,
+                                         f"header {close[0]!r} where {name!r} was expected"))
+        else:
+            problems.append(SheetProblem(where, 1, None, None, f"no {name!r} column"))
+    return positions if len(problems) == before else None
 
 
 def cell_text(value: Any) -> str:

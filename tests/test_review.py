@@ -238,8 +238,12 @@ def test_a_malformed_sheet_is_refused_with_row_and_column_and_nothing_stored_is_
 
     assert attempt([(1, "stages_fix", "stage_fix")]) == (
         f"Error: {sheet}: refused, nothing was stored (1 problem(s)):\n"
-        "  sheet 'utterances' row 1, column H: header 'stage_fix' where 'stages_fix' was expected "
-        "(is this a sheet written by 'cjm review'?)\n")
+        "  sheet 'utterances' row 1, column H: header 'stage_fix' where 'stages_fix' was expected\n")
+    assert attempt([(1, "text_key", None), (1, "ok", "channels")]) == (
+        f"Error: {sheet}: refused, nothing was stored (3 problem(s)):\n"
+        "  sheet 'utterances' row 1, column O: a second 'channels' column\n"
+        "  sheet 'utterances' row 1: no 'ok' column\n"
+        "  sheet 'utterances' row 1: no 'text_key' column\n")
     assert attempt([(3, "stages_fix", "intrested"), (5, "n", "four"), (6, "ok", "maybe")]) == (
         f"Error: {sheet}: refused, nothing was stored (3 problem(s)):\n"
         "  sheet 'utterances' row 3, column H (stages_fix): unknown stage 'intrested'; "
@@ -260,6 +264,26 @@ def test_a_malformed_sheet_is_refused_with_row_and_column_and_nothing_stored_is_
         "(or '-' for unknown), not 'two months'\n")
     assert attempt([(2, "text_key", "")]).endswith(
         "row 2, column U (text_key): '' is not a text key written by 'cjm review' (16 hex digits)\n")
+    sheet.write_bytes(original)  # a column of notes inserted by the reviewer is read past
+    book = openpyxl.load_workbook(sheet)
+    book["utterances"].insert_cols(6)
+    book["utterances"].cell(row=1, column=6).value = "my notes"
+    book["utterances"].cell(row=3, column=6).value = "ask Anna about this one"
+    book["utterances"].cell(row=3, column=7).value = "x"  # ok, now in column G
+    book.save(sheet)
+    original = sheet.read_bytes()
+    assert run("review", "--apply", sheet, folder).exit_code == 0
+    assert len(json.loads((folder / "reviewed" / "en-r1.reviewed.json").read_text(encoding="utf-8"))["utterances"]) == 2
+    stored = {p.name: p.read_bytes() for p in (folder / "reviewed").iterdir()}
+    assert attempt([(2, "ok", "maybe")]).endswith("row 2, column G (ok): 'maybe' is not a mark: put x (or yes, ok, 1) "
+                                                  "to confirm the row, or leave it empty\n")
+    csv_like = tmp_path / "other.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "utterances"
+    book.active.append(["name", "amount", "interview"])
+    book.save(csv_like)
+    assert refusal(run("review", "--apply", csv_like, folder)).endswith(
+        "  sheet 'utterances' row 1: not a sheet written by 'cjm review': its header has 1 of the 21 columns cjm writes\n")
     foreign = tmp_path / "budget.xlsx"
     book = openpyxl.Workbook()
     book.active.title = "Q3"
