@@ -555,3 +555,18 @@ def test_a_damaged_or_orphan_review_is_reported_and_the_run_goes_on(series_sheet
         f"{folder / 'reviewed' / 'en-r1.reviewed.json'}: utterance entry 1: needs a number 'n', lists of label ids "
         "and text: its corrections were not used",
         f"{folder / 'reviewed' / 'gone.reviewed.json'}: a review of an interview that is not in the folder: not used"]
+
+
+def test_scores_skip_interview_fields_a_review_left_unchecked():
+    from cjm.evaluate import bootstrap, format_comparison, stage_confusion
+
+    document = {"interviews": [{"id": "a", "channel": "referral", "furthest_stage": "bought", "utterances": [
+        {"n": 2, "stages": ["bought"], "roles": [], "channels": []}]}]}
+    golds = {"a": {"id": "a", "furthest_stage": "bought",
+                   "utterances": [{"n": 2, "stages": ["bought"], "roles": [], "channels": []}]}}
+    scored = evaluate(document, golds)
+    assert scored.interview == {"furthest_stage": [True]}
+    intervals = bootstrap(document, golds, samples=20)
+    assert intervals["furthest_stage"] == (1.0, 1.0) and "channel" not in intervals
+    text = format_comparison({"model": (scored, intervals)}, {"model": stage_confusion(document, golds)})
+    assert "furthest_stage" in text and "first_contact_role" not in text
