@@ -40,8 +40,9 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     reviews, unreadable = load_reviews(folder) if use_reviews else ({}, [])
     problems += [Problem(str(path), f"{why}: its corrections were not used") for path, why in unreadable]
     if Path(folder).is_dir():
-        problems += [Problem(str(review_path(folder, ident)), "a review of an interview that is not in the folder: not used")
-                     for ident in sorted(set(reviews) - {t.id for t in transcripts})]
+        orphans = sorted(set(reviews) - {t.id for t in transcripts})
+        problems += [Problem(str(review_path(folder, ident)), "a review of an interview that is not in the folder: "
+                             "not used") for ident in orphans]
     matches = {t.id: match_review(reviews[t.id], t.utterances, book) for t in transcripts if t.id in reviews}
     if redact:  # (the reviews were matched first: they know the text as it was written)
         from .redact import redact_transcripts
