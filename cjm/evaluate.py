@@ -70,8 +70,10 @@ def load_json(path: Path) -> Any:
 
 
 def load_gold(gold: str | Path) -> dict[str, dict]:
+    """Hand annotations by interview id: *.gold.json files, or the *.reviewed.json that `cjm review`
+    stores (a reviewed file holds only the utterances and fields a person checked)."""
     folder = Path(gold)
-    files = sorted(folder.glob("*.gold.json")) if folder.is_dir() else [folder]
+    files = sorted(folder.glob("*.gold.json")) + sorted(folder.glob("*.reviewed.json")) if folder.is_dir() else [folder]
     if not files:
         raise UsageError(f"no *.gold.json files in {folder}")
     result = {}
@@ -129,6 +131,8 @@ def evaluate(journeys: str | Path | dict, gold: str | Path | dict[str, dict], *,
                         stage_pairs.setdefault(stage, []).append((stage in pred_set, stage in gold_set))
         row = {"id": ident}
         for name in INTERVIEW_FIELDS:
+            if name not in g:  # a reviewed file without the interview's fields checked
+                continue
             gv, pv = g.get(name), (p or {}).get(name)
             hit = cycle_match(pv, gv) if name == "cycle_days" else pv == gv
             result.interview.setdefault(name, []).append(bool(hit) and p is not None)
@@ -203,8 +207,9 @@ def bootstrap(journeys: dict, golds: dict[str, dict], *, samples: int = 1000, se
                     c.tp, c.fp, c.fn = c.tp + counts.tp, c.fp + counts.fp, c.fn + counts.fn
             draws.setdefault(f"{kind} micro-F1", []).append(c.scores()["f1"])
         for name in INTERVIEW_FIELDS:
-            hits = [single[i].interview[name][0] for i in pick]
-            draws.setdefault(name, []).append(sum(hits) / len(hits))
+            hits = [single[i].interview[name][0] for i in pick if name in single[i].interview]
+            if hits:  # (a reviewed file may leave a field unchecked)
+                draws.setdefault(name, []).append(sum(hits) / len(hits))
     return {name: (sorted(v)[int(0.025 * len(v))], sorted(v)[min(len(v) - 1, int(0.975 * len(v)))])
             for name, v in draws.items()}
 
@@ -235,7 +240,8 @@ def format_comparison(results: dict[str, tuple[Evaluation, dict]], confusion: di
             lines.append(f"    {label:<24}" + "".join(row))
     lines.append(f"{'stage kappa (pooled)':<28}" + "".join(f"{data[n]['kappa'].get('stages', 0):>26.3f}" for n in names))
     for name in INTERVIEW_FIELDS:
-        lines.append(f"{name:<28}" + "".join(cell(n, data[n]["interview"][name]["accuracy"], name) for n in names))
+        if all(name in data[n]["interview"] for n in names):  # none where no annotation checks the field
+            lines.append(f"{name:<28}" + "".join(cell(n, data[n]["interview"][name]["accuracy"], name) for n in names))
     for n in names:
         table = confusion[n]
         lines.append(f"\nstage confusion, {n} (rows: gold, columns: predicted; '—' no stage)")
