@@ -47,6 +47,7 @@ CASE_ENDINGS = ("ыми", "ому", "ого", "ой", "ым", "ом", "ую", "�
 CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 SENTENCE_CAPITAL = re.compile(r"\S\s+[«\"“(]?[А-ЯЁ][а-яё]")  # a capitalised word after the first
 PARTICLES = frozenset("de la del da di du van der den von bin al le dos das ter ten".split())
+WINDOW = 60  # characters looked at before a word for a cue: bounded, so long texts stay linear
 O_NAME = re.compile(r"^(?:O|D|Mc|Mac)['’]?[A-Z]")  # O'Brien, D'Souza, McAllister
 
 
@@ -65,6 +66,7 @@ class NameData:
     not_first_names: frozenset[str]  # lower-case
     not_person_words: frozenset[str]  # lower-case
     name_cues: dict[str, tuple[str, ...]]
+    role_cues: frozenset[str]  # lower-case
     first_names: frozenset[str]  # lower-case, US Census 1990
     surnames: frozenset[str]  # lower-case, US Census 1990, the 30,000 most frequent
     common_words: frozenset[str]  # lower-case English words more often written in lower case
@@ -87,6 +89,7 @@ def name_data() -> NameData:
         title_words=tuple(str(t) for t in raw["titles"]),
         not_names=lower("not_names"), not_surnames=lower("not_surnames_en"),
         not_first_names=lower("not_first_names_en"), not_person_words=lower("not_person_words_en"),
+        role_cues=frozenset(str(w).lower() for ws in raw["role_cues"].values() for w in ws),
         name_cues={lang: tuple(str(c).lower() for c in cues) for lang, cues in raw["name_cues"].items()},
         first_names=_table("names-en-first.txt"), surnames=_table("names-en-last.txt"),
         common_words=_table("words-en-lower.txt"),
@@ -266,12 +269,18 @@ class Redactor:
         for text in texts:
             for tokens in self.rule_names(text):
                 self.registry.register(tokens)
-            sentences.extend(ner_sentences(text))
+            sentences.extend(s for s in ner_sentences(text) if self.needs_ner(s))
         for tokens in russian_persons(sentences):
             self.registry.register(tokens)
         for text in texts:
             for tokens in self.neighbours(text):
                 self.registry.register(tokens)
+
+    def needs_ner(self, sentence: str) -> bool:
+        """A sentence whose capitalised words past the first are all known names already (the
+        speaker addressed by name) tells the NER nothing new: skipped, as NER is the slow part."""
+        words = WORD.findall(sentence)[1:]
+        return any(CYRILLIC.search(w) and CAPITALISED.match(w) and not self.registry.people(w) for w in words)
 
     def rule_names(self, text: str) -> list[list[str]]:
         """Names the rules find: English runs of capitalised words, Russian words pymorphy3 reads
@@ -282,10 +291,15 @@ class Redactor:
         for run in capitalised_runs(text, tokens):
             found.extend(self.run_names(text, run))
         for index, token in enumerate(tokens):
-            before = text[:token.start]
-            cue = self.after_cue(before)
-            if CAPITALISED.match(token.text) and (cue or INITIALS.search(before) or
-                                                  (TRAILING_INITIALS.match(text, token.end) and len(token.text) > 1)):
+            capitalised = bool(CAPITALISED.match(token.text))
+            if not capitalised and not lower_case:
+                continue
+            before = text[max(0, token.start - WINDOW):token.start]
+            if capitalised and len(token.text) > 1 and (self.after_cue(before) or (
+                    self.after_role(before) and not is_ordinary_word(token.text))):
+                found.append([token.text])
+            elif CAPITALISED.match(token.text) and (INITIALS.search(before) or
+                                                    (TRAILING_INITIALS.match(text, token.end) and len(token.text) > 1)):
                 if not is_ordinary_word(token.text):
                     found.append([token.text])
             elif lower_case and is_lower_case_name(token.text, before):
@@ -296,9 +310,14 @@ class Redactor:
                 found.append(names)
         return found
 
+    def after_role(self, before: str) -> bool:
+        """'our designer Oleg', 'господин Танака': a role word before a capitalised word that is
+        not an ordinary one (the word itself is checked by the caller)."""
+        match = re.search(r"([^\W\d_][\w-]*),?\s+$", before)
+        return bool(match) and match.group(1).lower() in self.data.role_cues
+
     def after_cue(self, before: str) -> bool:
-        tail = before.lower().rstrip(" :—-–,")
-        return any(tail.endswith(cue) for cues in self.data.name_cues.values() for cue in cues) and tail != before.lower()
+        return bool(name_cue_pattern(self.data.name_cues).search(before.lower()))
 
     def run_names(self, text: str, run: list["Token"]) -> list[list[str]]:
         """A run of capitalised words: 'Declan Murphy' (two name-like words) is a person;
@@ -312,7 +331,7 @@ class Redactor:
         found: list[list[str]] = []
         for part in split_run(run):
             words = [t.text for t in part if t.text.lower() not in PARTICLES]
-            titled = bool(re.search(rf"\b(?:{self.title_pattern()})\.?\s+$", text[:part[0].start]))
+            titled = bool(re.search(rf"\b(?:{self.title_pattern()})\.?\s+$", text[max(0, part[0].start - WINDOW):part[0].start]))
             if len(words) >= 2 or titled or (len(words) == 1 and is_first_name(words[0])):
                 found.append(words)
         return found
@@ -323,14 +342,14 @@ class Redactor:
         cyrillic = [t for t in run if CYRILLIC.search(t.text)]
         if not any(is_likely_russian_name(t.text) for t in cyrillic):
             return []
-        quoted = re.search(r"[«\"“]\s*$", text[:run[0].start])
+        quoted = re.search(r"[«\"“]\s*$", text[max(0, run[0].start - WINDOW):run[0].start])
         if quoted:
             return []
         return [[t.text for t in run if is_likely_russian_name(t.text) or is_russian_name(t.text)
                  or not CYRILLIC.search(t.text)]]
 
     def title_pattern(self) -> str:
-        return "|".join(re.escape(t) for t in sorted(self.data.title_words, key=len, reverse=True))
+        return title_pattern(self.data.title_words)
 
     def neighbours(self, text: str) -> list[list[str]]:
         """A capitalised name-like word right beside a known name is the same person's: 'Вера
@@ -345,7 +364,7 @@ class Redactor:
             if known_a and not known_b and could_be_surname(b):
                 found.append([a, b])
             elif known_b and not known_a and could_be_surname(a) and left.start() > 0 \
-                    and not re.search(r"[.!?]\s*$", text[:left.start()]):
+                    and not re.search(r"[.!?]\s*$", text[max(0, left.start() - WINDOW):left.start()]):
                 found.append([a, b])
         return found
 
@@ -452,6 +471,23 @@ class Redactor:
 
     def person_mark(self, number: int, lang: str) -> str:
         return self.data.person.get(lang, self.data.person["en"]).format(n=number)
+
+
+_NAME_CUE_PATTERNS: dict[int, re.Pattern[str]] = {}
+
+
+def name_cue_pattern(cues: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
+    """'фамилия ', 'my name is: ' at the end of the text before a word."""
+    key = id(cues)
+    if key not in _NAME_CUE_PATTERNS:
+        words = "|".join(re.escape(c) for c in sorted({c for cs in cues.values() for c in cs}, key=len, reverse=True))
+        _NAME_CUE_PATTERNS[key] = re.compile(rf"(?<![^\W\d_])(?:{words})[\s:—–,-]+$")
+    return _NAME_CUE_PATTERNS[key]
+
+
+@lru_cache(maxsize=4)
+def title_pattern(titles: tuple[str, ...]) -> str:
+    return "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -653,13 +689,21 @@ def russian_persons(sentences: Iterable[str]) -> list[list[str]]:
     found: list[list[str]] = []
     for markup in ner().map(unique):
         for span in markup.spans:
-            if span.type == "PER":
-                # The NER also calls firms 'PER' ("Стройресурс"); keep words that read as names.
+            if span.type == "PER" and not re.search(r"[«\"“]\s*$", markup.text[max(0, span.start - WINDOW):span.start]):
+                # The NER also calls firms in quotes 'PER' («Стройресурс»); a span is a person when
+                # one of its words reads as a name, and then all its words go ('Нгуен Ван Ан').
                 words = [w for w in WORD.findall(markup.text[span.start:span.stop])
-                         if not CYRILLIC.search(w) or is_russian_name(w)]
-                if words:
+                         if CAPITALISED.match(w) and could_be_name_noun(w)]
+                if any(not CYRILLIC.search(w) or is_russian_name(w) for w in words):
                     found.append(words)
     return found
+
+
+def could_be_name_noun(word: str) -> bool:
+    """Not a word that can only be a verb, adverb and the like ('Обучала' at the start of a span)."""
+    if not CYRILLIC.search(word):
+        return True
+    return any(str(p.tag.POS) in ("NOUN", "None") or not p.is_known for p in morph().parse(word.lower()))
 
 
 def is_phone(candidate: str) -> bool:
