@@ -67,9 +67,11 @@ class NameData:
     not_person_words: frozenset[str]  # lower-case
     name_cues: dict[str, tuple[str, ...]]
     role_cues: frozenset[str]  # lower-case
+    place_prepositions: frozenset[str]
     first_names: frozenset[str]  # lower-case, US Census 1990
     surnames: frozenset[str]  # lower-case, US Census 1990, the 30,000 most frequent
     common_words: frozenset[str]  # lower-case English words more often written in lower case
+    strongly_common: frozenset[str]  # ... and at least 8 times more often ('tell', 'will')
 
 
 def _table(name: str) -> frozenset[str]:
@@ -89,10 +91,12 @@ def name_data() -> NameData:
         title_words=tuple(str(t) for t in raw["titles"]),
         not_names=lower("not_names"), not_surnames=lower("not_surnames_en"),
         not_first_names=lower("not_first_names_en"), not_person_words=lower("not_person_words_en"),
+        place_prepositions=lower("place_prepositions_en"),
         role_cues=frozenset(str(w).lower() for ws in raw["role_cues"].values() for w in ws),
         name_cues={lang: tuple(str(c).lower() for c in cues) for lang, cues in raw["name_cues"].items()},
         first_names=_table("names-en-first.txt"), surnames=_table("names-en-last.txt"),
-        common_words=_table("words-en-lower.txt"),
+        common_words=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt")),
+        strongly_common=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt") if w.endswith(" *")),
     )
 
 
@@ -291,14 +295,14 @@ class Redactor:
         for run in capitalised_runs(text, tokens):
             found.extend(self.run_names(text, run))
         for index, token in enumerate(tokens):
-            capitalised = bool(CAPITALISED.match(token.text))
+            capitalised = is_titlecase(token.text)
             if not capitalised and not lower_case:
                 continue
             before = text[max(0, token.start - WINDOW):token.start]
             if capitalised and len(token.text) > 1 and (self.after_cue(before) or (
                     self.after_role(before) and not is_ordinary_word(token.text))):
                 found.append([token.text])
-            elif CAPITALISED.match(token.text) and (INITIALS.search(before) or
+            elif capitalised and (INITIALS.search(before) or
                                                     (TRAILING_INITIALS.match(text, token.end) and len(token.text) > 1)):
                 if not is_ordinary_word(token.text):
                     found.append([token.text])
@@ -328,6 +332,11 @@ class Redactor:
             return self.russian_run_names(text, run)
         if any(t.text.lower() in self.data.not_person_words for t in run):
             return []
+        previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, run[0].start - WINDOW):run[0].start])
+        if previous and previous.group(1).lower() in self.data.place_prepositions:
+            return []  # 'in Milton Keynes'
+        if is_organisation(run):
+            return []  # 'Mekong Freight', 'Calder Valley Paper'
         found: list[list[str]] = []
         for part in split_run(run):
             words = [t.text for t in part if t.text.lower() not in PARTICLES]
@@ -529,7 +538,7 @@ def capitalised_runs(text: str, tokens: list[Token]) -> list[list[Token]]:
     current: list[Token] = []
     for token in tokens:
         joined = current and text[current[-1].end:token.start] in (" ", "\u00a0")
-        if token.text[:1].isupper() or (joined and token.text in PARTICLES):
+        if is_titlecase(token.text) or (joined and token.text in PARTICLES):
             if not joined:
                 if current:
                     runs.append(current)
@@ -545,6 +554,20 @@ def capitalised_runs(text: str, tokens: list[Token]) -> list[list[Token]]:
         while run and run[-1].text in PARTICLES:
             run.pop()
     return [run for run in runs if run]
+
+
+def is_organisation(run: list[Token]) -> bool:
+    """A run with an ordinary word after a name-like one is a firm or a place ('Mekong Freight'),
+    not a person; ordinary words at its start are the sentence's ('Definitely Amara Nwosu')."""
+    seen_name = False
+    for token in run:
+        if token.text in PARTICLES:
+            continue
+        if could_be_english_name(token.text):
+            seen_name = True
+        elif seen_name and english_word(token.text) not in name_data().not_surnames:
+            return True
+    return False
 
 
 def split_run(run: list[Token]) -> list[list[Token]]:
@@ -589,7 +612,9 @@ def could_be_english_name(token: str) -> bool:
     word = english_word(token)
     if word in data.not_surnames or word in data.titles or (len(token) >= 2 and token.isupper()):
         return False
-    return not is_ordinary_word(token) or word in data.first_names or word in data.surnames
+    if not is_ordinary_word(token):
+        return True
+    return word not in data.strongly_common and (word in data.first_names or word in data.surnames)
 
 
 def is_first_name(token: str) -> bool:
@@ -599,9 +624,14 @@ def is_first_name(token: str) -> bool:
     return word in data.first_names and word not in data.not_first_names and not is_ordinary_word(token)
 
 
+def is_titlecase(token: str) -> bool:
+    """'Рыбин', 'McAllister', "O'Brien" yes; acronyms, also inflected ('МКАДе', 'ИТ-отдела'), no."""
+    return token[:1].isupper() and (len(token) == 1 or not token[1].isupper())
+
+
 def could_be_surname(token: str) -> bool:
     """A capitalised word that may be the surname beside a known name."""
-    if not CAPITALISED.match(token) or len(token) < 2:
+    if not is_titlecase(token) or len(token) < 2:
         return False
     if CYRILLIC.search(token):
         tags = {str(p.tag.POS) for p in morph().parse(token.lower())}
