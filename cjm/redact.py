@@ -67,6 +67,7 @@ class NameData:
     not_person_words: frozenset[str]  # lower-case
     name_cues: dict[str, tuple[str, ...]]
     role_cues: frozenset[str]  # lower-case
+    not_person_fields: frozenset[str]
     place_prepositions: frozenset[str]
     first_names: frozenset[str]  # lower-case, US Census 1990
     surnames: frozenset[str]  # lower-case, US Census 1990, the 30,000 most frequent
@@ -91,10 +92,10 @@ def name_data() -> NameData:
         title_words=tuple(str(t) for t in raw["titles"]),
         not_names=lower("not_names"), not_surnames=lower("not_surnames_en"),
         not_first_names=lower("not_first_names_en"), not_person_words=lower("not_person_words_en"),
-        place_prepositions=lower("place_prepositions_en"),
+        place_prepositions=lower("place_prepositions_en"), not_person_fields=lower("not_person_fields"),
         role_cues=frozenset(str(w).lower() for ws in raw["role_cues"].values() for w in ws),
         name_cues={lang: tuple(str(c).lower() for c in cues) for lang, cues in raw["name_cues"].items()},
-        first_names=_table("names-en-first.txt"), surnames=_table("names-en-last.txt"),
+        first_names=_table("names-en-first.txt") | lower("extra_first_names_en"), surnames=_table("names-en-last.txt"),
         common_words=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt")),
         strongly_common=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt") if w.endswith(" *")),
     )
@@ -337,6 +338,9 @@ class Redactor:
             return []  # 'in Milton Keynes'
         if is_organisation(run):
             return []  # 'Mekong Freight', 'Calder Valley Paper'
+        if len(run) > 1 and re.search(r"(?:^|[.!?:;\"«(])\s*$", text[max(0, run[0].start - WINDOW):run[0].start]) \
+                and is_ordinary_word(run[0].text) and english_word(run[0].text) not in self.data.first_names:
+            run = run[1:]  # 'Keep Ffion', 'Tell Luke': the sentence's first word
         found: list[list[str]] = []
         for part in split_run(run):
             words = [t.text for t in part if t.text.lower() not in PARTICLES]
@@ -354,7 +358,7 @@ class Redactor:
         quoted = re.search(r"[«\"“]\s*$", text[max(0, run[0].start - WINDOW):run[0].start])
         if quoted:
             return []
-        return [[t.text for t in run if is_likely_russian_name(t.text) or is_russian_name(t.text)
+        return [[t.text for t in run if is_likely_russian_name(t.text) or not is_known_russian(t.text)
                  or not CYRILLIC.search(t.text)]]
 
     def title_pattern(self) -> str:
@@ -372,7 +376,7 @@ class Redactor:
             known_a, known_b = self.registry.people(a), self.registry.people(b)
             if known_a and not known_b and could_be_surname(b):
                 found.append([a, b])
-            elif known_b and not known_a and could_be_surname(a) and left.start() > 0 \
+            elif known_b and not known_a and could_be_surname(a, left=True) and left.start() > 0 \
                     and not re.search(r"[.!?]\s*$", text[max(0, left.start() - WINDOW):left.start()]):
                 found.append([a, b])
         return found
@@ -510,7 +514,7 @@ def texts_of(transcript: Transcript) -> list[str]:
     """Every text of an interview the outputs can show: utterances, front-matter keys and values,
     notes."""
     texts = [u.text for u in transcript.utterances] + list(transcript.notes)
-    texts += metadata_keys(transcript.metadata) + metadata_strings(transcript.metadata)
+    texts += metadata_keys(transcript.metadata) + metadata_strings(transcript.metadata, name_data().not_person_fields)
     return [t for t in texts if t]
 
 
@@ -522,13 +526,14 @@ def metadata_keys(value: Any) -> list[str]:
     return []
 
 
-def metadata_strings(value: Any) -> list[str]:
+def metadata_strings(value: Any, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The text values of the front matter, but those of keys that name no person ('company')."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for v in value.values() for s in metadata_strings(v)]
+        return [s for k, v in value.items() if str(k).lower() not in skip for s in metadata_strings(v, skip)]
     if isinstance(value, list):
-        return [s for item in value for s in metadata_strings(item)]
+        return [s for item in value for s in metadata_strings(item, skip)]
     return []
 
 
@@ -625,14 +630,21 @@ def is_first_name(token: str) -> bool:
 
 
 def is_titlecase(token: str) -> bool:
-    """'Рыбин', 'McAllister', "O'Brien" yes; acronyms, also inflected ('МКАДе', 'ИТ-отдела'), no."""
-    return token[:1].isupper() and (len(token) == 1 or not token[1].isupper())
+    """'Рыбин', 'McAllister', "O'Brien" yes; acronyms, also inflected ('МКАДе', 'ИТ-отдела'), and
+    brand-like inner capitals ('СкладЛайн', 'BioReagents') no."""
+    if not token[:1].isupper() or (len(token) > 1 and token[1].isupper()):
+        return False
+    inner = [i for i, ch in enumerate(token) if i > 0 and ch.isupper() and token[i - 1] not in "-'’"]
+    return not inner or (not CYRILLIC.search(token) and O_NAME.match(token) is not None and len(inner) == 1)
 
 
-def could_be_surname(token: str) -> bool:
-    """A capitalised word that may be the surname beside a known name."""
+def could_be_surname(token: str, left: bool = False) -> bool:
+    """A capitalised word that may be the surname beside a known name: after it, any noun
+    ('Вера Рыбина'); before it, only a likely name ('Домодедова Олег' is a place and a name)."""
     if not is_titlecase(token) or len(token) < 2:
         return False
+    if CYRILLIC.search(token) and left:
+        return is_likely_russian_name(token) or is_unknown_russian_word(token)
     if CYRILLIC.search(token):
         tags = {str(p.tag.POS) for p in morph().parse(token.lower())}
         return bool(tags & {"NOUN", "ADJF", "None"}) and token.lower() not in name_data().not_names
@@ -660,27 +672,41 @@ def is_lower_case_name(token: str, before: str) -> bool:
 
 
 def is_lower_case_surname(token: str) -> bool:
+    """The word after a lower-case first name: a surname or patronymic, or a word pymorphy3
+    does not know ('сергей шахман')."""
     if CYRILLIC.search(token):
-        return is_likely_russian_name(token)
+        return is_likely_russian_name(token) or is_unknown_russian_word(token)
     return not is_ordinary_word(token)
 
 
 def could_be_lower_case_name(token: str) -> bool:
-    """A lower-case word that may be replaced as a known name: not an ordinary word."""
+    """A lower-case word that may be replaced as a known name: not an ordinary word ('марка' is
+    a brand before it is Mark's genitive)."""
     if CYRILLIC.search(token):
-        return is_russian_name(token)
+        return is_likely_russian_name(token) or is_unknown_russian_word(token)
     return not is_ordinary_word(token)
+
+
+def is_unknown_russian_word(token: str) -> bool:
+    """A word pymorphy3 does not know that could be a surname ('шахман'), not a hesitation ('э-э')."""
+    return len(token) >= 4 and token.isalpha() and not is_known_russian(token)
+
+
+@lru_cache(maxsize=65536)
+def is_known_russian(word: str) -> bool:
+    return any(p.is_known for p in morph().parse(word.lower()))
 
 
 @lru_cache(maxsize=65536)
 def is_likely_russian_name(word: str) -> bool:
     """pymorphy3's likeliest reading is a first name, surname or patronymic ('Медведев', 'саша'),
     not merely a possible one ('Вера' is likelier faith)."""
-    parses = morph().parse(word.lower())
+    parses = [p for p in morph().parse(word.lower()) if p.is_known]  # not the guesser's tags
     if not parses:
         return False
     best = parses[0]
-    return any(tag in best.tag for tag in NAME_TAGS) or any("Patr" in p.tag for p in parses)
+    # Indeclinable 'names' ('вели', 'че', 'анти') are pymorphy3's noise, not people.
+    return (any(tag in best.tag for tag in NAME_TAGS) and "Fixd" not in best.tag) or any("Patr" in p.tag for p in parses)
 
 
 def person_values(value: Any) -> list[str]:
