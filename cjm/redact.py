@@ -29,8 +29,12 @@ _DOT_WORD = r"(?:\s*[(\[{<]\s*(?:dot|точка)\s*[)\]}>]\s*|\s+(?:dot|точк
 _DOT = rf"(?:\.|{_DOT_WORD})"
 _LOCAL = r"(?<![\w.+-])[\w.+-]*\w"
 _TLD = r"[^\W\d_]{2,}(?![\w-])"
+# With a bare ' at ', only a common top-level domain ends it ('at home dot matrix' is prose).
+_COMMON_TLD = (r"(?:com|net|org|info|biz|edu|gov|io|ai|app|dev|me|co|uk|us|ca|au|in|cn|jp|de|fr|es|it|nl"
+               r"|be|ch|at|se|no|dk|fi|pl|cz|eu|ru|su|ua|by|kz|рф)(?![\w-])")
 OBFUSCATED_EMAIL = re.compile(
-    rf"{_LOCAL}{_AT_BRACKETED}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}|{_LOCAL}{_AT_WORD}[\w-]+(?:{_DOT}[\w-]+)*{_DOT_WORD}{_TLD}",
+    rf"{_LOCAL}{_AT_BRACKETED}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}"
+    rf"|{_LOCAL}{_AT_WORD}[\w-]+(?:{_DOT}[\w-]+)*{_DOT_WORD}{_COMMON_TLD}",
     re.IGNORECASE)
 PHONE = re.compile(r"(?<![\w+])\+?[\d(][\d\s().\-]{5,}\d(?!\w)")
 THOUSANDS = re.compile(r"^\d{1,3}(?: \d{3})+$")  # '15 000 000' is money, not a phone
