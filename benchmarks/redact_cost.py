@@ -5,7 +5,7 @@
 Each checkout is measured in a fresh interpreter (the one measured with --ref from a `git archive`
 snapshot), so "cold" includes importing cjm.redact and loading pymorphy3 and natasha's NER, as a
 run of `cjm report --redact` pays it once. "warm" is a second redaction of the same transcripts in
-the same process: the cost per run once the models are loaded. Reading the folder is not counted.
+the same process (the median of three): the cost per run once the models are loaded. Reading the folder is not counted.
 Other work sharing the CPUs moves the figures; the load average is printed.
 """
 
@@ -32,9 +32,12 @@ started = time.perf_counter()
 from cjm.redact import redact_transcripts
 first = redact_transcripts(transcripts)
 cold = time.perf_counter() - started
-started = time.perf_counter()
-redact_transcripts(transcripts)
-warm = time.perf_counter() - started
+warms = []
+for _ in range(3):
+    started = time.perf_counter()
+    redact_transcripts(transcripts)
+    warms.append(time.perf_counter() - started)
+warm = sorted(warms)[1]
 marks = sum(len(re.findall(r"(?:Персона|Person) \d+", u.speaker + " " + u.text)) for t in first for u in t.utterances)
 import resource
 print(json.dumps({"interviews": len(transcripts), "utterances": sum(len(t.utterances) for t in transcripts),
