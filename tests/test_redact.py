@@ -354,6 +354,8 @@ def test_recall_on_the_annotated_names_does_not_fall() -> None:
     import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "eval" / "tools" / "redaction_recall.py"
+    if not path.exists():
+        pytest.skip("eval/tools/redaction_recall.py is not beside tests/ (an sdist has no eval/)")
     spec = importlib.util.spec_from_file_location("redaction_recall", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
