@@ -3,9 +3,14 @@ is tagged or written, so that a report can be shared beyond the consultant.
 
 Placeholders are stable over a run: one person is "Person 3" / "Персона 3" in every interview,
 label and field where they occur, whatever the inflection ("Игоря Петровича" is the same person as
-the speaker "Игорь Петрович"). Names are collected first from every speaker label and front-matter
-person field, then from the text (natasha's NER for Russian, rules for English), and only then
-replaced, so a name found in one interview is removed from all of them. The source path stays.
+the speaker "Игорь Петрович"). Names are collected first from every speaker label (initials too),
+front-matter person field and name-like key; then from every text the tool reads (utterances,
+other front-matter values, notes): natasha's NER and pymorphy3's name readings for Russian, runs of
+capitalised words for English (US Census 1990 name lists and spaCy's word frequencies in
+cjm/data, see eval/tools/build_name_tables.py), cues such as initials, titles and role words;
+last, the words right beside a known name. Only then is anything replaced, so a name found in one
+interview is removed from all of them. The source path stays. Recall is measured by
+eval/tools/redaction_recall.py on tests/data/redaction/; it is not perfect.
 """
 
 from __future__ import annotations
