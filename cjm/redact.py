@@ -291,10 +291,21 @@ class Redactor:
                 self.registry.register(tokens)
 
     def needs_ner(self, sentence: str) -> bool:
-        """A sentence whose capitalised words past the first are all known names already (the
-        speaker addressed by name) tells the NER nothing new: skipped, as NER is the slow part."""
-        words = WORD.findall(sentence)[1:]
-        return any(CYRILLIC.search(w) and CAPITALISED.match(w) and not self.registry.people(w) for w in words)
+        """The NER is the slow part: a sentence goes to it only for a capitalised word past the
+        first that the rules could not settle. Known names (the speaker addressed by name), words
+        pymorphy3 reads as names (the rules have them, their neighbours follow), places by their
+        likeliest reading ('Москве'), words in quotes («Вектор») and words that cannot be nouns
+        tell it nothing new."""
+        for match in list(WORD.finditer(sentence))[1:]:
+            word = match.group(0)
+            if not (CYRILLIC.search(word) and is_titlecase(word)) or self.registry.people(word):
+                continue
+            if re.search(r"[«\"“]\s*$", sentence[max(0, match.start() - 3):match.start()]):
+                continue
+            if is_likely_russian_name(word) or is_likely_place(word) or not could_be_name_noun(word):
+                continue
+            return True
+        return False
 
     def rule_names(self, text: str) -> list[list[str]]:
         """Names the rules find: English runs of capitalised words, Russian words pymorphy3 reads
@@ -455,34 +466,40 @@ class Redactor:
         return self.replace_names(text, lang)
 
     def replace_names(self, text: str, lang: str) -> str:
-        """Adjacent name words of one person become one placeholder ('Игоря Петровича' -> one)."""
+        """Adjacent name words of one person become one placeholder ('Игоря Петровича' -> one).
+        One pass over the words, linear in the text."""
         lower_case = is_lower_case_text(text)
-        spans: list[tuple[int, int, list[int]]] = []  # (start, end, people it may be)
+        initial_spans: list[tuple[int, int, list[int]]] = []  # a speaker known by initials only
         if self.registry.initials:
             for match in INITIAL_GROUP.finditer(text):
-                person = self.registry.initials.get(initials_key(match.group(0)))
-                if person is not None and len(initials_key(match.group(0))) >= 2:
-                    spans.append((match.start(), match.end() - (match.group(0)[-1] == " "), [person]))
+                key = initials_key(match.group(0))
+                if key in self.registry.initials and len(key) >= 2:
+                    initial_spans.append((match.start(), match.end() - (match.group(0)[-1] == " "),
+                                          [self.registry.initials[key]]))
+        spans: list[tuple[int, int, list[int]]] = []  # (start, end, people it may be)
+        next_initial = 0  # the first initials span not yet behind the current word
         for match in WORD.finditer(text):
-            if any(s <= match.start() < e for s, e, _ in spans):
-                continue
+            while next_initial < len(initial_spans) and initial_spans[next_initial][1] <= match.start():
+                next_initial += 1
+            if next_initial < len(initial_spans) and initial_spans[next_initial][0] <= match.start():
+                continue  # inside 'И. П.'
             people = self.registry.people(match.group(0), lower_case)
             if not people:
                 continue
             start = match.start()
             end = match.end() - 2 if match.group(0).endswith(("'s", "’s")) else match.end()  # Tom's
-            if spans and spans[-1][1] <= start and not text[spans[-1][1]:start].strip():
+            if spans and not text[spans[-1][1]:start].strip():
                 common = [p for p in spans[-1][2] if p in people]
                 if common:
                     spans[-1] = (spans[-1][0], end, common)
                     continue
-            previous_end = max((e for _, e, _ in spans if e <= start), default=0)
+            previous_end = max(spans[-1][1] if spans else 0,
+                               initial_spans[next_initial - 1][1] if next_initial else 0, start - WINDOW)
             initials = INITIALS.search(text[previous_end:start])
             spans.append((start - len(initials.group(0)) if initials else start, end, people))
-        spans.sort()
         pieces: list[str] = []
         last = 0
-        for start, end, people in spans:
+        for start, end, people in sorted(spans + initial_spans):
             if start < last:
                 continue
             pieces.append(text[last:start] + self.person_mark(people[0], lang))
@@ -764,6 +781,14 @@ def russian_persons(sentences: Iterable[str]) -> list[list[str]]:
     return found
 
 
+@lru_cache(maxsize=65536)
+def is_likely_place(word: str) -> bool:
+    """pymorphy3's likeliest reading is a place name ('Москве', 'Казани')."""
+    parses = [p for p in morph().parse(word.lower()) if p.is_known]
+    return bool(parses) and "Geox" in parses[0].tag
+
+
+@lru_cache(maxsize=65536)
 def could_be_name_noun(word: str) -> bool:
     """Not a word that can only be a verb, adverb and the like ('Обучала' at the start of a span)."""
     if not CYRILLIC.search(word):
