@@ -364,7 +364,7 @@ def test_recall_on_the_annotated_names_does_not_fall() -> None:
     sys.modules[spec.name] = module  # its dataclass looks itself up there
     spec.loader.exec_module(module)
     scores = module.measure()
-    floors = {("ru", "dev"): (0.95, 1), ("ru", "heldout"): (0.90, 4), ("en", "dev"): (0.88, 1), ("en", "heldout"): (0.75, 1)}
+    floors = {("ru", "dev"): (0.95, 1), ("ru", "heldout"): (0.90, 3), ("en", "dev"): (0.88, 1), ("en", "heldout"): (0.75, 1)}
     for part, (floor, max_lost) in floors.items():
         score = scores[part]
         assert score.names >= 29 and score.recall >= floor, (part, score.recall, score.misses if part[1] == "dev" else "")
