@@ -53,10 +53,16 @@ def reports_errors(func):
 
 
 def echo_problems(problems: list[Problem], strict: bool) -> None:
-    for problem in problems:
-        click.secho(f"skipped {problem}", fg="yellow", err=True)
-    if problems and strict:
-        raise click.ClickException(f"{len(problems)} file(s) could not be read (--strict)")
+    for problem in problems:  # ignored: not read by design (gold/, hidden files), listed but not an error
+        click.secho(f"{'ignored' if problem.ignored else 'skipped'} {problem}", fg="yellow", err=True)
+    failed = [p for p in problems if not p.ignored]
+    if failed and strict:
+        raise click.ClickException(f"{len(failed)} file(s) could not be read (--strict)")
+
+
+def skipped_count(problems: list[Problem]) -> str:
+    ignored = sum(p.ignored for p in problems)
+    return f"{len(problems) - ignored} skipped" + (f", {ignored} ignored" if ignored else "")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +105,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     write_journeys(result.journeys, result.problems, out / "journeys.json")
     events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
     write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
-    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     click.echo(f"report: {out / 'index.html'}")
     click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
@@ -125,7 +131,7 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
         click.echo(json.dumps(journeys_document(result.journeys, result.problems), ensure_ascii=False, indent=2))
     else:
         write_journeys(result.journeys, result.problems, out)
-        click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+        click.echo(f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
     echo_problems(result.problems, strict)
 
 

@@ -34,7 +34,7 @@ class Limits:
     max_yaml_values: int = 200_000
     # Codebook phrases (labels, cues and lexicons together; the shipped codebook has about 1,200):
     # matching time grows with them, so a codebook above this is refused before anything is tagged.
-    max_codebook_phrases: int = 10_000
+    max_codebook_phrases: int = 5_000
     # A journeys.json or gold file read by `cjm evaluate`.
     max_json_mb: float = 200.0
 

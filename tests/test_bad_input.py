@@ -167,7 +167,9 @@ def test_folder_accounts_for_every_file(tmp_path: Path) -> None:
     transcripts, problems = read_folder(tmp_path)
     assert [t.id for t in transcripts] == ["same", "h"]
     by_file = {Path(p.source).name: p for p in problems}
-    assert sorted(by_file) == ["b.txt", "c.txt", "d.pdf", "e.mp3", "f.txt", "g.gold.json"]
+    assert sorted(by_file) == [".DS_Store", "b.txt", "c.txt", "d.pdf", "e.mp3", "f.txt", "g.gold.json", "gold"]
+    assert {name for name, p in by_file.items() if p.ignored} == {".DS_Store", "gold"}  # by design, not errors
+    assert "annotation folder" in by_file["gold"].message and "hidden" in by_file[".DS_Store"].message
     assert "already used by" in by_file["b.txt"].message and "unique 'id'" in by_file["b.txt"].hint
     assert "transcribe it first" in by_file["e.mp3"].hint
     assert "PDF" in by_file["f.txt"].message

@@ -153,7 +153,7 @@ def test_registered_formats_order() -> None:
 
 def test_fixture_folder_reads_without_problems() -> None:
     transcripts, problems = read_folder(DATA)
-    assert problems == []
+    assert problems == []  # no hidden files, no subfolders: every entry is a transcript
     assert len(transcripts) == len([p for p in DATA.iterdir() if p.is_file()])
 
 
