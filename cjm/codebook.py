@@ -329,7 +329,7 @@ def check_fields(data: dict) -> list[str]:
             bad(_line(data, "lexicons"), f"'lexicons' must be a mapping of word lists, not {_kind_of(lexicons)}")
         else:
             check_lexicons(lexicons, bad)
-    return errors
+    return sorted(errors, key=lambda error: _first_line([error]) or 0)  # in the order of the file
 
 
 def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None]) -> None:
