@@ -61,7 +61,7 @@ def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[E
     for folder in map(Path, folders):
         golds = load_gold(gold_folder(folder))
         transcripts, problems = read_folder(folder)
-        notes += [str(p) for p in problems]
+        notes += [str(p) for p in problems if not p.ignored]  # gold/ itself is no problem here
         seen = set()
         for transcript in transcripts:
             gold = golds.get(transcript.id)

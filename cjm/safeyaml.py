@@ -136,14 +136,20 @@ def load_yaml(text: str, *, loader: type[LimitedLoader] = LimitedLoader, limits:
         raise YamlError(f"the YAML is {size // 1024:,} KB, more than the limit of {limits.max_yaml_kb:,} KB",
                         line=1, hint=f"shorten it, or raise the limit with {env_name('max_yaml_kb')}")
     bound = type(loader.__name__, (loader,), {"limits": limits})
-    instance = bound(text)
+    instance = None
     try:
+        instance = bound(text)  # the reader refuses control characters here already
         return instance.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise YamlError(str(problem), line=mark.line + 1 if mark is not None else None) from None
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character: its line from its position
+            problem, line = f"a control character (#x{exc.character:04x}) YAML does not allow", \
+                text[:exc.position].count("\n") + 1
+        raise YamlError(str(problem), line=line) from None
     except RecursionError:  # not expected within the depth limit; kept so no traceback can escape
         raise YamlError("values nested too deeply", line=None) from None
     finally:
-        instance.dispose()
+        if instance is not None:
+            instance.dispose()

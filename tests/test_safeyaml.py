@@ -83,3 +83,8 @@ def test_size_is_bounded() -> None:
 def test_ordinary_documents_read_as_pyyaml_reads_them() -> None:
     text = "id: ru-07\nchannel: referral\ndate: 2024-03-14\ntags: [a, b]\nnested: {k: [1, 2.5, null, true]}\n"
     assert load_yaml(text) == yaml.safe_load(text)
+
+
+def test_control_characters_are_an_error_with_their_line() -> None:
+    error = refused("a: 1\nb: \x1b\n")
+    assert "control character (#x001b)" in error.message and error.line == 2
