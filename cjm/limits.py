@@ -18,8 +18,9 @@ ENV_PREFIX = "CJM_"
 
 @dataclass(frozen=True)
 class Limits:
-    # A transcript file larger than this is skipped unread (an hour's interview is ~100 KB).
-    max_file_mb: float = 20.0
+    # A transcript file larger than this is skipped unread (an hour's interview is ~100 KB; a 1.8 MB file
+    # peaked at 380 MB and memory grows with the text, so 5 MB keeps a run well under 2 GB).
+    max_file_mb: float = 5.0
     # spaCy never sees a longer text: a longer utterance is split at sentence ends (its E088 is at 1,000,000).
     max_utterance_chars: int = 20_000
     # spaCy's tokenizer is quadratic on runs of punctuation ('[[[', '«««', '$$$'): longer runs are cut.
