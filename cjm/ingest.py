@@ -16,10 +16,10 @@ from pathlib import Path
 
 from .errors import InputError, UsageError
 from .formats import Parsed, Turn, registered_formats
-from .limits import Limits, current_limits, how_to_raise
+from .limits import DEFAULTS, Limits, current_limits, how_to_raise
 from .model import Problem, Transcript, Utterance
 
-MAX_BYTES = current_limits().max_file_bytes  # the default; each read takes the current limit (CJM_MAX_FILE_MB)
+MAX_BYTES = DEFAULTS.max_file_bytes  # the default; each read takes the current limit (CJM_MAX_FILE_MB)
 LANGUAGES = ("ru", "en")
 INTERVIEWER_LABELS = {
     "интервьюер", "интервьюэр", "модератор", "исследователь", "ведущий", "вопрос", "и", "в",
