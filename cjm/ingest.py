@@ -432,6 +432,10 @@ def build_transcript(parsed: Parsed, path: Path, encoding: str, language: str | 
     meta = dict(parsed.metadata)
     notes = list(parsed.notes)
     turns, bound_notes = bound_turns(turns, limits)
+    if len(turns) > limits.max_utterances:  # before anything is parsed: memory and time grow with them
+        raise InputError(f"the file has {len(turns):,} utterances, more than an interview has "
+                         f"({limits.max_utterances:,})", path=str(path),
+                         hint=f"split it into interviews; or {how_to_raise('max_utterances')}")
     meta, meta_notes = bound_metadata(meta, limits)
     notes += bound_notes + meta_notes
     has_speakers = any(t.speaker for t in turns)

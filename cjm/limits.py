@@ -27,6 +27,9 @@ class Limits:
     max_symbol_run: int = 32
     # ...and on long words it peels affixes off one by one ("'s's's..."): longer words are broken.
     max_word_chars: int = 200
+    # Utterances in one file (the longest interviews have ~200; each costs ~7 KB through tagging):
+    # a file of 50,000 one-word turns took 370 MB and minutes, so more is refused before tagging.
+    max_utterances: int = 5_000
     # A speaker label is a name; a longer one is cut (it also reaches spaCy as a role hint).
     max_label_chars: int = 200
     # YAML (front matter, codebooks): text size, nesting depth, values after expanding aliases.

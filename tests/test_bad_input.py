@@ -444,3 +444,14 @@ def test_evaluate_refuses_a_gold_file_of_the_wrong_shape(tmp_path: Path) -> None
     write(tmp_path / "x.gold.json", '{"id": "x", "utterances": [{"n": 1, "roles": {"a": 1}}]}')
     with pytest.raises(InputError, match=r"the gold file.utterances\[0\].roles must be a list"):
         evaluate({"interviews": []}, tmp_path)
+
+
+def test_a_file_of_too_many_turns_is_skipped_before_tagging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "many.txt", "Q: Да?\nA: Нет.\n" * 3000)
+    write(tmp_path / "good.txt", "---\nid: good\n---\n" + GOOD)
+    transcripts, problems = problems_by_name(tmp_path)
+    assert [t.id for t in transcripts] == ["good"]
+    assert "6,000 utterances, more than an interview has (5,000)" in problems["many.txt"].message
+    assert "CJM_MAX_UTTERANCES" in problems["many.txt"].hint
+    monkeypatch.setenv("CJM_MAX_UTTERANCES", "6000")
+    assert len(read_transcript(tmp_path / "many.txt").utterances) == 6000
