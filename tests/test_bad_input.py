@@ -335,6 +335,7 @@ def test_a_bad_limit_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, t
 def test_every_entry_is_accounted_for_and_nothing_outside_is_read(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import os
+    import stat
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -357,7 +358,7 @@ def test_every_entry_is_accounted_for_and_nothing_outside_is_read(tmp_path: Path
     (folder / ".git").mkdir()
     entries = sorted(p.name for p in folder.iterdir())
     try:
-        os.mknod(folder / "dev.txt", 0o644 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+        os.mknod(folder / "dev.txt", 0o644 | stat.S_IFCHR, os.makedev(1, 3))
         entries = sorted(entries + ["dev.txt"])
     except (PermissionError, OSError):
         pass  # not root: no device node to test with
