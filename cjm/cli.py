@@ -114,10 +114,16 @@ def reports_errors(func):
 
 
 def echo_problems(problems: list[Problem], strict: bool) -> None:
-    for problem in problems:
-        click.secho(f"skipped {problem}", fg="yellow", err=True)
-    if problems and strict:
-        raise click.ClickException(f"{len(problems)} file(s) could not be read (--strict)")
+    for problem in problems:  # ignored: not read by design (gold/, hidden files), listed but not an error
+        click.secho(f"{'ignored' if problem.ignored else 'skipped'} {problem}", fg="yellow", err=True)
+    failed = [p for p in problems if not p.ignored]
+    if failed and strict:
+        raise click.ClickException(f"{len(failed)} file(s) could not be read (--strict)")
+
+
+def skipped_count(problems: list[Problem]) -> str:
+    ignored = sum(p.ignored for p in problems)
+    return f"{len(problems) - ignored} skipped" + (f", {ignored} ignored" if ignored else "")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,7 +171,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
             write_journeys(result.journeys, result.problems, staging / "journeys.json")
             write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
-    say(run, f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     say(run, f"report: {out / 'index.html'}")
     say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
@@ -198,7 +204,7 @@ def journeys(folder: Path, out: Path, no_review: bool, codebook: Path | None, la
         click.echo(journeys_json(result.journeys, result.problems))
     else:
         write_journeys(result.journeys, result.problems, out)
-        say(run, f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+        say(run, f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
     echo_problems(result.problems, strict)
 
 
@@ -314,7 +320,7 @@ def export_command(folder: Path, fmt: str | None, out: Path | None, lang: str | 
     out = out or Path("journeys" + HANDOFF_FORMATS[fmt])
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     summary = export_run(result, fmt, out, lang=lang, name=folder.resolve().name)
-    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     click.echo(f"{fmt}: {out} ({summary})")
     echo_problems(result.problems, strict)
 

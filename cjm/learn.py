@@ -68,7 +68,7 @@ def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[E
         notes += [f"{path}: {why}" for path, why in unreadable]
         golds = load_gold(gold_folder(folder)) if not reviews or has_gold(folder) else {}
         transcripts, problems = read_folder(folder)
-        notes += [str(p) for p in problems]
+        notes += [str(p) for p in problems if not p.ignored]  # gold/ itself is no problem here
         seen = set()
         for transcript in transcripts:
             gold = golds.get(transcript.id)

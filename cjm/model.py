@@ -55,6 +55,7 @@ class Problem:
     message: str
     line: int | None = None
     hint: str | None = None
+    ignored: bool = False  # not read by design (an annotation folder, a hidden file): listed, never an error
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
