@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 
 from .errors import CodebookError
-from .model import CHANNEL, ROLE, STAGE
+from .model import CHANNEL, EVENT, ROLE, STAGE
 
 KIND_KEYS = {STAGE: "stages", ROLE: "roles", CHANNEL: "channels"}
+EVENT_LANES = ("action", "touchpoint")  # what the client did; where client and supplier met
 LANGS = ("ru", "en")
 DEFAULT = "default"
 
@@ -35,9 +36,17 @@ class Label:
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
     requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
+    meanings: dict[str, str] = field(default_factory=dict)  # language -> what the label means
+    stage: str | None = None  # events only: the stage the event belongs to
+    lane: str = ""  # events only: action | touchpoint
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
+
+    def meaning(self, lang: str) -> str:
+        """What the label means in this language; empty when the codebook does not say it in it
+        (a report in one language shows no text of another)."""
+        return self.meanings.get(lang, "")
 
 
 @dataclass
@@ -51,9 +60,11 @@ class Codebook:
     cues: dict[str, dict[str, tuple[str, ...]]]  # cue kind (negation, ...) -> language -> words
     lexicons: dict[str, Any]  # free-form word lists: durations, sentiment, ...
     source: str = DEFAULT
+    events: list[Label] = field(default_factory=list)  # journey events (optional section `events`)
 
     def labels(self, kind: str) -> list[Label]:
-        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups}[kind]
+        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups,
+                EVENT: self.events}[kind]
 
     def ids(self, kind: str) -> list[str]:
         return [label.id for label in self.labels(kind)]
@@ -130,7 +141,7 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     """Extend the default codebook with a user's labels, patterns, drops and cues."""
     errors: list[str] = []
     merged = {key: value for key, value in base.items()}
-    for key in ("stages", "roles", "channels", "groups"):
+    for key in ("stages", "roles", "channels", "groups", "events"):
         items = [dict(item) for item in base.get(key) or []]
         by_id = {item.get("id"): item for item in items}
         for item in extra.get(key) or []:
@@ -154,8 +165,9 @@ def merge(base: dict, extra: dict, source: str) -> dict:
         merged[key] = items
     for ident in extra.get("drop") or []:
         found = False
-        for key in ("stages", "roles", "channels", "groups"):
-            before = len(merged[key])
+        for key in ("stages", "roles", "channels", "groups", "events"):
+            before = len(merged.get(key) or [])
+            merged[key] = merged.get(key) or []
             merged[key] = [item for item in merged[key] if item.get("id") != ident]
             found = found or len(merged[key]) < before
         if not found:
@@ -234,15 +246,33 @@ def build(data: dict, source: str) -> Codebook:
                         errors.append(f"{where}: patterns of {ident!r} for {lang!r} must be a list of non-empty strings")
                     else:
                         patterns[lang] = tuple(words)
-            result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
+            means = _strip_lines(item.get("means") or {})
+            meanings = {"en": means} if isinstance(means, str) else {
+                lang: str(text).strip() for lang, text in means.items() if lang in LANGS and text}
+            if not isinstance(means, (str, dict)):
+                errors.append(f"{where}: 'means' of {ident!r} must be a text or map a language to a text")
+            result.append(Label(kind=kind, id=ident, names=names, means=str(meanings.get("en") or "").strip(),
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
-                                requires_past=bool(item.get("requires_past"))))
+                                requires_past=bool(item.get("requires_past")),
+                                meanings={k: v.strip() for k, v in meanings.items()},
+                                stage=item.get("stage"), lane=str(item.get("lane") or "")))
         return result
 
     stages = labels("stages", STAGE)
     roles = labels("roles", ROLE)
     channels = labels("channels", CHANNEL)
+    events = labels("events", EVENT) if data.get("events") else []
+    stage_ids = {s.id for s in stages}
+    for event in events:
+        if event.stage not in stage_ids:
+            errors.append(f"event {event.id!r} names unknown stage {event.stage!r} (known: {', '.join(sorted(stage_ids))})")
+        if event.lane not in EVENT_LANES:
+            errors.append(f"event {event.id!r}: 'lane' must be one of {', '.join(EVENT_LANES)}")
+        for lang, phrases in event.patterns.items():
+            for phrase in phrases:
+                if "..." in phrase.split():  # events are matched without gaps (a gap matcher explodes)
+                    errors.append(f"event {event.id!r} ({lang}): phrase {phrase!r} may not hold '...'")
     groups = labels("groups", "group") if data.get("groups") else [
         Label(kind="group", id=g, names={"en": g}) for g in dict.fromkeys(c.group for c in channels if c.group)]
     group_ids = {g.id for g in groups}
@@ -266,4 +296,4 @@ def build(data: dict, source: str) -> Codebook:
     if errors:
         raise CodebookError("; ".join(errors), path=source, hint="fix these entries of the codebook")
     return Codebook(stages=stages, roles=roles, channels=channels, groups=groups, cues=cues,
-                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source)
+                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source, events=events)

@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from . import aggregate
 from .aggregate import BOUGHT, STALLED, Cell, Ref, Tables
-from .model import CHANNEL, ROLE, STAGE, Journey, Problem
+from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, Problem
 
 ASSETS = "assets"
 PLOTLY_JS = "plotly.gz.js"  # plotly.min.js, gzip-compressed, as base64 in a script that unpacks it
@@ -473,11 +473,11 @@ class Builder:
             for item in things:
                 if kind == "touch":
                     kind_, _, ident = item.key.partition(":")
-                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.t(f"touch_{ident}")
+                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.name(EVENT, ident)
                 elif kind == ROLE:
                     text = self.name(ROLE, item.key)
                 else:
-                    text = item.text
+                    text = self.name(EVENT, item.key)
                 out.append(LaneItem(text=text, count=self.count(item.interviews, f"{where}: {text}", refs=item.refs)))
             return out
 
