@@ -313,6 +313,7 @@ def test_mood_needs_three_toned_sentences(codebook):
     few = crafted("en", ["A friend recommended them to our CEO. It was great."])
     tables = build_tables([few], codebook, compare_keys=None)
     assert lane(tables, "informed", "mood") is None and lane(tables, "informed", "mood_n") == 2  # recommended, great
-    enough = crafted("en", ["A friend recommended them to our CEO. It was great. Sadly the first call was awful."])
+    enough = crafted("en", ["A friend recommended them to our CEO. It was great. Sadly, some of it was awful."])
     tables = build_tables([enough], codebook, compare_keys=None)
-    assert lane(tables, "informed", "mood") == pytest.approx(1 / 3, abs=0.01)
+    cells = next(iter(tables.groups.values())).cells
+    assert [round(c.mood, 2) for c in cells if c.mood is not None] == [0.33]  # (1 + 1 - 1) / 3
