@@ -78,10 +78,11 @@ def cli() -> None:
 @click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the report (default: that of most interviews).")
 @click.option("--compare", default="cold_inbound,referral", show_default=True,
               help="Two channel groups or channels to set side by side, comma-separated.")
+@click.option("--pdf", is_flag=True, help="Also print the report to OUT/report.pdf (needs a headless chromium).")
 @input_options
 @reports_errors
 def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
-           redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
+           redact: bool, strict: bool, model: Path | None, rules_only: bool, pdf: bool = False) -> None:
     """Build the journey map report for a folder of interview transcripts.
 
     Example: cjm report interviews/ -o reports/ --lang en
@@ -94,7 +95,17 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
-    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
+    from .aggregate import check_compare_keys
+    from .codebook import load_codebook
+
+    book = load_codebook(codebook)
+    check_compare_keys(book, pair)  # before the interviews are read: an unknown id fails at once
+    if pdf:
+        from .pdf import find_browser, write_pdf
+
+        if find_browser() is None:
+            write_pdf(out / "index.html", out / "report.pdf")  # raises the error that says what to install
+    result = analyse(folder, codebook=book, language=language, redact=redact, model=model, rules_only=rules_only)
     out.mkdir(parents=True, exist_ok=True)
     write_journeys(result.journeys, result.problems, out / "journeys.json")
     events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
@@ -102,6 +113,8 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
     click.echo(f"report: {out / 'index.html'}")
     click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
+    if pdf:
+        click.echo(f"pdf:    {write_pdf(out / 'index.html', out / 'report.pdf')}")
     echo_problems(result.problems, strict)
 
 

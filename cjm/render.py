@@ -748,14 +748,15 @@ class Builder:
         stages = plotly_texts(self.name(STAGE, s) for s in self.codebook.ids(STAGE))
         for col, (side, ids) in enumerate((("a", c.a_ids), ("b", c.b_ids)), start=1):
             table = c.roles_by_stage[side]
-            z = table.T.values.tolist()  # rows: roles, columns: stages
+            z = table.values.tolist()  # rows: stages, columns: roles (upright role names never overlap)
             text = [[f"{round(v * len(ids))}/{len(ids)}" if v else "" for v in row] for row in z]
-            fig.add_trace(go.Heatmap(z=z, x=stages, y=roles, zmin=0, zmax=1, colorscale="Blues",
-                                     showscale=(col == 2), text=text, texttemplate="%{text}",
+            fig.add_trace(go.Heatmap(z=z, x=roles, y=stages, zmin=0, zmax=1, colorscale="Blues",
+                                     showscale=(col == 2), text=text, texttemplate="%{text}", textfont=dict(size=9),
                                      hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
                                      colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=1, col=col)
-        self._layout(fig, 340, yaxis=dict(autorange="reversed"))
+        self._layout(fig, 380, yaxis=dict(autorange="reversed"))
         fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_xaxes(tickangle=-90)
         fig.update_annotations(font=dict(size=13))
         return self._html(fig, "fig-compare-roles")
 
@@ -767,10 +768,12 @@ class Builder:
             for name, values, ids, color in ((a_name, spread.a, spread.a_ids, "#2f6f9f"),
                                              (b_name, spread.b, spread.b_ids, "#e07b39")):
                 fig.add_trace(go.Box(y=values, name=plotly_text(f"{name} (n = {len(values)})"), boxpoints="all", jitter=0.3,
-                                     pointpos=0, marker_color=color, text=plotly_texts(ids), showlegend=False,
+                                     pointpos=0, marker_color=color, text=plotly_texts(ids), showlegend=(col == 1),
+                                     legendgroup=plotly_text(name),
                                      hovertemplate="%{text}: %{y}<extra></extra>"), row=1, col=col)
-        self._layout(fig, 320)
+        self._layout(fig, 340, legend=dict(orientation="h", y=-0.08))
         fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_xaxes(showticklabels=False)  # the groups are named in the legend: long names never collide
         fig.update_yaxes(gridcolor="#e6e9ee", rangemode="tozero")
         return self._html(fig, "fig-compare-spread")
 
