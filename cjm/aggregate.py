@@ -183,6 +183,28 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
 ADVICE_ASKED = "advice"  # TaggedUtterance.asked of an answer to "what would you advise?"
 
 
+def advice_table(journeys: list[Journey]) -> pd.DataFrame:
+    """One row per sentence of advice to the supplier: the answers to "what would you advise?"
+    (the tag stage set their mentions apart, so they have no stage) and sentences of advice."""
+    rows = []
+    for journey in _sorted_journeys(journeys):
+        for tagged in journey.utterances:
+            utt = tagged.utterance
+            if utt.is_interviewer or not (tagged.asked == ADVICE_ASKED or "advice" in tagged.cues):
+                continue
+            for index, (a, b) in enumerate(tagged.sentences or [(0, len(utt.text))]):
+                text = utt.text[a:b].strip()
+                if len(text.split()) >= MIN_ADVICE_WORDS:
+                    rows.append({"interview": journey.id, "channel_group": journey.channel_group, "utterance": utt.n,
+                                 "sentence": index if tagged.sentences else None, "quote": text, "start": utt.start})
+    frame = pd.DataFrame(rows, columns=["interview", "channel_group", "utterance", "sentence", "quote", "start"])
+    frame["sentence"] = frame["sentence"].astype("Int64")
+    return frame
+
+
+MIN_ADVICE_WORDS = 4  # "Нет, всё хорошо." is no advice
+
+
 def journey_events_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     """One row per journey event told as happening (negated and hypothetical ones were set apart by
     the tag stage and are not here). An action sits at its codebook stage ("signed" is bought
@@ -724,6 +746,7 @@ class Tables:
     groups: dict[str, GroupTables]  # channel group id -> tables, in codebook order; "" = no channel
     comparison: Comparison | None
     journey_events: pd.DataFrame | None = None  # typed events told as happening (see journey_events_table)
+    advice: pd.DataFrame | None = None  # sentences of advice to the supplier (see advice_table)
 
 
 def build_tables(journeys: list[Journey], codebook, *,
@@ -741,4 +764,4 @@ def build_tables(journeys: list[Journey], codebook, *,
         groups[group] = group_tables(group, subset, events, sentences, codebook, journey_events)
     comparison = compare(interviews, events, codebook, *compare_keys) if compare_keys else None
     return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison,
-                  journey_events=journey_events)
+                  journey_events=journey_events, advice=advice_table(journeys))

@@ -137,8 +137,10 @@ def record_for_report(item: TaggedUtterance, doc: Doc, sent: Span, index: int, r
     note = SentenceNote(sentence=index, positive=positive, negative=negative,
                         question=sent.text.rstrip().endswith("?") or bool(hits.get("question")))
     tone = note.tone
-    item.notes.append(SentenceNote(index, positive, negative, pain=(pain and tone <= 0) or (topic and tone < 0),
-                                   question=note.question))
+    # a pain word in a sentence of praise is a worry resolved ("it runs without jamming, the one thing he
+    # had been worried about"): a pain only where nothing is praised or the negative outweighs
+    told_pain = (pain and (tone < 0 or positive == 0)) or (topic and tone < 0)
+    item.notes.append(SentenceNote(index, positive, negative, pain=told_pain, question=note.question))
     if rules.durations is not None:
         item.durations.extend(step_durations(item, doc, sent, index, rules))
 

@@ -22,7 +22,7 @@ from .aggregate import BOUGHT, NOISE_P, Comparison, GroupTables, Ref, Tables, _r
 from .model import ROLE, STAGE
 
 FILTERING_ROLE = "gatekeeper"  # the role that filters suppliers for the decision maker
-DECIDING_ROLES = ("big_boss", "treasurer", "guru", "expert")
+DECIDING_ROLES = ("big_boss", "treasurer")  # who takes the decision, who approves its budget
 DECISION_STAGES = ("motivated", BOUGHT)
 FILTER_EVENTS = ("request_price", "compare_suppliers", "ran_trial", "negotiate")  # what a filter looks at
 
@@ -175,13 +175,11 @@ class Advice:
     refs: list[Ref]
 
 
-def advice(tables: Tables, limit: int = 2) -> list[Advice]:
-    se = tables.sentences
-    if se.empty:
+def advice(tables: Tables, limit: int = 3) -> list[Advice]:
+    rows = tables.advice
+    if rows is None or rows.empty:
         return []
-    rows = se[se["advice"]].drop_duplicates(["interview", "utterance", "sentence"])
     out = []
     for interview, group in rows.groupby("interview", sort=True):
-        refs = _refs(group)
-        out.append(Advice(interview, str(group["channel_group"].iloc[0] or ""), refs[:limit]))
+        out.append(Advice(interview, str(group["channel_group"].iloc[0] or ""), _refs(group)[:limit]))
     return out

@@ -516,8 +516,12 @@ class Builder:
         text = self.fill(f)
         return {"text": text, "quotes": self.count(f.k, f"{where}: {text}", refs=f.refs or None, ids=f.ids,
                                                    text=self.t("quotes_link")),
-                "n": f"n\u00a0=\u00a0{f.n}", "test": f.test or self.t("count_test"),
+                "n": f"n\u00a0=\u00a0{f.n}", "test": self.test_name(f.test) if f.test else self.t("count_test"),
                 "p": format_p(f.p, self.lang) if f.test else "", "noise": f.noise, "tested": bool(f.test)}
+
+    def test_name(self, test: str) -> str:
+        """A test's name in the report's language ("Fisher" -> "Фишер")."""
+        return self.t({"Fisher": "test_fisher", "Mann–Whitney": "test_mann_whitney"}[test])
 
     def findings_view(self) -> list[dict]:
         out = []
@@ -642,7 +646,7 @@ class Builder:
                       value=[int(v) for v in flows["count"]], color=[link_colors[k] for k in flows["kind"]],
                       label=[plotly_text(f"{int(v)} {self.t('n_interviews')}") for v in flows["count"]],
                       hovertemplate="%{source.label} → %{target.label}: %{value} " + n + "<extra></extra>")))
-        fig = self._layout(fig, 260 + 26 * len(keys), margin=dict(l=10, r=10, t=30, b=10),
+        fig = self._layout(fig, 190 + 22 * len(keys), margin=dict(l=10, r=10, t=30, b=10),
                            title=dict(text=plotly_text(f"{self.t('flows')} · n = {g.n} {self.t('n_interviews')}"),
                                       font=dict(size=12), x=0.01))
         return self._html(fig, f"fig-sankey-{gid}")
@@ -662,20 +666,26 @@ class Builder:
         return out
 
     def funnel_chart(self) -> Chart:
-        """Share of each group's interviews that reached each stage (furthest stage), with k/n."""
+        """Share of each group's interviews that reached each stage (furthest stage), with k/n.
+        Horizontal bars: stage names and counts stay apart at any width."""
         fig = go.Figure()
         stages = self.codebook.ids(STAGE)
         colors = ["#2f6f9f", "#e07b39", "#6a9f58", "#8e6bb8", "#b8860b", "#777777"]
-        for i, (gid, g) in enumerate(self.tables.groups.items()):
+        groups = list(self.tables.groups.items())
+        for i, (gid, g) in enumerate(groups):
             reached = [int(v) for v in g.funnel["reached"]]
             fig.add_trace(go.Bar(
-                x=plotly_texts(self.name(STAGE, s) for s in stages), y=[r / max(g.n, 1) for r in reached],
-                name=plotly_text(f"{self.name('group', gid or None)} (n = {g.n})"), text=[f"{r}/{g.n}" for r in reached],
-                textposition="outside", cliponaxis=False, textfont=dict(size=10),
-                hovertemplate="%{x}: %{text}<extra>%{fullData.name}</extra>", marker_color=colors[i % len(colors)]))
-        self._layout(fig, 360, barmode="group", bargap=0.2, bargroupgap=0.05,
-                     yaxis=dict(tickformat=".0%", range=[0, 1.12], gridcolor="#e6e9ee", title=plotly_text(self.t("share_reached"))),
-                     legend=dict(orientation="h", y=-0.15), margin=dict(l=10, r=10, t=20, b=10))
+                y=plotly_texts(self.name(STAGE, s) for s in stages), x=[r / max(g.n, 1) for r in reached],
+                orientation="h", name=plotly_text(f"{self.name('group', gid or None)} (n = {g.n})"),
+                text=[f"{r}/{g.n}" for r in reached], textposition="outside", cliponaxis=False,
+                textfont=dict(size=10), hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>",
+                marker_color=colors[i % len(colors)]))
+        height = 120 + len(stages) * max(1, len(groups)) * 15
+        self._layout(fig, height, barmode="group", bargap=0.25, bargroupgap=0.05,
+                     xaxis=dict(tickformat=".0%", range=[0, 1.18], gridcolor="#e6e9ee",
+                                title=plotly_text(f"{self.t('share_reached')}, %")),
+                     yaxis=dict(autorange="reversed"),
+                     legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(l=10, r=10, t=10, b=10))
         return self._html(fig, "fig-funnel")
 
     def dmu_chart(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
@@ -689,7 +699,7 @@ class Builder:
             text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
             hovertemplate="%{y}: %{x} <extra></extra>"))
         top = max(float(frame["median_order"].max()), 2.0)
-        self._layout(fig, 60 + 42 * len(frame),
+        self._layout(fig, 70 + 34 * len(frame),
                      xaxis=dict(title=plotly_text(f"{self.t('entry_order')} · n = {g.n} {self.t('n_interviews')}"),
                                 range=[0.5, top + 1.5], dtick=1, gridcolor="#e6e9ee"),
                      yaxis=dict(autorange="reversed"), showlegend=False)
@@ -711,15 +721,15 @@ class Builder:
                                     text=f"{s.a_k}/{s.a_n} · {format_percent(s.a_k / s.a_n, self.lang) if s.a_n else '—'}"),
                     "b": self.count(s.b_k, f"{b_name}: {label}", ids=s.b_ids,
                                     text=f"{s.b_k}/{s.b_n} · {format_percent(s.b_k / s.b_n, self.lang) if s.b_n else '—'}"),
-                    "test": "Fisher", "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
+                    "test": self.test_name("Fisher"), "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
 
         def spread_row(label: str, s: aggregate.Spread, fmt) -> dict:
-            out = {"label": label, "test": "Mann–Whitney", "p": format_p(s.p, self.lang), "noise": s.noise,
+            out = {"label": label, "test": self.test_name("Mann–Whitney"), "p": format_p(s.p, self.lang), "noise": s.noise,
                    "section": ""}
             for side, values, ids, name in (("a", s.a, s.a_ids, a_name), ("b", s.b, s.b_ids, b_name)):
                 d = aggregate.Spread.describe(values)
                 if len(values) >= 4:
-                    text = f"{fmt(d['median'])} · IQR {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
+                    text = f"{fmt(d['median'])} · {self.t('iqr')} {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
                 elif len(values) >= 2:
                     text = f"{fmt(d['median'])} · {fmt(d['min'])}–{fmt(d['max'])} · n={len(values)}"
                 else:
@@ -741,9 +751,9 @@ class Builder:
                            note=note)
 
     def heatmap(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(plotly_text(f"{a_name} (n = {len(c.a_ids)})"),
+        fig = make_subplots(rows=2, cols=1, subplot_titles=(plotly_text(f"{a_name} (n = {len(c.a_ids)})"),
                                                             plotly_text(f"{b_name} (n = {len(c.b_ids)})")),
-                            shared_yaxes=True, horizontal_spacing=0.04)
+                            shared_xaxes=True, vertical_spacing=0.1)  # stacked: titles never collide
         roles = plotly_texts(self.name(ROLE, r) for r in self.codebook.ids(ROLE))
         stages = plotly_texts(self.name(STAGE, s) for s in self.codebook.ids(STAGE))
         for col, (side, ids) in enumerate((("a", c.a_ids), ("b", c.b_ids)), start=1):
@@ -753,8 +763,9 @@ class Builder:
             fig.add_trace(go.Heatmap(z=z, x=roles, y=stages, zmin=0, zmax=1, colorscale="Blues",
                                      showscale=(col == 2), text=text, texttemplate="%{text}", textfont=dict(size=9),
                                      hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
-                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=1, col=col)
-        self._layout(fig, 380, yaxis=dict(autorange="reversed"))
+                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=col, col=1)
+        self._layout(fig, 520)
+        fig.update_yaxes(autorange="reversed")
         fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
         fig.update_xaxes(tickangle=-90)
         fig.update_annotations(font=dict(size=13))

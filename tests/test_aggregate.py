@@ -303,6 +303,9 @@ def test_time_in_a_stage_is_never_more_than_the_cycle(codebook):
 def test_a_positive_quote_is_no_pain(codebook):
     praise = tagged_one("There was no problem at all, the delivery came on time and it was great.", "en")
     assert not any(n.pain for n in praise.notes) and praise.notes[0].tone > 0
+    resolved = tagged_one("The cartons go through the erector without jamming, which was the one thing Gareth "
+                          "had been worried about.", "en")
+    assert not any(n.pain for n in resolved.notes)  # a worry resolved is praise
     pain = tagged_one("The delay was a real problem for us.", "en")
     assert any(n.pain for n in pain.notes)
     assert not any(n.pain for n in tagged_one("The price was fine, we were happy.", "en").notes)  # topic, not pain
