@@ -447,7 +447,7 @@ def _cells(events: pd.DataFrame, sentences: pd.DataFrame, journey_events: pd.Dat
         touch_rows = je[je["lane"] == "touchpoint"]
         touch_items = counted(ev[ev["kind"] == CHANNEL], lambda r: f"channel:{r.label}") + \
             counted(touch_rows, lambda r: f"event:{r.event}")
-        touch_items = sorted(touch_items, key=lambda i: (-i.interviews, i.key))[:limit + 2]
+        touch_items = sorted(touch_items, key=lambda i: (-i.interviews, i.key))[:limit]
         r_counter: dict[str, set] = defaultdict(set)
         r_refs: dict[str, list[Ref]] = defaultdict(list)
         for row in ev[ev["kind"] == ROLE].itertuples(index=False):
