@@ -17,10 +17,11 @@ import yaml
 
 from .errors import CodebookError
 from .limits import current_limits, how_to_raise
-from .model import CHANNEL, ROLE, STAGE
+from .model import CHANNEL, EVENT, ROLE, STAGE
 from .safeyaml import LimitedLoader, YamlError, load_yaml
 
 KIND_KEYS = {STAGE: "stages", ROLE: "roles", CHANNEL: "channels"}
+EVENT_LANES = ("action", "touchpoint")  # what the client did; where client and supplier met
 LANGS = ("ru", "en")
 DEFAULT = "default"
 LINE, LINES = "__line__", "__lines__"  # where a mapping, and each of its values, is in the file
@@ -38,9 +39,17 @@ class Label:
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
     requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
+    meanings: dict[str, str] = field(default_factory=dict)  # language -> what the label means
+    stage: str | None = None  # events only: the stage the event belongs to
+    lane: str = ""  # events only: action | touchpoint
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
+
+    def meaning(self, lang: str) -> str:
+        """What the label means in this language; empty when the codebook does not say it in it
+        (a report in one language shows no text of another)."""
+        return self.meanings.get(lang, "")
 
 
 @dataclass
@@ -54,9 +63,11 @@ class Codebook:
     cues: dict[str, dict[str, tuple[str, ...]]]  # cue kind (negation, ...) -> language -> words
     lexicons: dict[str, Any]  # free-form word lists: durations, sentiment, ...
     source: str = DEFAULT
+    events: list[Label] = field(default_factory=list)  # journey events (optional section `events`)
 
     def labels(self, kind: str) -> list[Label]:
-        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups}[kind]
+        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups,
+                EVENT: self.events}[kind]
 
     def ids(self, kind: str) -> list[str]:
         return [label.id for label in self.labels(kind)]
@@ -167,7 +178,7 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     """Extend a codebook with another's labels, patterns, drops, cues and lexicons."""
     errors: list[str] = []
     merged = {key: value for key, value in base.items() if key not in (LINE, LINES)}
-    for key in ("stages", "roles", "channels", "groups"):
+    for key in ("stages", "roles", "channels", "groups", "events"):
         items = [dict(item) for item in base.get(key) or []]
         by_id = {item.get("id"): item for item in items}
         for item in extra.get(key) or []:
@@ -192,8 +203,9 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     drop = extra.get("drop") or []
     for ident in [drop] if isinstance(drop, str) else drop:
         found = False
-        for key in ("stages", "roles", "channels", "groups"):
-            before = len(merged[key])
+        for key in ("stages", "roles", "channels", "groups", "events"):
+            before = len(merged.get(key) or [])
+            merged[key] = merged.get(key) or []
             merged[key] = [item for item in merged[key] if item.get("id") != ident]
             found = found or len(merged[key]) < before
         if not found:
@@ -247,8 +259,9 @@ def _strip_lines(value: Any) -> Any:
 
 # --- validation: every entry's type, each problem with its line and what is expected ---------
 
-TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "cues", "lexicons", "drop")
+TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "events", "cues", "lexicons", "drop")
 LABEL_KEYS = ("id", "name", "means", "group", "patterns", "beats", "requires_past", "replace") + LANGS
+EVENT_KEYS = LABEL_KEYS + ("stage", "lane")  # an event also names its stage and its lane
 # Lexicon sections cjm reads, by shape; other sections are free-form (kept for the user's own use).
 PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
@@ -297,7 +310,7 @@ def check_fields(data: dict) -> list[str]:
     extends = data.get("extends")
     if extends is not None and not isinstance(extends, (bool, str)):
         bad(_line(data, "extends"), f"'extends' must be 'default' or a codebook file, not {_kind_of(extends)}")
-    for kind_key in ("stages", "roles", "channels", "groups"):
+    for kind_key in ("stages", "roles", "channels", "groups", "events"):
         if kind_key not in data:
             continue
         items = data[kind_key]
@@ -340,21 +353,24 @@ def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None
         return
     label = f"{kind_key[:-1]} {ident!r}"
     for key in _keys(item):
-        if key not in LABEL_KEYS:
-            bad(_line(item, key), f"{label}: unknown key {key!r} (expected: {', '.join(LABEL_KEYS)})")
-    name = item.get("name")
-    if name is not None and not isinstance(name, str):
-        if not isinstance(name, dict):
-            bad(_line(item, "name"), f"{label}: 'name' must be a text or {{ru: ..., en: ...}}, not {_kind_of(name)}")
-        else:
-            for lang in _keys(name):
-                if lang not in LANGS or not isinstance(name[lang], str):
-                    bad(_line(name, lang), f"{label}: 'name' maps ru and en to a text, not {lang!r} to "
-                        f"{_kind_of(name[lang])}")
+        allowed = EVENT_KEYS if kind_key == "events" else LABEL_KEYS
+        if key not in allowed:
+            bad(_line(item, key), f"{label}: unknown key {key!r} (expected: {', '.join(allowed)})")
+    for key in ("name", "means"):  # a text, or one text per language
+        value = item.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, dict):
+            bad(_line(item, key), f"{label}: {key!r} must be a text or {{ru: ..., en: ...}}, not {_kind_of(value)}")
+            continue
+        for lang in _keys(value):
+            if lang not in LANGS or not isinstance(value[lang], str):
+                bad(_line(value, lang), f"{label}: {key!r} maps ru and en to a text, not {lang!r} to "
+                    f"{_kind_of(value[lang])}")
     for lang in LANGS:
         if lang in item and not isinstance(item[lang], str):
             bad(_line(item, lang), f"{label}: {lang!r} (its name) must be a text, not {_kind_of(item[lang])}")
-    for key, expected in (("means", str), ("group", str)):
+    for key, expected in (("group", str), ("stage", str), ("lane", str)):
         value = item.get(key)
         if value is not None and not isinstance(value, expected):
             bad(_line(item, key), f"{label}: {key!r} must be a text, not {_kind_of(value)}")
@@ -510,15 +526,33 @@ def build(data: dict, source: str) -> Codebook:
                         errors.append(f"{where}: patterns of {ident!r} for {lang!r} must be a list of non-empty strings")
                     else:
                         patterns[lang] = tuple(words)
-            result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
+            means = _strip_lines(item.get("means") or {})
+            meanings = {"en": means} if isinstance(means, str) else {
+                lang: str(text).strip() for lang, text in means.items() if lang in LANGS and text}
+            if not isinstance(means, (str, dict)):
+                errors.append(f"{where}: 'means' of {ident!r} must be a text or map a language to a text")
+            result.append(Label(kind=kind, id=ident, names=names, means=str(meanings.get("en") or "").strip(),
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
-                                requires_past=bool(item.get("requires_past"))))
+                                requires_past=bool(item.get("requires_past")),
+                                meanings={k: v.strip() for k, v in meanings.items()},
+                                stage=item.get("stage"), lane=str(item.get("lane") or "")))
         return result
 
     stages = labels("stages", STAGE)
     roles = labels("roles", ROLE)
     channels = labels("channels", CHANNEL)
+    events = labels("events", EVENT) if data.get("events") else []
+    stage_ids = {s.id for s in stages}
+    for event in events:
+        if event.stage not in stage_ids:
+            errors.append(f"event {event.id!r} names unknown stage {event.stage!r} (known: {', '.join(sorted(stage_ids))})")
+        if event.lane not in EVENT_LANES:
+            errors.append(f"event {event.id!r}: 'lane' must be one of {', '.join(EVENT_LANES)}")
+        for lang, phrases in event.patterns.items():
+            for phrase in phrases:
+                if "..." in phrase.split():  # events are matched without gaps (a gap matcher explodes)
+                    errors.append(f"event {event.id!r} ({lang}): phrase {phrase!r} may not hold '...'")
     groups = labels("groups", "group") if data.get("groups") else [
         Label(kind="group", id=g, names={"en": g}) for g in dict.fromkeys(c.group for c in channels if c.group)]
     group_ids = {g.id for g in groups}
@@ -544,4 +578,4 @@ def build(data: dict, source: str) -> Codebook:
     if errors:
         raise CodebookError("; ".join(errors), path=source, line=_first_line(errors), hint=FIX_HINT)
     return Codebook(stages=stages, roles=roles, channels=channels, groups=groups, cues=cues,
-                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source)
+                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source, events=events)
