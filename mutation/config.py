@@ -1,0 +1,51 @@
+"""What the mutation runner mutates and which fast tests judge each mutant.
+
+One entry per target: the module (a path inside the package, or the codebook YAML), the test files
+and an optional `-k` expression that select the tests fast enough to run once per mutant, `only`
+(top-level functions/classes to mutate; None = the whole module) and `limit` (a seeded sample of
+that many mutants where the module yields more). The slow end-to-end tests (the sample report,
+the browser, hypothesis fuzzing, the accuracy floor) are left out on purpose: a mutant they alone
+would kill counts as surviving here.
+"""
+
+from __future__ import annotations
+
+SEED = 14
+TIMEOUT_FACTOR = 4.0  # a mutant's tests may take this many times the clean run (plus TIMEOUT_SLACK) ...
+TIMEOUT_SLACK = 20.0  # ... before it counts as killed by timeout (an infinite loop is a break too)
+
+TAG_TESTS = ["tests/test_evidence.py", "tests/test_rules.py", "tests/test_tag.py", "tests/test_decode.py",
+             "tests/test_features.py", "tests/test_tagger_model.py"]
+JOURNEY_TESTS = ["tests/test_journey.py", "tests/test_durations.py"]
+
+TARGETS: dict[str, dict] = {
+    "evidence": {"path": "cjm/evidence.py", "tests": ["tests/test_evidence.py"], "limit": 90},
+    "rules": {"path": "cjm/rules.py", "tests": ["tests/test_rules.py", "tests/test_tag.py", "tests/test_codebook.py"],
+              "limit": 50},
+    "features": {"path": "cjm/features.py", "tests": ["tests/test_features.py", "tests/test_decode.py"], "limit": 50},
+    "decode": {"path": "cjm/decode.py", "tests": ["tests/test_decode.py"]},
+    "tagger_model": {"path": "cjm/tagger_model.py", "tests": ["tests/test_tagger_model.py", "tests/test_decode.py"],
+                     "limit": 40},
+    "journey": {"path": "cjm/journey.py", "tests": JOURNEY_TESTS, "limit": 60},
+    "durations": {"path": "cjm/durations.py", "tests": ["tests/test_durations.py"], "limit": 50},
+    "aggregate_stats": {"path": "cjm/aggregate.py", "tests": ["tests/test_aggregate_stats.py"],
+                        "only": ["NOISE_P", "Tested", "Share", "Spread", "Comparison", "fisher", "mann_whitney",
+                                 "compare", "_select"]},
+    "cli": {"path": "cjm/cli.py", "tests": ["tests/test_cli.py"], "k": "not sample_series", "limit": 40},
+    # One phrase removed at a time from the cue families the tagger's guards read (their examples:
+    # tests/data/cue_examples.yaml). Not sampled: the label patterns, clause breaks, the situation and
+    # duration lexicons (their phrases overlap by design; removing one rarely changes a label).
+    "codebook.yaml": {"path": "cjm/data/codebook.yaml", "tests": ["tests/test_evidence.py"], "limit": 40,
+                      "families": ["cues.negation", "cues.hypothetical", "cues.hypothetical_idioms", "cues.habitual",
+                                   "cues.advice", "cues.not_this_journey", "cues.counterfactual",
+                                   "cues.supplier_side", "lexicons.lost_deal", "lexicons.advice_questions",
+                                   "lexicons.aside_questions"]},
+    # Written now, run after the report and redaction rewrites are merged (`--module render_escaping`).
+    "render_escaping": {"path": "cjm/render.py", "tests": ["tests/test_render.py"], "default": False,
+                        "only": ["report_data", "slug", "Builder.segments", "environment"]},
+    "redact": {"path": "cjm/redact.py", "tests": ["tests/test_redact.py"], "default": False, "limit": 60},
+}
+
+# Mutants known to survive because they change nothing a caller can see (module -> "line: operator" -> why).
+# Filled from runs; see mutation/EQUIVALENT.md for the reasoning.
+EQUIVALENT: dict[str, dict[str, str]] = {}
