@@ -327,7 +327,7 @@ class Running:
 
 
 def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict[str, float],
-            quiet: bool = True) -> list[tuple[Mutant | None, str, float, str]]:
+            quiet: bool = True, progress: bool = False) -> list[tuple[Mutant | None, str, float, str]]:
     """Run each job (None = the clean copy) in a forked child, `workers` at a time."""
     base = Path(tempfile.mkdtemp(prefix="cjm-mutation-"))
     slots = [make_slot(base, n) for n in range(workers)]
@@ -365,6 +365,8 @@ def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict
                     if code == 2:  # collection or import error: the mutant broke the module outright
                         outcome = "killed"
                 results.append((job.mutant, outcome, time.monotonic() - job.started, job.target))
+                if progress and len(results) % 10 == 0:
+                    print(f"  ... {len(results)}/{len(jobs)} run", file=sys.stderr, flush=True)
                 if job.mutant is not None:  # put the original file back for the next job in this slot
                     shutil.copyfile(ROOT / job.mutant.path, slots[job.slot] / job.mutant.path)
                 running.remove(job)
@@ -414,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             if text == (ROOT / m.path).read_text(encoding="utf-8"):
                 continue
             jobs.append((Mutant(m.target, m.path, m.line, m.operator, m.col, m.index, text), specs[target]))
-    results = run_all(jobs, args.workers, timeouts, quiet=not args.verbose)
+    results = run_all(jobs, args.workers, timeouts, quiet=not args.verbose, progress=True)
     killed_all = total_all = 0
     print()
     for target in targets:
