@@ -93,3 +93,7 @@ def test_read_transcript_raises_only_input_errors(scratch: Path, data: bytes, su
         return
     assert transcript.utterances and [u.n for u in transcript.utterances] == list(
         range(1, len(transcript.utterances) + 1))
+
+
+def test_examples_come_from_a_fixed_seed():
+    assert FUZZ.derandomize and settings.default.derandomize and settings.default.database is None
