@@ -16,20 +16,20 @@ TIMEOUT_SLACK = 20.0  # ... before it counts as killed by timeout (an infinite l
 
 
 TARGETS: dict[str, dict] = {
-    "evidence": {"path": "cjm/evidence.py", "tests": ["tests/test_evidence.py"], "limit": 90},
+    "evidence": {"path": "cjm/evidence.py", "tests": ["tests/test_evidence.py"], "limit": 60},
     "rules": {"path": "cjm/rules.py", "tests": ["tests/test_rules.py", "tests/test_evidence.py"],
-              "limit": 50},
-    "features": {"path": "cjm/features.py", "tests": ["tests/test_features.py", "tests/test_decode.py"], "limit": 50},
+              "limit": 40},
+    "features": {"path": "cjm/features.py", "tests": ["tests/test_features.py", "tests/test_decode.py"], "limit": 40},
     "decode": {"path": "cjm/decode.py", "tests": ["tests/test_decode.py"]},
     "tagger_model": {"path": "cjm/tagger_model.py", "tests": ["tests/test_tagger_model.py", "tests/test_decode.py"],
-                     "limit": 40},
+                     "limit": 30},
     "journey": {"path": "cjm/journey.py", "tests": ["tests/test_journey_fields.py", "tests/test_journey.py"], "limit": 60},
-    "durations": {"path": "cjm/durations.py", "tests": ["tests/test_durations.py"], "limit": 50},
+    "durations": {"path": "cjm/durations.py", "tests": ["tests/test_durations.py"], "limit": 30},
     "aggregate_stats": {"path": "cjm/aggregate.py", "tests": ["tests/test_aggregate_stats.py"],
                         "only": ["NOISE_P", "Tested", "Share", "Spread", "Comparison", "fisher", "mann_whitney",
                                  "compare", "_select"]},
     "cli": {"path": "cjm/cli.py", "tests": ["tests/test_cli_options.py", "tests/test_cli.py"],
-            "k": "not sample_series and not evaluate_command and not python_dash_m", "limit": 40},
+            "k": "not sample_series and not evaluate_command and not python_dash_m", "limit": 30},
     # One phrase removed at a time from the cue families the tagger's guards read (their examples:
     # tests/data/cue_examples.yaml). Not sampled: the label patterns, clause breaks, the situation and
     # duration lexicons (their phrases overlap by design; removing one rarely changes a label).

@@ -395,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{sum(map(len, mutants.values()))} mutants")
         return 0
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill PID`: the finally blocks end the children
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even when started in background
     preload()
     specs = {t: {**config.TARGETS[t], "name": t} for t in targets}
     clean = run_all([(None, specs[t]) for t in targets], args.workers, {}, quiet=not args.verbose)
