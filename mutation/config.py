@@ -19,6 +19,8 @@ TARGETS: dict[str, dict] = {
     "evidence": {"path": "cjm/evidence.py", "tests": ["tests/test_evidence.py"], "limit": 60},
     "rules": {"path": "cjm/rules.py", "tests": ["tests/test_rules.py", "tests/test_evidence.py"],
               "limit": 40},
+    "rules_decision": {"path": "cjm/rules_decision.py", "tests": ["tests/test_rules_decision.py", "tests/test_tag.py"],
+                       "limit": 30},
     "features": {"path": "cjm/features.py", "tests": ["tests/test_features_snapshot.py", "tests/test_features.py"],
                  "limit": 40},
     "decode": {"path": "cjm/decode.py", "tests": ["tests/test_decode.py"]},
