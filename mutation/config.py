@@ -49,6 +49,17 @@ TARGETS: dict[str, dict] = {
     "redact": {"path": "cjm/redact.py", "tests": ["tests/test_redact.py"], "default": False, "limit": 60},
 }
 
-# Mutants known to survive because they change nothing a caller can see (module -> "line: operator" -> why).
-# Filled from runs; see mutation/EQUIVALENT.md for the reasoning.
-EQUIVALENT: dict[str, dict[str, str]] = {}
+# Mutants that change nothing a caller can see: target -> mutant ("LINE:COL operator", or the operator
+# alone for codebook phrases) -> why. They count as neither killed nor surviving; mutation/EQUIVALENT.md
+# says how each was checked.
+SUBSUMED = "another phrase of the family matches every text this one does"
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "codebook.yaml": {
+        "phrase:cues.negation.ru:'ни разу'->removed": SUBSUMED + " ('ни')",
+        "phrase:cues.negation.en:\"n't\"->removed": SUBSUMED + " ('not': spaCy's lemma of \"n't\")",
+        "phrase:cues.hypothetical.en:\"'ll\"->removed": SUBSUMED + " ('will': the lemma of \"'ll\")",
+        "phrase:cues.hypothetical.en:'was|were supposed to'->removed": SUBSUMED + " ('suppose')",
+        "phrase:cues.habitual.ru:'у нас принято'->removed": SUBSUMED + " ('принято')",
+        "phrase:cues.counterfactual.ru:'а если бы'->removed": SUBSUMED + " ('если бы')",
+    },
+}

@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         rows = [(m, outcome) for m, outcome, _, _ in results if m is not None and m.target == target]
         equivalent = config.EQUIVALENT.get(target, {})
-        counted = [(m, o) for m, o in rows if m.key not in equivalent]
+        counted = [(m, o) for m, o in rows if m.key not in equivalent and m.operator not in equivalent]
         killed = sum(o in ("killed", "timeout") for _, o in counted)
         for m, outcome in counted:
             if outcome not in ("killed", "timeout"):
