@@ -406,3 +406,64 @@ def test_first_person_words_attribute_the_respondents_role():
     item.mentions = [m for m in item.mentions if m.kind != "role"]
     evidence.attribute_respondent_role([item], t, {"Other": "expert"})
     assert not any(m.kind == "role" for m in item.mentions)
+
+
+def test_a_cue_opening_the_next_clause_stays_there(book):
+    # "если" both opens a clause and is a hypothetical cue: it must not reach back into the clause before
+    assert ("stage", "bought") in kept(answer(book, "ru", "мы оплатили счёт если вам интересно"))
+    assert ("stage", "bought") in put_out(answer(book, "ru", "мы если что оплатили счёт"))
+
+
+def test_an_english_phrase_that_holds_its_negation_keeps_the_match(book):
+    item = answer(book, "en", "We had never heard of them before.")  # "never ... heard of": an unaware phrase
+    assert ("stage", "unaware") in kept(item) and "negation" in item.cues
+    assert ("channel", "exhibition") in put_out(answer(book, "en", "We had never been to the exhibition."))
+
+
+def test_weak_phrases_make_weak_mentions(book):
+    strong = [m for m in answer(book, "en", "We signed the contract.").mentions if m.label == "bought"]
+    weak = [m for m in answer(book, "en", "We bought it.").mentions if m.label == "bought"]
+    assert [m.weak for m in strong] == [False] and [m.weak for m in weak] == [True]
+
+
+@pytest.mark.parametrize("lang, text", [("ru", "Я оплатил счёт."), ("ru", "Мне прислали договор, оплатили счёт."),
+                                        ("ru", "Меня попросили, оплатили счёт."), ("ru", "Мной оплачен счёт, оплатили."),
+                                        ("ru", "Мною был оплачен счёт, оплатили."), ("en", "I paid the invoice."),
+                                        ("en", "They sent me the contract and we paid."),
+                                        ("en", "My team paid the invoice."), ("en", "I'm the one who paid the invoice."),
+                                        ("en", "I've paid the invoice."), ("en", "I'd paid the invoice by then.")])
+def test_every_first_person_word_lets_the_respondent_act(lang, text):
+    from cjm.model import Mention
+
+    item = TaggedUtterance(Utterance(2, "R", text), mentions=[Mention("stage", "bought", 0, 1, "x", 0)],
+                           sentences=[(0, len(text))])
+    t = Transcript(id="t", source="t.txt", language=lang, utterances=[item.utterance])
+    evidence.attribute_respondent_role([item], t, {"R": "treasurer"})
+    assert [m.label for m in item.mentions if m.kind == "role"] == ["treasurer"]
+    other = TaggedUtterance(Utterance(2, "R", "Он оплатил." if lang == "ru" else "He paid."),
+                            mentions=[Mention("stage", "bought", 0, 1, "x", 0)], sentences=[(0, 9)])
+    evidence.attribute_respondent_role([other], t, {"R": "treasurer"})
+    assert not any(m.kind == "role" for m in other.mentions)
+
+
+@pytest.mark.parametrize("word", ["I", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+                                  "January", "February", "March", "April", "May", "June", "July", "August",
+                                  "September", "October", "November", "December", "Google", "Linkedin", "Excel",
+                                  "Covid"])
+def test_capitalised_words_that_are_no_names(word):
+    doc = pipeline("en")(f"{word} came")
+    assert not evidence.is_name(doc[0], "en")
+    assert evidence.is_name(pipeline("en")("Karen came")[0], "en")
+
+
+def test_rules_without_the_optional_matchers_still_tag(book):
+    from dataclasses import replace
+
+    bare = replace(get_rules(book, "en"), hypothetical_idioms=None, question_stages=None, advice_questions=None,
+                   aside_questions=None, cycle_cues=None, cycle_questions=None, lost_deal=None)
+    t = transcript("en", "How did you hear of them?", "We went with another vendor, if I'm honest we signed nothing.")
+    ev = extract_evidence(t, bare, pipeline("en"))
+    item = ev.tagged[1]
+    assert item.cycle_cues == [] and item.asked is None and evidence.LOST_DEAL not in item.cues
+    full = extract_evidence(t, get_rules(book, "en"), pipeline("en")).tagged[1]
+    assert len(full.cycle_cues) == len(full.sentences) and full.asked == "informed"
