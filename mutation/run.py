@@ -316,6 +316,9 @@ def child(slot: Path, spec: dict, quiet: bool) -> None:
         os._exit(code)
 
 
+CPU = [0.0]  # CPU seconds of every finished child: what the run costs on an idle machine
+
+
 @dataclass
 class Running:
     pid: int
@@ -351,13 +354,13 @@ def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict
                 running.append(Running(pid, n, mutant, target, now, now + timeouts.get(target, 600.0)))
             time.sleep(0.05)
             for job in list(running):
-                pid, status = os.waitpid(job.pid, os.WNOHANG)
+                pid, status, usage = os.wait4(job.pid, os.WNOHANG)
                 timed_out = pid == 0 and time.monotonic() > job.deadline
                 if pid == 0 and not timed_out:
                     continue
                 if timed_out:
                     os.killpg(job.pid, signal.SIGKILL)
-                    os.waitpid(job.pid, 0)
+                    _, _, usage = os.wait4(job.pid, 0)
                     outcome = "timeout"
                 else:
                     code = os.waitstatus_to_exitcode(status)
@@ -365,6 +368,7 @@ def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict
                     if code == 2:  # collection or import error: the mutant broke the module outright
                         outcome = "killed"
                 results.append((job.mutant, outcome, time.monotonic() - job.started, job.target))
+                CPU[0] += usage.ru_utime + usage.ru_stime
                 if progress and len(results) % 10 == 0:
                     print(f"  ... {len(results)}/{len(jobs)} run", file=sys.stderr, flush=True)
                 if job.mutant is not None:  # put the original file back for the next job in this slot
@@ -418,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             if text == (ROOT / m.path).read_text(encoding="utf-8"):
                 continue
             jobs.append((Mutant(m.target, m.path, m.line, m.operator, m.col, m.index, text), specs[target]))
+    CPU[0] = 0.0
     results = run_all(jobs, args.workers, timeouts, quiet=not args.verbose, progress=True)
     killed_all = total_all = 0
     print()
@@ -434,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
               + (f", {len(rows) - len(counted)} equivalent" if len(rows) != len(counted) else ""), flush=True)
         killed_all += killed
         total_all += len(counted)
-    print(f"{len(results)} mutants in {time.monotonic() - started:.0f} s with {args.workers} workers")
+    print(f"{len(results)} mutants in {time.monotonic() - started:.0f} s with {args.workers} workers "
+          f"({CPU[0]:.0f} s of CPU in the tests, {CPU[0] / max(1, len(results)):.1f} s a mutant)")
     print(f"mutation score {killed_all / total_all if total_all else 1.0:.3f}")
     return 0
 
