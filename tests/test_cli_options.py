@@ -152,3 +152,48 @@ def test_version_and_help():
     assert result.exit_code == 0 and __version__ in result.output
     assert run("-h").exit_code == 0 and "Typical run" in run("-h").output
     assert list(cli_module.LANGUAGE_CHOICE.choices) == ["ru", "en"]
+
+
+def test_evaluate_scores_a_journeys_file_against_gold(tmp_path):
+    gold = {"id": "x", "channel": "referral", "channel_group": "referral", "furthest_stage": "bought",
+            "first_contact_role": "big_boss", "roles": ["big_boss"], "cycle_days": 60,
+            "utterances": [{"n": 1, "is_interviewer": True, "stages": [], "roles": [], "channels": []},
+                           {"n": 2, "is_interviewer": False, "stages": ["bought"], "roles": [], "channels": []}]}
+    folder = tmp_path / "gold"
+    folder.mkdir()
+    (folder / "x.gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    journeys = tmp_path / "j.json"
+    journeys.write_text(json.dumps({"version": 1, "interviews": [{**gold, "channel": "tender"}]}), encoding="utf-8")
+    result = run("evaluate", "--json", journeys, folder)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["utterance"]["stages"]["micro"]["f1"] == 1.0 and figures["interview"]["channel"]["accuracy"] == 0.0
+    text = run("evaluate", journeys, folder)
+    assert text.exit_code == 0 and text.output.strip() and not text.output.lstrip().startswith("{")
+
+
+def test_tag_cuts_long_utterances_at_300_characters(tmp_path):
+    def shown(answer):
+        path = tmp_path / "one.txt"
+        path.write_text(f"Q: How did you find them?\nA: {answer}\n", encoding="utf-8")
+        result = run("tag", path, "--all", "--rules-only")
+        assert result.exit_code == 0, result.output
+        return [line.strip() for line in result.output.splitlines() if line.startswith("    ")]
+
+    exact = ("We found them through a partner. " * 10)[:299] + "."
+    assert len(exact) == 300 and shown(exact) == [exact]
+    longer = exact + "x"
+    assert shown(longer) == [exact + "…"]
+
+
+def test_learn_prints_its_notes_and_the_model(monkeypatch, tmp_path):
+    from cjm import learn
+
+    def fake(folders, out, codebook=None):
+        return out, ["interviews/x.txt has no gold file"], type("M", (), {"meta": {"trained_on": ["a", "b"], "utterances": 40}})()
+
+    monkeypatch.setattr(learn, "learn_model", fake)
+    result = run("learn", DATA, "-o", tmp_path / "m.zip")
+    assert result.exit_code == 0, result.output
+    assert "note: interviews/x.txt has no gold file" in result.output
+    assert f"model trained on 2 interview(s), 40 utterances: {tmp_path / 'm.zip'}" in result.output
