@@ -54,6 +54,10 @@ TARGETS: dict[str, dict] = {
 # says how each was checked.
 SUBSUMED = "another phrase of the family matches every text this one does"
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "durations": {
+        "75:11 compare0:>=->>": "'с половиной' right at the start (j == 1): with or without the half, no number "
+                                "stands before it, so both take the same path to the same result",
+    },
     "aggregate_stats": {
         "759:66 number:0.0->1.0": "the share of a side with no interviews: with no ids no event is counted, so the "
                                   "loop that writes it never runs",

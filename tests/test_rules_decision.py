@@ -128,3 +128,17 @@ def test_no_step_back_without_back_step_evidence(book):
              utt(4, m("stage", "interested"), m("stage", "bought"), text="We asked in February and paid in April.")]
     R.no_silent_back_steps(recap, book, "en")
     assert labels(recap[1]) == ["interested", "bought"]  # a recap of the deal tells its time
+
+
+def test_the_story_carries_its_stage_only_into_a_narrative_told_in_the_past(book):
+    from cjm.tag import tag_transcript
+
+    def fourth(answer):
+        turns = ["Как прошел пилот?", "Пилот прошел хорошо, технолог протестировал образцы.", "А дальше?", answer]
+        utterances = [Utterance(n, "I" if n % 2 else "R", t, is_interviewer=bool(n % 2)) for n, t in enumerate(turns, 1)]
+        tagged = tag_transcript(Transcript(id="t", source="t.txt", language="ru", utterances=utterances), book)
+        return tagged[3].stages, [m.origin for m in tagged[3].mentions if m.kind == "stage"]
+
+    assert fourth("Водители сначала ворчали, потом привыкли, логисты строили маршруты быстрее.") == \
+        (["motivated"], ["carried"])
+    assert fourth("Водители сначала ворчат, потом привыкают, логисты строят маршруты быстрее.") == ([], [])
