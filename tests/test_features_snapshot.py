@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = Path(__file__).parent / "data" / "features_snapshot.json"
-SOURCES = ["tests/data/transcripts/en_questions.txt", "tests/data/transcripts/ru_timestamps.txt"]
+SOURCES = ["tests/data/transcripts/en_questions.txt", "tests/data/transcripts/ru_timestamps.txt",
+           "interviews/ru-01.txt", "interviews/en-01.txt", "interviews/ru-05.txt", "interviews/en-04.txt"]
 
 
 def features_now() -> dict:

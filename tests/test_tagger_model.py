@@ -97,3 +97,32 @@ def test_the_shipped_model_gives_probabilities_that_sum_to_one():
     assert model.stage_marginals([]) == ([], [])
     p = model.accept("roles", [{"bias": 1.0}, {"bias": 1.0, "via=own": 1.0}])
     assert len(p) == 2 and all(0.0 <= x <= 1.0 for x in p)
+
+
+def test_the_shipped_file_is_what_save_model_writes(tmp_path):
+    from cjm.tagger_model import default_model, default_model_path, save_model
+
+    assert save_model(default_model(), tmp_path / "m.zip").read_bytes() == default_model_path().read_bytes()
+
+
+def test_the_per_utterance_baseline_tags_each_row_alone():
+    from cjm.tagger_model import default_model
+
+    shipped = default_model()
+    baseline = TaggerModel(shipped.blobs, {**shipped.meta, "sequence": False})
+    rows = [{"bias": 1.0, "rule=informed": 1.0}, {"bias": 1.0, "rule=bought": 1.0}]
+    best, marginals = baseline.stage_marginals(rows)
+    alone = [baseline.stage_marginals([row]) for row in rows]
+    assert best == [a[0][0] for a in alone] and marginals == [a[1][0] for a in alone]
+    assert marginals != shipped.stage_marginals(rows)[1]  # the sequence model reads the neighbours
+
+
+def test_default_training_parameters_are_those_model_selection_chose():
+    from cjm.tagger_model import DEFAULT_PARAMS, default_model
+
+    assert DEFAULT_PARAMS == {
+        "stages": {"c1": 0.0, "c2": 0.5, "max_iterations": 150, "feature.possible_transitions": True},
+        "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+        "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+    }
+    assert default_model().meta["params"] == {}  # and the shipped model was trained without overrides
