@@ -54,6 +54,10 @@ TARGETS: dict[str, dict] = {
 # says how each was checked.
 SUBSUMED = "another phrase of the family matches every text this one does"
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "features": {
+        "59:4 if:condition->True": "the parse's word summary is a cache: recomputing it every time gives the same summary",
+        "144:27 number:1->2": "last_at starts at -1 or -2: it is only ever compared with >= 0 until an utterance sets it",
+    },
     "durations": {
         "75:11 compare0:>=->>": "'с половиной' right at the start (j == 1): with or without the half, no number "
                                 "stands before it, so both take the same path to the same result",

@@ -197,3 +197,10 @@ def test_learn_prints_its_notes_and_the_model(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: interviews/x.txt has no gold file" in result.output
     assert f"model trained on 2 interview(s), 40 utterances: {tmp_path / 'm.zip'}" in result.output
+
+
+def test_main_is_the_cjm_program(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["anything", "--version"])
+    with pytest.raises(SystemExit) as exit_:
+        cli_module.main()
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("cjm, version")

@@ -126,3 +126,11 @@ def test_default_training_parameters_are_those_model_selection_chose():
         "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     }
     assert default_model().meta["params"] == {}  # and the shipped model was trained without overrides
+
+
+def test_a_member_trained_on_rejections_only_accepts_nothing():
+    from cjm.tagger_model import train_member
+
+    blob = train_member("roles", [([{"bias": 1.0}], ["no"]), ([{"bias": 1.0, "x": 1.0}], ["no"])])
+    model = TaggerModel({"roles": blob}, {})
+    assert model.accept("roles", [{"bias": 1.0}, {"x": 1.0}]) == [0.0, 0.0]
