@@ -250,12 +250,12 @@ def mutated_text(mutant: Mutant) -> str:
     return apply_site(source, mutant.index, mutant.operator)
 
 
-def generate(target: str, limit: int | None) -> list[Mutant]:
+def generate(target: str, limit: int | None, seed: int = config.SEED) -> list[Mutant]:
     spec = config.TARGETS[target]
     found = yaml_mutants(target, spec) if spec["path"].endswith((".yaml", ".yml")) else python_mutants(target, spec)
     cap = limit if limit is not None else spec.get("limit")
     if cap is not None and len(found) > cap:  # a seeded sample, in source order: the same mutants every run
-        found = sorted(random.Random(f"{config.SEED}:{target}").sample(found, cap), key=lambda m: (m.line, m.col, m.operator))
+        found = sorted(random.Random(f"{seed}:{target}").sample(found, cap), key=lambda m: (m.line, m.col, m.operator))
     return found
 
 
@@ -387,11 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", choices=sorted(config.TARGETS), help="a target (repeatable)")
     parser.add_argument("--limit", type=int, help="at most this many mutants per target (seeded sample)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=config.SEED, help="another seed draws another sample")
     parser.add_argument("--list", action="store_true", help="print the mutants and run none")
     parser.add_argument("--verbose", action="store_true", help="show the tests' output")
     args = parser.parse_args(argv)
     targets = args.module or [t for t, s in config.TARGETS.items() if s.get("default", True)]
-    mutants = {t: generate(t, args.limit) for t in targets}
+    mutants = {t: generate(t, args.limit, args.seed) for t in targets}
     if args.list:
         for target in targets:
             for m in mutants[target]:
