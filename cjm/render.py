@@ -283,6 +283,7 @@ class IndexPage:
     findings: list[dict] = field(default_factory=list)  # per group: {"name", "rows"}; then the comparison
     stalls: list[dict] = field(default_factory=list)
     advice: list[dict] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # entries not read by design (gold/, reviewed/, hidden files)
 
 
 @dataclass
@@ -470,7 +471,9 @@ class Builder:
         findings = self.findings_view()
         page = IndexPage(
             lang=self.lang, title=self.t("report_title"), n=len(frame), date_range=date_range, languages=languages,
-            by_group=by_group, outcomes=outcomes, interviews=rows, problems=self.problems, notes=notes,
+            by_group=by_group, outcomes=outcomes, interviews=rows, notes=notes,
+            problems=[q for q in self.problems if not q.ignored],
+            ignored=[q.source for q in self.problems if q.ignored],
             groups=groups, funnel=self.funnel_chart(), compare=self.compare_view(), method=self.method(),
             evidence=[], stages=stage_names, findings=findings, stalls=self.stalls_view(), advice=self.advice_view())
         page.evidence = self.evidence

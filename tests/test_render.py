@@ -304,3 +304,22 @@ def test_no_nan_none_or_empty_cell(report):
         text = re.sub(r"<[^>]+>", " ", body)
         assert not re.search(r"\b(nan|None|NaN)\b", text), path.name
         assert not re.search(r"<td[^>]*>\s*</td>", body), path.name
+
+
+def test_entries_passed_over_by_design_are_not_listed_as_unreadable(tmp_path):
+    """A gold/ folder beside the transcripts is named as passed over, in the report's language,
+    not among the files that could not be read."""
+    from cjm.pipeline import analyse
+    from cjm.render import write_report
+
+    series = tmp_path / "series"
+    (series / "gold").mkdir(parents=True)
+    sample = Path(__file__).resolve().parents[1] / "interviews" / "ru-01.txt"
+    (series / "ru-01.txt").write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+    (series / "broken.pdf").write_bytes(b"%PDF-1.4 nothing")
+    result = analyse(series, rules_only=True)
+    write_report(result.journeys, result.problems, result.codebook, tmp_path / "out", lang="ru")
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    problems = page[page.index('class="grid-table problems"'):page.index("</table>", page.index('class="grid-table problems"'))]
+    assert "broken.pdf" in problems and "gold" not in problems
+    assert "Не транскрипты, пропущены намеренно" in page and f"<code>{series / 'gold'}</code>" in page
