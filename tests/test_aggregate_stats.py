@@ -7,6 +7,8 @@ import math
 
 import pandas as pd
 import pytest
+
+from cjm.errors import UsageError
 from scipy.stats import fisher_exact, mannwhitneyu
 
 from cjm import aggregate
@@ -126,10 +128,8 @@ def test_compare_channels_and_an_unknown_key(book):
     c = compare(interviews_frame(ROWS), EVENTS, book, "search_ads", "referral")
     assert (c.a_kind, c.b_kind) == ("channel", "group")  # "referral" is a group id first, then a channel
     assert c.a_ids == ["s1", "s3", "s4"] and c.b_ids == ["r1", "r2", "r3"]
-    c = compare(interviews_frame(ROWS), EVENTS, book, "partner", "nope")
-    assert (c.a_kind, c.b_kind) == ("channel", "unknown") and c.a_ids == ["r3"] and c.b_ids == []
-    assert c.conversion.p is None and c.conversion.noise and c.cycle_days.p is None
-    assert c.roles_by_stage["b"].to_numpy().sum() == 0
+    with pytest.raises(UsageError, match=r"unknown group or channel 'nope' \(valid: cold_inbound, referral"):
+        compare(interviews_frame(ROWS), EVENTS, book, "partner", "nope")  # not "nope, n = 0"
 
 
 def test_a_clear_difference_is_not_noise(book):

@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from cjm.cache import default_dir
 from click.testing import CliRunner
 
 from cjm import cli as cli_module
@@ -68,7 +70,12 @@ def test_report_passes_every_input_option(stubbed, tmp_path):
     assert result.exit_code == 0, result.output
     (folder, kwargs), = stubbed.analyse
     assert folder == DATA
-    assert kwargs == {"codebook": None, "language": "ru", "redact": True, "model": None, "rules_only": True}
+    book = kwargs.pop("codebook")  # loaded before the analysis, to check --compare against it
+    assert book.source == "default"
+    progress = kwargs.pop("progress")
+    assert kwargs == {"language": "ru", "redact": True, "model": None, "rules_only": True, "jobs": None,
+                      "executor": "local", "scheduler": None, "cache_dir": default_dir()}
+    assert callable(progress)
     assert stubbed.report[0]["lang"] == "en"
     assert (tmp_path / "out" / "journeys.json").exists() and (tmp_path / "out" / "events.csv").exists()
     assert "0 interview(s) read, 0 skipped" in result.output
@@ -87,8 +94,11 @@ def test_language_is_passed_and_checked(stubbed, tmp_path, command):
 
 def test_defaults_pass_nothing_chosen(stubbed, tmp_path):
     assert run("journeys", DATA, "-o", tmp_path / "j.json").exit_code == 0
-    assert stubbed.analyse[0][1] == {"codebook": None, "language": None, "redact": False, "model": None,
-                                     "rules_only": False}
+    kwargs = dict(stubbed.analyse[0][1])
+    assert callable(kwargs.pop("progress"))
+    assert kwargs == {"codebook": None, "language": None, "redact": False, "model": None, "rules_only": False,
+                      "use_reviews": True, "jobs": None, "executor": "local", "scheduler": None,
+                      "cache_dir": default_dir()}
 
 
 def test_strict_fails_only_with_problems(stubbed, tmp_path):
