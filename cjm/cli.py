@@ -59,6 +59,11 @@ def echo_problems(problems: list[Problem], strict: bool) -> None:
         raise click.ClickException(f"{len(problems)} file(s) could not be read (--strict)")
 
 
+def echo_notes(notes: list[str]) -> None:
+    for note in notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cjm")
 def cli() -> None:
@@ -100,6 +105,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
     write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
     click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    echo_notes(result.notes)
     click.echo(f"report: {out / 'index.html'}")
     click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
@@ -126,6 +132,7 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
     else:
         write_journeys(result.journeys, result.problems, out)
         click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+    echo_notes(result.notes)
     echo_problems(result.problems, strict)
 
 

@@ -21,6 +21,11 @@ from .model import CHANNEL, ROLE, STAGE
 KIND_KEYS = {STAGE: "stages", ROLE: "roles", CHANNEL: "channels"}
 LANGS = ("ru", "en")
 DEFAULT = "default"
+# The parts of a journey the rules know, and the default codebook's stage that plays each: a preset
+# with other stages says which of its stages plays which (`plays:`), so the same passes apply.
+STAGE_PARTS = {"before_contact": "unaware", "discovery": "informed", "interest": "interested",
+               "decision": "motivated", "purchase": "bought"}
+FAMILIES = ("bant", "temperature")  # lead-qualification families (section `qualification:`)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Label:
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
     requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
+    plays: str | None = None  # stages only: the part of the journey the rules treat it as (STAGE_PARTS)
+    roles: tuple[str, ...] = ()  # qualification families only: roles whose presence is this signal
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
@@ -51,6 +58,7 @@ class Codebook:
     cues: dict[str, dict[str, tuple[str, ...]]]  # cue kind (negation, ...) -> language -> words
     lexicons: dict[str, Any]  # free-form word lists: durations, sentiment, ...
     source: str = DEFAULT
+    families: dict[str, list[Label]] = field(default_factory=dict)  # qualification family -> its labels
 
     def labels(self, kind: str) -> list[Label]:
         return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups}[kind]
@@ -69,6 +77,21 @@ class Codebook:
 
     def stage_index(self, stage: str) -> int:
         return self.ids(STAGE).index(stage)
+
+    def stage_playing(self, part: str) -> str | None:
+        """The stage that plays a part of the journey (`STAGE_PARTS`): the one saying so with
+        `plays:`, else the default codebook's stage of that id where this codebook has it."""
+        chosen = next((s.id for s in self.stages if s.plays == part), None)
+        if chosen is not None:
+            return chosen
+        default = STAGE_PARTS[part]
+        taken = {s.plays for s in self.stages if s.plays}
+        return default if default in self.ids(STAGE) and part not in taken else None
+
+    def reached_purchase(self, stage: str | None) -> bool:
+        """A furthest stage at or past the purchase: the deal is bought (the hourglass goes on past it)."""
+        purchase = self.stage_playing("purchase") or self.ids(STAGE)[-1]
+        return stage is not None and stage in self.ids(STAGE) and self.stage_index(stage) >= self.stage_index(purchase)
 
     def group_of(self, channel: str | None) -> str | None:
         label = self.get(CHANNEL, channel) if channel else None
@@ -115,15 +138,47 @@ _DEFAULT_CACHE: dict[str, Codebook] = {}
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    """The default codebook, or a user's (replacing the default or, with `extends`, extending it)."""
+    """The default codebook, or a user's (replacing the default or, with `extends`, extending it).
+
+    `extends:` names the default, a preset (`cjm/data/presets/NAME.yaml`, see `preset_names`) or
+    another codebook file (relative to this one); a chain of extensions is followed to its root.
+    """
     if path is None:
         if DEFAULT not in _DEFAULT_CACHE:
             _DEFAULT_CACHE[DEFAULT] = build(read_yaml(default_codebook_path()), DEFAULT)
         return _DEFAULT_CACHE[DEFAULT]
+    return build(resolve_extends(Path(path), ()), str(path))
+
+
+def presets_dir() -> Path:
+    return Path(str(resources.files("cjm") / "data" / "presets"))
+
+
+def preset_names() -> list[str]:
+    """The journey presets shipped with cjm (`cjm init --preset`)."""
+    return sorted(p.stem for p in presets_dir().glob("*.yaml"))
+
+
+def resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict:
+    """One codebook file merged over what it extends (the default, a preset or a file)."""
     data = read_yaml(path)
-    if data.get("extends") in (DEFAULT, True):
-        data = merge(read_yaml(default_codebook_path()), data, str(path))
-    return build(data, str(path))
+    parent = data.get("extends")
+    if parent in (None, False):
+        return data
+    if parent in (DEFAULT, True):
+        return merge(read_yaml(default_codebook_path()), data, str(path))
+    if not isinstance(parent, str) or not parent.strip():
+        raise CodebookError(f"'extends' must name 'default', a preset ({', '.join(preset_names())}) or a codebook file",
+                            path=str(path), line=_line(data))
+    target = presets_dir() / f"{parent}.yaml" if parent in preset_names() else (path.parent / parent)
+    if not target.is_file():
+        raise CodebookError(f"'extends: {parent}' is neither a preset ({', '.join(preset_names())}) nor a file",
+                            path=str(path), line=_line(data), hint="name a preset or a codebook file beside this one")
+    resolved = target.resolve()
+    if resolved in chain or resolved == path.resolve():
+        raise CodebookError(f"'extends: {parent}' leads back to a codebook already extended (a cycle)",
+                            path=str(path), line=_line(data))
+    return merge(resolve_extends(target, chain + (path.resolve(),)), data, str(path))
 
 
 def merge(base: dict, extra: dict, source: str) -> dict:
@@ -131,33 +186,22 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     errors: list[str] = []
     merged = {key: value for key, value in base.items()}
     for key in ("stages", "roles", "channels", "groups"):
-        items = [dict(item) for item in base.get(key) or []]
-        by_id = {item.get("id"): item for item in items}
-        for item in extra.get(key) or []:
-            if not isinstance(item, dict) or "id" not in item:
-                errors.append(f"line {_line(item)}: every entry of '{key}' needs an 'id'")
-                continue
-            target = by_id.get(item["id"])
-            if target is None:
-                items.append(item)
-                by_id[item["id"]] = item
-                continue
-            for field_name, value in item.items():
-                if field_name == "patterns" and not item.get("replace"):
-                    patterns = dict(target.get("patterns") or {})
-                    for lang, words in (value or {}).items():
-                        if lang != "__line__":
-                            patterns[lang] = list(patterns.get(lang) or []) + list(words or [])
-                    target["patterns"] = patterns
-                elif field_name not in ("replace", "__line__"):
-                    target[field_name] = value
-        merged[key] = items
+        merged[key] = _merge_labels(base.get(key) or [], extra.get(key) or [], key, errors)
+    families = dict(base.get("qualification") or {})
+    for family, items in (extra.get("qualification") or {}).items():
+        if family != "__line__":
+            families[family] = _merge_labels(families.get(family) or [], items or [], f"qualification.{family}", errors)
+    if families:
+        merged["qualification"] = families
+    dropped_stages: set[str] = set()
     for ident in extra.get("drop") or []:
         found = False
         for key in ("stages", "roles", "channels", "groups"):
             before = len(merged[key])
             merged[key] = [item for item in merged[key] if item.get("id") != ident]
             found = found or len(merged[key]) < before
+            if key == "stages" and len(merged[key]) < before:
+                dropped_stages.add(ident)
         if not found:
             errors.append(f"line {_line(extra)}: 'drop' names unknown label id {ident!r}")
     for section in ("cues", "lexicons"):
@@ -177,9 +221,38 @@ def merge(base: dict, extra: dict, source: str) -> dict:
                 else:
                     combined[name] = value
             merged[section] = combined
+    questions = (merged.get("lexicons") or {}).get("questions")
+    if dropped_stages and isinstance(questions, dict):  # a dropped stage's questions go with it
+        merged["lexicons"] = {**merged["lexicons"],
+                              "questions": {k: v for k, v in questions.items() if k not in dropped_stages}}
     if errors:
         raise CodebookError("; ".join(errors), path=source, hint="see the codebook section of the README")
     return merged
+
+
+def _merge_labels(base_items: list, extra_items: list, key: str, errors: list[str]) -> list[dict]:
+    """A section's labels with the extension's: a known id adds (or, with `replace`, swaps) patterns."""
+    items = [dict(item) for item in base_items]
+    by_id = {item.get("id"): item for item in items}
+    for item in extra_items:
+        if not isinstance(item, dict) or "id" not in item:
+            errors.append(f"line {_line(item)}: every entry of '{key}' needs an 'id'")
+            continue
+        target = by_id.get(item["id"])
+        if target is None:
+            items.append(item)
+            by_id[item["id"]] = item
+            continue
+        for field_name, value in item.items():
+            if field_name == "patterns" and not item.get("replace"):
+                patterns = dict(target.get("patterns") or {})
+                for lang, words in (value or {}).items():
+                    if lang != "__line__":
+                        patterns[lang] = list(patterns.get(lang) or []) + list(words or [])
+                target["patterns"] = patterns
+            elif field_name not in ("replace", "__line__"):
+                target[field_name] = value
+    return items
 
 
 def _line(item: Any) -> int | None:
@@ -198,9 +271,9 @@ def build(data: dict, source: str) -> Codebook:
     """Validate a parsed codebook as a whole and turn it into a `Codebook`."""
     errors: list[str] = []
 
-    def labels(kind_key: str, kind: str) -> list[Label]:
+    def labels(kind_key: str, kind: str, items: Any = None) -> list[Label]:
         result: list[Label] = []
-        items = data.get(kind_key)
+        items = data.get(kind_key) if items is None else items
         if not isinstance(items, list) or not items:
             errors.append(f"'{kind_key}' must be a non-empty list")
             return result
@@ -237,7 +310,10 @@ def build(data: dict, source: str) -> Codebook:
             result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
-                                requires_past=bool(item.get("requires_past"))))
+                                requires_past=bool(item.get("requires_past")),
+                                plays=item.get("plays"), roles=tuple(item.get("roles") or ())))
+            if item.get("plays") is not None and (kind != STAGE or item["plays"] not in STAGE_PARTS):
+                errors.append(f"{where}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)} (stages only)")
         return result
 
     stages = labels("stages", STAGE)
@@ -257,6 +333,25 @@ def build(data: dict, source: str) -> Codebook:
         for other in label.beats:
             if other not in known:
                 errors.append(f"{label.kind} {label.id!r}: 'beats' names unknown label id {other!r}")
+    played = [s.plays for s in stages if s.plays]
+    for part in sorted({p for p in played if played.count(p) > 1}):
+        errors.append(f"two stages play {part!r}: give 'plays: {part}' to one stage only")
+    families: dict[str, list[Label]] = {}
+    raw_families = data.get("qualification") or {}
+    if not isinstance(raw_families, dict):
+        errors.append("'qualification' must map a family (bant, temperature) to a list of labels")
+        raw_families = {}
+    for family, items in raw_families.items():
+        if family == "__line__":
+            continue
+        if family not in FAMILIES:
+            errors.append(f"qualification: unknown family {family!r} (known: {', '.join(FAMILIES)})")
+            continue
+        families[family] = labels(f"qualification.{family}", family, items)
+        for label in families[family]:
+            for role in label.roles:
+                if role not in {r.id for r in roles}:
+                    errors.append(f"qualification.{family} {label.id!r}: 'roles' names unknown role {role!r}")
     cues: dict[str, dict[str, tuple[str, ...]]] = {}
     for cue, by_lang in _strip_lines(data.get("cues") or {}).items():
         if not isinstance(by_lang, dict):
@@ -266,4 +361,4 @@ def build(data: dict, source: str) -> Codebook:
     if errors:
         raise CodebookError("; ".join(errors), path=source, hint="fix these entries of the codebook")
     return Codebook(stages=stages, roles=roles, channels=channels, groups=groups, cues=cues,
-                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source)
+                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source, families=families)

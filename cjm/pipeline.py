@@ -8,7 +8,7 @@ from pathlib import Path
 from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
-from .model import Journey, Problem, Transcript
+from .model import STAGE, Journey, Problem, Transcript
 from .tagger_model import TaggerModel, default_model, load_model
 from .rules import validate_patterns
 from .tag import tag_transcript
@@ -20,6 +20,7 @@ class RunResult:
     problems: list[Problem]
     codebook: Codebook
     inputs: list[str] = field(default_factory=list)  # every file looked at, read or not
+    notes: list[str] = field(default_factory=list)  # run-level remarks (the model set aside, ...)
 
 
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
@@ -33,14 +34,27 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
     tagger = None if rules_only else resolve_model(model)
+    notes: list[str] = []
+    if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
+        notes.append(model_mismatch(tagger, book))
+        tagger = None
     transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
+    for transcript in transcripts:
+        transcript.notes.extend(notes)
     if redact:
         from .redact import redact_transcripts
 
         transcripts = redact_transcripts(transcripts)
     journeys = [analyse_transcript(t, book, tagger) for t in transcripts]
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
-    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs)
+    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes)
+
+
+def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
+    """Why the model is set aside: it can only answer with the stages it was trained on."""
+    return (f"labelled by the codebook's rules: the model ({Path(model.source).name}) knows the stages "
+            f"{', '.join(sorted(model.stage_labels()))}, this codebook has {', '.join(codebook.ids(STAGE))} "
+            f"(train one for it with 'cjm learn --codebook')")
 
 
 def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:

@@ -732,7 +732,7 @@ class Builder:
             steps.append({"stage": stage, "name": self.name(STAGE, stage), "back": back, "visit": visits[stage],
                           "color": PALETTE[min(order.get(stage, 0), len(PALETTE) - 1)]})
             previous = stage
-        bought = aggregate.furthest(journey, self.codebook) == BOUGHT
+        bought = self.codebook.reached_purchase(aggregate.furthest(journey, self.codebook))
         if path and not bought:
             steps.append({"stage": STALLED, "name": self.t("stalled"), "back": False, "visit": 1, "color": STALL_COLOR})
         respondent = [u for u in journey.utterances if not u.utterance.is_interviewer]
