@@ -210,7 +210,9 @@ def merge(base: dict, extra: dict, source: str) -> dict:
             for name, value in extra[section].items():
                 if name == "__line__":
                     continue
-                if isinstance(value, dict) and isinstance(combined.get(name), dict):
+                if isinstance(value, dict) and value.get("replace"):  # swap the section, not add to it
+                    combined[name] = {k: v for k, v in value.items() if k != "replace"}
+                elif isinstance(value, dict) and isinstance(combined.get(name), dict):
                     inner = dict(combined[name])
                     for lang, words in value.items():
                         if isinstance(words, list) and isinstance(inner.get(lang), list):
