@@ -11,6 +11,7 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .qualification import qualify
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
@@ -45,6 +46,7 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.outcome = outcome(journey, respondent, codebook)
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
+    journey.qualification = qualify(journey, codebook)
     return journey
 
 

@@ -93,6 +93,7 @@ class TaggedUtterance:
     asked_duration: bool = False  # the question before it asked how long the deal took
     probabilities: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> label -> P (the model's)
     cycle_cues: list[set[str]] = field(default_factory=list)  # per sentence: cues around a cycle length
+    signals: list[Mention] = field(default_factory=list)  # lead-qualification cues (kind: bant | temperature)
 
     @property
     def n(self) -> int:
@@ -121,6 +122,7 @@ class Journey:
     stage_path: list[str] = field(default_factory=list)  # ordered stage sequence (with back-steps)
     outcome: str | None = None  # bought | stalled | lost
     confidence: dict[str, Any] = field(default_factory=dict)  # field -> P (the model's, calibrated where it can be)
+    qualification: Any = None  # `cjm.qualification.Qualification`: BANT and the lead's temperature
 
     @property
     def id(self) -> str:

@@ -11,6 +11,7 @@ from .journey import derive_journey
 from .model import STAGE, Journey, Problem, Transcript
 from .tagger_model import TaggerModel, default_model, load_model
 from .rules import validate_patterns
+from .qualification import validate_families
 from .tag import tag_transcript
 
 
@@ -33,6 +34,7 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
+    validate_families(book)
     tagger = None if rules_only else resolve_model(model)
     notes: list[str] = []
     if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
