@@ -222,6 +222,26 @@ def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
                f"{model.meta['utterances']} utterances: {path}")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--preset", required=True, type=click.Choice(["five-step", "b2b-four-step", "hourglass"]),
+              help="The journey model: five-step (default stages), b2b-four-step or hourglass.")
+@reports_errors
+def init(folder: Path, preset: str) -> None:
+    """Start a series folder: interviews/, a codebook.yaml that extends the preset, and GUIDE.md.
+
+    Nothing that already exists is overwritten.
+
+    Example: cjm init acme-2025 --preset hourglass
+    """
+    from .scaffold import scaffold
+
+    for path in scaffold(folder, preset):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: put the transcripts into {folder / 'interviews'}, then "
+               f"cjm report {folder / 'interviews'} --codebook {folder / 'codebook.yaml'} -o {folder / 'report'}")
+
+
 def main() -> None:
     cli(prog_name="cjm")
 
