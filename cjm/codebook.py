@@ -26,6 +26,7 @@ DEFAULT = "default"
 STAGE_PARTS = {"before_contact": "unaware", "discovery": "informed", "interest": "interested",
                "decision": "motivated", "purchase": "bought"}
 FAMILIES = ("bant", "temperature")  # lead-qualification families (section `qualification:`)
+IGNORABLE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # sentence cues a family may ignore
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Label:
     requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
     plays: str | None = None  # stages only: the part of the journey the rules treat it as (STAGE_PARTS)
     roles: tuple[str, ...] = ()  # qualification families only: roles whose presence is this signal
+    ignores: tuple[str, ...] = ()  # qualification families only: sentence cues that do not put it out
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
@@ -313,7 +315,8 @@ def build(data: dict, source: str) -> Codebook:
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
                                 requires_past=bool(item.get("requires_past")),
-                                plays=item.get("plays"), roles=tuple(item.get("roles") or ())))
+                                plays=item.get("plays"), roles=tuple(item.get("roles") or ()),
+                                ignores=tuple(item.get("ignores") or ())))
             if item.get("plays") is not None and (kind != STAGE or item["plays"] not in STAGE_PARTS):
                 errors.append(f"{where}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)} (stages only)")
         return result
@@ -351,6 +354,10 @@ def build(data: dict, source: str) -> Codebook:
             continue
         families[family] = labels(f"qualification.{family}", family, items)
         for label in families[family]:
+            for cue in label.ignores:
+                if cue not in IGNORABLE_CUES:
+                    errors.append(f"qualification.{family} {label.id!r}: 'ignores' names {cue!r} "
+                                  f"(one of {', '.join(IGNORABLE_CUES)})")
             for role in label.roles:
                 if role not in {r.id for r in roles}:
                     errors.append(f"qualification.{family} {label.id!r}: 'roles' names unknown role {role!r}")

@@ -67,6 +67,7 @@ class Qualification:
 class FamilyRules:
     matcher: Matcher
     keys: dict[str, tuple[str, str, bool]]  # match key -> (family, label, the phrase spells a negation)
+    ignores: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (family, label) -> cues it ignores
 
 
 _COMPILED: dict[tuple[int, str], tuple[Codebook, FamilyRules]] = {}
@@ -88,7 +89,8 @@ def family_rules(codebook: Codebook, lang: str) -> FamilyRules:
                 matcher.add(name, [compile_pattern(phrase.lstrip("~<"), lang)])
                 spelled = bool(set(re.split(r"[\s|?=]+", phrase.lower())) & negations)
                 keys[name] = (family, label.id, spelled)
-    rules = FamilyRules(matcher, keys)
+    ignores = {(family, label.id): label.ignores for family, labels in codebook.families.items() for label in labels}
+    rules = FamilyRules(matcher, keys, ignores)
     _COMPILED[key] = (codebook, rules)
     return rules
 
@@ -144,7 +146,8 @@ def sentence_signals(doc, rules: CompiledRules, families: FamilyRules) -> list[M
             inside = [c for c in cue_spans.get("negation", []) if start <= c[0] and c[1] <= end]
             if inside and not spelled[span]:
                 continue  # a gap swallowed the negation: "выделить так и не смогли деньги"
-            if out_of_journey(family, start, end, cue_spans, clauses,
+            context = {cue: spans for cue, spans in cue_spans.items() if cue not in families.ignores.get((family, label), ())}
+            if out_of_journey(family, start, end, context, clauses,
                               negated=parsed.get((start, end)) if parsed is not None else None):
                 continue
             found.append(Mention(kind=family, label=label, start=doc[start].idx,
@@ -176,12 +179,13 @@ def stages_reached(respondent: list[TaggedUtterance], codebook: Codebook) -> dic
 
 def contact_point(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> int | None:
     """The utterance of first contact: the derived field's evidence, else the first discovery,
-    else the first utterance with a stage past the time before contact."""
+    else the first utterance with a stage past the time before contact, else the first channel named."""
     if journey.first_contact_evidence is not None:
         return journey.first_contact_evidence
     discovery, before = codebook.stage_playing("discovery"), codebook.stage_playing("before_contact")
     told = next((t.n for t in respondent if discovery and discovery in t.stages), None)
-    return told if told is not None else next((t.n for t in respondent if set(t.stages) - {before}), None)
+    told = told if told is not None else next((t.n for t in respondent if set(t.stages) - {before}), None)
+    return told if told is not None else next((t.n for t in respondent if t.channels), None)
 
 
 def qualify(journey: Journey, codebook: Codebook) -> Qualification:
