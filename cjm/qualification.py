@@ -120,9 +120,25 @@ def find_signals(evidence: InterviewEvidence, codebook: Codebook) -> None:
 
 
 def sentence_signals(doc, rules: CompiledRules, families: FamilyRules) -> list[Mention]:
-    """The signals of one parsed utterance that survive the context checks the stages get."""
+    """The signals of one parsed utterance that survive the context checks the stages get.
+
+    The phrases are matched over the whole utterance at once (a match may not cross a sentence);
+    the cues are looked for only in the sentences that hold a match (most hold none)."""
+    sents = list(doc.sents)
+    by_sentence: dict[int, list] = {}
+    spelled: dict[tuple[tuple[str, str], int, int], bool] = {}
+    index_of = {token.i: i for i, sent in enumerate(sents) for token in sent}
+    for key, start, end in families.matcher(doc):
+        index = index_of[start]
+        if index_of[end - 1] != index:
+            continue
+        family, label, own_negation = families.keys[doc.vocab.strings[key]]
+        span = ((family, label), start, end)
+        spelled[span] = spelled.get(span, False) or own_negation
+        by_sentence.setdefault(index, []).append(span)
     found: list[Mention] = []
-    for index, sent in enumerate(doc.sents):
+    for index, matches in sorted(by_sentence.items()):
+        sent = sents[index]
         offset = sent.start
         cue_spans: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in rules.cues(sent):
@@ -132,14 +148,7 @@ def sentence_signals(doc, rules: CompiledRules, families: FamilyRules) -> list[M
             cue_spans["hypothetical"] = [c for c in cue_spans.get("hypothetical", [])
                                          if not any(s <= c[0] < e for s, e in idioms)]
         clauses = clause_bounds(sent, rules.clause_words)
-        spelled: dict[tuple[tuple[str, str], int, int], bool] = {}
-        matches = []
-        for key, start, end in families.matcher(sent):
-            family, label, own_negation = families.keys[doc.vocab.strings[key]]
-            span = ((family, label), start + offset, end + offset)
-            spelled[span] = spelled.get(span, False) or own_negation
-            matches.append(span)
-        kept = longest_per_kind(matches)
+        kept = longest_per_kind(list(dict.fromkeys(matches)))
         parsed = negation_by_syntax(doc, sent, kept) if cue_spans.get("negation") else None
         for span in kept:
             (family, label), start, end = span
