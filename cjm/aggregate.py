@@ -626,6 +626,17 @@ def _dmu(events: pd.DataFrame, codebook) -> pd.DataFrame:
     return frame.sort_values(["median_order", "role"], kind="stable").reset_index(drop=True)
 
 
+def transitions_table(interviews: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Every stage-to-stage step of the interviews' paths, stalls included (an `interviews_table`
+    in): the hand-off's transitions sheet and the event log's check read the report's own counts."""
+    return _transitions(interviews, codebook)
+
+
+def roles_table(events: pd.DataFrame, codebook) -> pd.DataFrame:
+    """The decision-making unit of the interviews in an `events_table`: who enters in which order."""
+    return _dmu(events, codebook)
+
+
 def group_tables(group: str, interviews: pd.DataFrame, events: pd.DataFrame, sentences: pd.DataFrame,
                  codebook) -> GroupTables:
     ids = sorted(interviews["interview"])

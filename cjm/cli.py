@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import CjmError
+from .handoff import FORMATS as HANDOFF_FORMATS
 from .model import Problem
 
 LANGUAGE_CHOICE = click.Choice(["ru", "en"])
@@ -37,6 +38,66 @@ def input_options(func):
                         help="A tagger model trained with 'cjm learn' (default: the one shipped with cjm).")(func)
     func = click.option("--rules-only", is_flag=True, help="Label by the codebook's rules alone, without the model.")(func)
     return func
+
+
+def run_options(func):
+    """How the per-interview work runs: processes, a Dask cluster, the cache, the progress bar."""
+    func = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                        help="Worker processes for the per-interview work (default: one per core).")(func)
+    func = click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                        help="Where the per-interview work runs: local processes, or a Dask cluster.")(func)
+    func = click.option("--scheduler", metavar="ADDRESS",
+                        help="The Dask scheduler's address (tcp://host:8786), with --executor dask.")(func)
+    func = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Where analysed interviews are cached (default: $CJM_CACHE_DIR, else ~/.cache/cjm).")(func)
+    func = click.option("--no-cache", is_flag=True, help="Analyse every interview again; read and write no cache.")(func)
+    func = click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines (errors still show).")(func)
+    return func
+
+
+def run_settings(options: dict) -> dict:
+    """The `run_options` as `pipeline.analyse` keywords."""
+    from .cache import default_dir
+
+    if options["executor"] == "dask" and not options["scheduler"]:
+        raise click.BadParameter("give the scheduler's address, e.g. tcp://10.0.0.5:8786", param_hint="--scheduler")
+    if options["scheduler"] and options["executor"] != "dask":
+        raise click.BadParameter("--scheduler goes with --executor dask", param_hint="--scheduler")
+    return {"jobs": options["jobs"], "executor": options["executor"], "scheduler": options["scheduler"],
+            "cache_dir": None if options["no_cache"] else (options["cache_dir"] or default_dir()),
+            "progress": None if options["quiet"] else ProgressBar()}
+
+
+class ProgressBar:
+    """A progress bar on the terminal for runs that last over a second; nothing when stderr is not
+    a terminal."""
+
+    DELAY_S = 1.0
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if self.clock() - self.started < self.DELAY_S or not sys.stderr.isatty() or done >= total:
+                return
+            self.bar = click.progressbar(length=total, label="analysing interviews", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+        if done >= total:
+            self.bar.__exit__(None, None, None)
+
+
+def say(options: dict, message: str) -> None:
+    """A summary line, unless --quiet."""
+    if not options.get("quiet"):
+        click.echo(message)
 
 
 def reports_errors(func):
@@ -84,30 +145,35 @@ def cli() -> None:
 @click.option("--compare", default="cold_inbound,referral", show_default=True,
               help="Two channel groups or channels to set side by side, comma-separated.")
 @input_options
+@run_options
 @reports_errors
 def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
-           redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
+           redact: bool, strict: bool, model: Path | None, rules_only: bool, **run) -> None:
     """Build the journey map report for a folder of interview transcripts.
 
     Example: cjm report interviews/ -o reports/ --lang en
     """
     from .aggregate import events_table
-    from .export import write_journeys
+    from .export import write_events_csv, write_journeys
+    from .output import claim_folder, staged_folder
     from .pipeline import analyse
     from .render import write_report
 
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
-    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
-    out.mkdir(parents=True, exist_ok=True)
-    write_journeys(result.journeys, result.problems, out / "journeys.json")
-    events_table(result.journeys, result.codebook).to_csv(out / "events.csv", index=False)
-    write_report(result.journeys, result.problems, result.codebook, out, lang=lang, compare=pair)
-    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    settings = run_settings(run)
+    with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
+        result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model,
+                         rules_only=rules_only, **settings)
+        with staged_folder(target, shown=out) as staging:
+            write_journeys(result.journeys, result.problems, staging / "journeys.json")
+            write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
+            write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
+    say(run, f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
     echo_notes(result.notes)
-    click.echo(f"report: {out / 'index.html'}")
-    click.echo(f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
+    say(run, f"report: {out / 'index.html'}")
+    say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     echo_problems(result.problems, strict)
 
 
@@ -116,22 +182,28 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("journeys.json"),
               show_default=True, help="Where to write the contract's journeys.json ('-' for stdout).")
 @input_options
+@run_options
 @reports_errors
 def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool,
-             model: Path | None, rules_only: bool) -> None:
+             model: Path | None, rules_only: bool, **run) -> None:
     """Write journeys.json alone (the contract output), without the HTML report.
 
     Example: cjm journeys interviews/ -o journeys.json
     """
-    from .export import journeys_document, write_journeys
+    from .export import journeys_json, write_journeys
+    from .output import check_target
     from .pipeline import analyse
 
-    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
+    settings = run_settings(run)
+    if str(out) != "-":
+        check_target(out, folder=False)  # before the analysis, not after it
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only,
+                     **settings)
     if str(out) == "-":
-        click.echo(json.dumps(journeys_document(result.journeys, result.problems), ensure_ascii=False, indent=2))
+        click.echo(journeys_json(result.journeys, result.problems))
     else:
         write_journeys(result.journeys, result.problems, out)
-        click.echo(f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+        say(run, f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
     echo_notes(result.notes)
     echo_problems(result.problems, strict)
 
@@ -220,6 +292,48 @@ def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
         click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(f"model trained on {len(model.meta['trained_on'])} interview(s), "
                f"{model.meta['utterances']} utterances: {path}")
+
+
+@cli.command("export")
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(HANDOFF_FORMATS)),
+              help="qdpx (QualCoder, NVivo, ATLAS.ti, MAXQDA), xlsx (Excel), xes or ocel (process mining), json "
+                   "(default: from the output file's extension).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (default: journeys.<format>; OCEL: journeys.jsonocel).")
+@click.option("--lang", type=LANGUAGE_CHOICE, help="Language of code and label names (default: that of most interviews).")
+@input_options
+@reports_errors
+def export_command(folder: Path, fmt: str | None, out: Path | None, lang: str | None, codebook: Path | None,
+                   language: str | None, redact: bool, strict: bool, model: Path | None, rules_only: bool) -> None:
+    """Hand the series to the next tool: a REFI-QDA project, a workbook, or a process-mining event log.
+
+    Example: cjm export interviews/ --format qdpx -o series.qdpx
+    """
+    from .handoff import export_run, format_of
+    from .pipeline import analyse
+
+    fmt = format_of(fmt, out)
+    if fmt is None:
+        raise click.UsageError(f"say which format to write: --format {'|'.join(HANDOFF_FORMATS)}, or an output "
+                               f"file ending in {', '.join(HANDOFF_FORMATS.values())}")
+    out = out or Path("journeys" + HANDOFF_FORMATS[fmt])
+    result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
+    summary = export_run(result, fmt, out, lang=lang, name=folder.resolve().name)
+    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"{fmt}: {out} ({summary})")
+    echo_problems(result.problems, strict)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of journeys.json, to validate a run's output against.
+
+    Example: cjm schema > journeys.schema.json
+    """
+    from .schema import journeys_schema_text
+
+    click.echo(journeys_schema_text(), nl=False)
 
 
 @cli.command()

@@ -113,6 +113,18 @@ def longest_per_kind(matches: list[tuple[tuple[str, str], int, int]]):
     return sorted(kept, key=lambda m: (m[1], m[2]))
 
 
+def prefetch_negation_parses(docs: list[Doc], rules: CompiledRules) -> None:
+    """Parse, in one batch, every sentence `negation_by_syntax` will ask about: those that hold a
+    negation cue and a match (natasha is several times faster on a batch than sentence by sentence)."""
+    if not docs or docs[0].lang_ != "ru":
+        return
+    from .syntax import parse_many
+
+    negation = docs[0].vocab.strings["negation"]
+    parse_many([sent.text for doc in docs for sent in doc.sents
+                if any(key == negation for key, _, _ in rules.cues(sent)) and rules.matcher(sent)])
+
+
 def negation_by_syntax(doc: Doc, sent: Span, matches) -> dict[tuple[int, int], bool] | None:
     """Russian: which matches a negated verb governs, from natasha's parse of this one sentence."""
     if doc.lang_ != "ru" or not matches:
@@ -358,6 +370,7 @@ def extract_evidence(transcript: Transcript, rules: CompiledRules, nlp: Language
     docs = {t.n: doc for t, doc in zip(texts, nlp.pipe((t.utterance.text for t in texts), batch_size=BATCH_SIZE))}
     evidence = InterviewEvidence(transcript, tagged, docs)
     respondent = evidence.respondent
+    prefetch_negation_parses([docs[item.n] for item in respondent], rules)
     for item in respondent:
         tag_doc(item, docs[item.n], rules)
     evidence.own_roles = respondent_roles(tagged, transcript, rules, nlp)  # before names borrow roles

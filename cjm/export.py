@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Journey, Problem
+from .output import atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONTRACT_VERSION = 1
 
@@ -80,10 +85,62 @@ def journeys_document(journeys: list[Journey], problems: list[Problem]) -> dict[
     }
 
 
+def strict_json(document: Any) -> str:
+    """JSON as RFC 8259 has it: no NaN or Infinity (`.nan` / `.inf` in front matter reach the
+    document as floats; strict readers refuse those tokens), so they are written as null."""
+    try:
+        return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+    except ValueError:  # rare: walk the document only when a non-finite number is in it
+        return json.dumps(finite(document), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def finite(value: Any) -> Any:
+    """`value` with every NaN and infinity (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def journeys_json(journeys: list[Journey], problems: list[Problem]) -> str:
+    """The text of journeys.json (UTF-8, stable key order so runs can be diffed)."""
+    return strict_json(journeys_document(journeys, problems))
+
+
 def write_journeys(journeys: list[Journey], problems: list[Problem], path: str | Path) -> Path:
-    """Write journeys.json (UTF-8, stable key order so runs can be diffed)."""
+    """Write journeys.json whole or not at all (temporary file, then os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(journeys_document(journeys, problems), ensure_ascii=False, indent=2) + "\n",
-                    encoding="utf-8")
-    return path
+    return atomic_write_text(path, journeys_json(journeys, problems) + "\n")
+
+
+# OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
+# (the full-width forms too, by some); a leading apostrophe makes it text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def formula_safe(value: Any) -> Any:
+    """A string cell that a spreadsheet would read as a formula, prefixed with `'`; anything
+    else (numbers, including negative ones, and missing values) as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def formula_safe_frame(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """A copy of `frame` with `formula_safe` applied to every text column (for CSV or XLSX)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if is_object_dtype(safe[column]) or is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(formula_safe)
+    return safe
+
+
+def write_events_csv(frame: "pd.DataFrame", path: str | Path) -> Path:
+    """events.csv, formula-safe, written whole or not at all."""
+    return atomic_write_text(Path(path), formula_safe_frame(frame).to_csv(index=False, lineterminator="\n"))

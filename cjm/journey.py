@@ -189,19 +189,25 @@ def purchase_stage(codebook: Codebook) -> str:
 def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[str]:
     """The stages in the order told, repeats collapsed; a recap of earlier stages is not a step back,
     and nobody becomes unaware of a supplier again (later talk of "before" is a recollection)."""
-    path: list[str] = []
+    return [stage for stage, _ in stage_steps(respondent, stage_ids)]
+
+
+def stage_steps(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[tuple[str, int]]:
+    """The steps of `stage_path`, each with the number of the utterance that made it (the event
+    log's events need the utterance for their time)."""
+    path: list[tuple[str, int]] = []
     for item in respondent:
         order = sorted(stage_ids.index(s) for s in item.stages)
-        if path and path[-1] != stage_ids[0]:
+        if path and path[-1][0] != stage_ids[0]:
             order = [o for o in order if o > 0]
         if not order:
             continue
-        current = stage_ids.index(path[-1]) if path else -1
+        current = stage_ids.index(path[-1][0]) if path else -1
         if len(order) > 1 and order[-1] >= current:
             order = [o for o in order if o >= current]  # "от запроса до оплаты": a recap, keep the front
         for index in order:
-            if not path or path[-1] != stage_ids[index]:
-                path.append(stage_ids[index])
+            if not path or path[-1][0] != stage_ids[index]:
+                path.append((stage_ids[index], item.n))
     return path
 
 

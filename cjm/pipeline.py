@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+from . import executor as executors
+from .cache import JourneyCache, entry_key, run_fingerprint
 
 from .codebook import Codebook, load_codebook
 from .ingest import read_folder
@@ -26,11 +31,16 @@ class RunResult:
 
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
             language: str | None = None, redact: bool = False,
-            model: TaggerModel | str | Path | None = None, rules_only: bool = False) -> RunResult:
+            model: TaggerModel | str | Path | None = None, rules_only: bool = False,
+            jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
+            cache_dir: str | Path | None = None, progress: executors.Progress | None = None) -> RunResult:
     """Ingest, tag and derive the journey of every interview in a folder (or one file).
 
     The labels come from `model` (a path or a loaded one; default: the model shipped with cjm),
-    or from the rules alone with `rules_only`.
+    or from the rules alone with `rules_only`. The per-interview work runs in `jobs` processes
+    (None: one per core) or on a Dask cluster (`executor="dask"`, `scheduler` its address);
+    with `cache_dir`, interviews analysed before with the same codebook, model and cjm are read
+    from the cache instead (see `cjm.cache`).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
@@ -47,7 +57,9 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
         from .redact import redact_transcripts
 
         transcripts = redact_transcripts(transcripts)
-    journeys = [analyse_transcript(t, book, tagger) for t in transcripts]
+    journeys, failed = analyse_all(transcripts, book, tagger, jobs=jobs, executor=executor, scheduler=scheduler,
+                                   cache=JourneyCache(Path(cache_dir)) if cache_dir else None, progress=progress)
+    problems = problems + failed
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
     return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes)
 
@@ -57,6 +69,33 @@ def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
     return (f"labelled by the codebook's rules: the model ({Path(model.source).name}) knows the stages "
             f"{', '.join(sorted(model.stage_labels()))}, this codebook has {', '.join(codebook.ids(STAGE))} "
             f"(train one for it with 'cjm learn --codebook')")
+
+
+def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: TaggerModel | None, *,
+                jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
+                cache: JourneyCache | None = None,
+                progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem]]:
+    """The journeys of the transcripts, in their order, and the problems of those that failed:
+    cached ones read, the others mapped over the executor (and then cached)."""
+    keys: list[str] = []
+    known: dict[int, Journey] = {}
+    if cache is not None:
+        run_key = run_fingerprint(codebook, model, model is None)
+        keys = [entry_key(t, run_key) for t in transcripts]
+        known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
+    todo = [i for i in range(len(transcripts)) if i not in known]
+    work = partial(analyse_transcript, codebook=codebook, model=model)
+    outcomes = executors.run([transcripts[i] for i in todo], work, executor=executor, jobs=jobs,
+                             scheduler=scheduler, progress=progress)
+    problems: list[Problem] = []
+    for i, outcome in zip(todo, outcomes):
+        if outcome.journey is not None:
+            known[i] = outcome.journey
+            if cache is not None:
+                cache.put(keys[i], outcome.journey)
+        elif outcome.problem is not None:
+            problems.append(outcome.problem)
+    return [known[i] for i in sorted(known)], problems
 
 
 def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from .matching import PatternMatcher as Matcher  # the indexed matcher the rules use (matching.py)
 
 from .codebook import Codebook
 from .evidence import ADVICE, InterviewEvidence, clause_bounds, longest_per_kind, negation_by_syntax, out_of_journey

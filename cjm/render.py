@@ -306,9 +306,27 @@ class InterviewPage:
 UNCERTAIN = 0.7  # a label the model gives less than this is shown as uncertain
 
 
+SLUG_MAX = 80  # characters (ASCII) of a page's name before ".html": far under every file system's limit
+_HASHED_SLUG = re.compile(r".*-[0-9a-f]{12}")
+_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
 def slug(ident: str) -> str:
-    """A file name for an interview id: letters, digits, dot, dash, underscore."""
-    return re.sub(r"[^\w.-]+", "_", ident, flags=re.ASCII).strip("._") or "interview"
+    """A file name for an interview id: ASCII letters, digits, dot, dash, underscore, at most
+    SLUG_MAX characters. An id that is already such a name is kept as it is; any other (changed
+    by the cleaning, too long, a Windows device name) gets a hash of the id as a suffix, so two
+    ids never share a name and a name is the same in every run."""
+    import hashlib
+
+    cleaned = re.sub(r"[^\w.-]+", "_", ident, flags=re.ASCII).strip("._-")
+    if (cleaned and cleaned == ident and len(cleaned) <= SLUG_MAX and not _HASHED_SLUG.fullmatch(cleaned)
+            and cleaned.split(".")[0].upper() not in _RESERVED_NAMES):
+        return cleaned
+    digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    head = cleaned[:SLUG_MAX - len(digest) - 4].strip("._-") or "interview"
+    if head.split(".")[0].upper() in _RESERVED_NAMES:  # Windows reads "nul.txt-…" as the device too
+        head = f"id_{head}"
+    return f"{head}-{digest}"
 
 
 class Builder:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from .matching import PatternMatcher as Matcher  # spaCy's Matcher, indexed: see matching.py
 
 from .codebook import Codebook, LANGS
 from .errors import CodebookError

@@ -46,6 +46,12 @@ class TaggerModel:
     def tagger(self, member: str) -> pycrfsuite.Tagger:
         return self._taggers[member]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the opened taggers (C objects): a worker opens them again from the bytes."""
+        state = dict(self.__dict__)
+        state.pop("_taggers", None)
+        return state
+
     @cached_property
     def _taggers(self) -> dict[str, pycrfsuite.Tagger]:
         taggers = {}

@@ -147,3 +147,66 @@ def test_python_dash_m_works():
 
     result = subprocess.run([sys.executable, "-m", "cjm", "--version"], capture_output=True, text=True, check=True)
     assert "cjm" in result.stdout
+
+
+# --- the output is checked before the analysis, written whole, and refused while another run writes it
+
+
+@pytest.fixture
+def no_analysis(monkeypatch):
+    """Make the analysis fail loudly: a check that must come first proves it by not reaching it."""
+    def analyse(*args, **kwargs):
+        raise AssertionError("the analysis ran before the output was checked")
+    monkeypatch.setattr("cjm.pipeline.analyse", analyse)
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (lambda t: (t / "file").write_text("x"), ["report", "-o", "{t}/file/sub"], "file is a file, not a folder"),
+    (lambda t: (t / "out" / "journeys.json").mkdir(parents=True), ["report", "-o", "{t}/out"],
+     "journeys.json/ (a folder where cjm writes a file)"),
+    (lambda t: (t / "out").mkdir() or (t / "out" / "notes.md").write_text("mine"), ["report", "-o", "{t}/out"],
+     "holds what cjm did not write: notes.md"),
+    (lambda t: (t / "file").write_text("x"), ["journeys", "-o", "{t}/file/sub.json"], "file is a file, not a folder"),
+    (lambda t: None, ["report", "-o", "{t}/" + "r" * 230], "too long"),
+])
+def test_a_bad_output_is_told_before_the_analysis(tmp_path, no_analysis, make, args, message):
+    make(tmp_path)
+    result = CliRunner().invoke(cli, [args[0], str(DATA)] + [a.format(t=tmp_path) for a in args[1:]])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not isinstance(result.exception, AssertionError)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path, no_analysis):
+    from cjm.output import claim_folder
+
+    with claim_folder(tmp_path / "out"):
+        result = CliRunner().invoke(cli, ["report", str(DATA), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "another cjm run" in result.output and "is writing" in result.output
+
+
+def test_report_replaces_the_old_folder_whole_and_writes_through_no_link(tmp_path):
+    folder, out, outside = tmp_path / "in", tmp_path / "out", tmp_path / "outside"
+    folder.mkdir(), (out / "interviews").mkdir(parents=True), outside.mkdir()
+    (folder / "en_questions.txt").write_bytes((DATA / "en_questions.txt").read_bytes())
+    (out / "interviews" / "Ivan Petrov unredacted.html").write_text("<p>Ivan Petrov, +7 999 123-45-67</p>")
+    (outside / "victim.json").write_text("precious\n")
+    (out / "journeys.json").symlink_to(outside / "victim.json")
+    (out / "events.csv").write_text("old\n")
+    result = CliRunner().invoke(cli, ["report", str(folder), "-o", str(out), "--rules-only", "--redact"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "interviews").iterdir()) == ["en_questions.html"]
+    assert (outside / "victim.json").read_text() == "precious\n" and not (out / "journeys.json").is_symlink()
+    assert json.loads((out / "journeys.json").read_text(encoding="utf-8"))["interviews"][0]["id"] == "en_questions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "outside"]  # no lock, no staging left
+
+
+def test_journeys_replaces_a_link_and_never_writes_through_it(tmp_path):
+    victim = tmp_path / "victim.json"
+    victim.write_text("precious\n")
+    (tmp_path / "j.json").symlink_to(victim)
+    result = CliRunner().invoke(cli, ["journeys", str(DATA / "en_questions.txt"), "-o", str(tmp_path / "j.json"),
+                                      "--rules-only"])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious\n"
+    assert json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))["interviews"][0]["id"] == "en_questions"

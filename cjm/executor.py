@@ -1,0 +1,189 @@
+"""The per-interview map step — tag one transcript and derive its journey — run serially, in a pool
+of local processes (`--jobs N`) or on a Dask cluster (`--executor dask --scheduler ADDRESS`).
+
+Every interview is independent, so the work is a plain map; the codebook and the model are sent
+to each worker once. A worker that fails costs its own interview only: an exception in cjm
+becomes that interview's `Problem`; a worker process that dies (killed, out of memory) breaks a
+local pool, and then the interviews still open are retried in a new pool, and those caught in two
+breaks are run one at a time, so the one that kills its worker is found and skipped with the
+reason while the others finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .model import Journey, Problem, Transcript
+
+EXECUTORS = ("local", "dask")
+WORKER_DIED = "the process analysing it ended abruptly (killed, or out of memory); the other interviews were analysed"
+
+Analyse = Callable[[Transcript], Journey]
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class Outcome:
+    """One interview's result: its journey, or the problem that stopped it."""
+
+    index: int
+    journey: Journey | None = None
+    problem: Problem | None = None
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def failure(transcript: Transcript, exc: BaseException) -> Problem:
+    return Problem(transcript.source, f"could not be analysed: {type(exc).__name__}: {exc}",
+                   hint="this is a bug in cjm: please report it with the file")
+
+
+# ----------------------------------------------------------------- a worker's state, set once
+
+_WORK: dict[str, Analyse] = {}
+
+
+def _init_worker(analyse: Analyse) -> None:
+    _WORK["analyse"] = analyse
+
+
+def _run_one(index: int, transcript: Transcript) -> Outcome:
+    try:
+        return Outcome(index, journey=_WORK["analyse"](transcript))
+    except Exception as exc:  # noqa: BLE001 - one interview's bug must not end the run
+        return Outcome(index, problem=failure(transcript, exc))
+
+
+# ----------------------------------------------------------------- the three ways to map
+
+def run_serial(transcripts: list[Transcript], analyse: Analyse, progress: Progress | None = None) -> list[Outcome]:
+    _init_worker(analyse)
+    outcomes = []
+    for i, transcript in enumerate(transcripts):
+        outcomes.append(_run_one(i, transcript))
+        if progress:
+            progress(i + 1, len(transcripts))
+    return outcomes
+
+
+def _context():
+    """fork where there is one: the workers start with cjm's modules and data already loaded."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_local(transcripts: list[Transcript], analyse: Analyse, jobs: int,
+              progress: Progress | None = None) -> list[Outcome]:
+    """A process pool of `jobs` workers; see the module docstring for what a dead worker costs."""
+    if jobs <= 1 or len(transcripts) < 2:
+        return run_serial(transcripts, analyse, progress)
+    results: dict[int, Outcome] = {}
+    breaks: dict[int, int] = {}
+    pending = list(range(len(transcripts)))
+    while pending:
+        alone = [i for i in pending if breaks.get(i, 0) >= 2]
+        together = [i for i in pending if breaks.get(i, 0) < 2]
+        batches = [together] if together else []
+        batches += [[i] for i in alone]
+        for batch in batches:
+            broken = _pool_map(transcripts, batch, analyse, min(jobs, len(batch)), results, progress)
+            if broken:
+                unfinished = [i for i in batch if i not in results]
+                for i in unfinished:
+                    breaks[i] = breaks.get(i, 0) + 1
+                if len(batch) == 1 and unfinished:
+                    i = batch[0]
+                    results[i] = Outcome(i, problem=Problem(transcripts[i].source, WORKER_DIED))
+                    _report(progress, results, transcripts)
+                break  # re-plan: the unfinished ones go round again
+        pending = [i for i in range(len(transcripts)) if i not in results]
+    return [results[i] for i in range(len(transcripts))]
+
+
+def _report(progress: Progress | None, results: dict, transcripts: list) -> None:
+    if progress:
+        progress(len(results), len(transcripts))
+
+
+def _pool_map(transcripts, batch, analyse, jobs, results, progress) -> bool:
+    """Run `batch` in a new pool, filling `results`; True when a worker died on the way."""
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
+                             initargs=(analyse,)) as pool:
+        futures = {pool.submit(_run_one, i, transcripts[i]): i for i in batch}
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                results[outcome.index] = outcome
+                _report(progress, results, transcripts)
+        except BrokenProcessPool:
+            return True
+    return False
+
+
+def run_dask(transcripts: list[Transcript], analyse: Analyse, scheduler: str | None,
+             progress: Progress | None = None) -> list[Outcome]:
+    """The same map on a Dask cluster: `scheduler` is its address (tcp://host:8786), or an
+    in-process `distributed.Client`'s cluster when given as a `Client`."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:
+        from .errors import UsageError
+
+        raise UsageError("the dask executor needs dask's distributed scheduler: pip install 'cjm[dask]'") from None
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        work = client.scatter(analyse, broadcast=True)
+        futures = [client.submit(_run_remote, work, i, t, key=f"cjm-{i}-{id(transcripts)}", pure=False)
+                   for i, t in enumerate(transcripts)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: dict[int, Outcome] = {}
+        for future in dask_completed(futures):
+            i = index[future.key]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker lost (KilledWorker) costs one interview
+                results[i] = Outcome(i, problem=Problem(transcripts[i].source,
+                                                        f"{WORKER_DIED} ({type(exc).__name__})"))
+            _report(progress, results, transcripts)
+        return [results[i] for i in range(len(transcripts))]
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _run_remote(analyse: Analyse, index: int, transcript: Transcript) -> Outcome:
+    try:
+        return Outcome(index, journey=analyse(transcript))
+    except Exception as exc:  # noqa: BLE001
+        return Outcome(index, problem=failure(transcript, exc))
+
+
+def run(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
+        scheduler=None, progress: Progress | None = None) -> list[Outcome]:
+    """Map `analyse` over the transcripts; one `Outcome` per transcript, in their order."""
+    if executor == "dask":
+        return run_dask(transcripts, analyse, scheduler, progress)
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}: one of {', '.join(EXECUTORS)}")
+    return run_local(transcripts, analyse, jobs or default_jobs(), progress)
+
+
+def journeys_and_problems(outcomes: Iterable[Outcome]) -> tuple[list[Journey], list[Problem]]:
+    journeys, problems = [], []
+    for outcome in outcomes:
+        if outcome.journey is not None:
+            journeys.append(outcome.journey)
+        elif outcome.problem is not None:
+            problems.append(outcome.problem)
+    return journeys, problems

@@ -1,0 +1,99 @@
+"""The run options of `cjm report` and `cjm journeys`: processes, cache, Dask, quiet."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cjm.cli import ProgressBar, cli
+
+SAMPLE = Path(__file__).resolve().parents[1] / "interviews"
+
+
+@pytest.fixture()
+def series(tmp_path):
+    folder = tmp_path / "series"
+    folder.mkdir()
+    for path in sorted(SAMPLE.glob("*.txt"))[:2]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_jobs_and_cache_give_the_journeys_of_a_plain_run(series, tmp_path):
+    plain = run("journeys", series, "-o", tmp_path / "plain.json", "--no-cache", "-j", "1")
+    pooled = run("journeys", series, "-o", tmp_path / "pooled.json", "--cache-dir", tmp_path / "c", "-j", "2")
+    again = run("journeys", series, "-o", tmp_path / "again.json", "--cache-dir", tmp_path / "c", "-j", "2")
+    assert plain.exit_code == pooled.exit_code == again.exit_code == 0, plain.stderr + pooled.stderr
+    texts = {name: (tmp_path / f"{name}.json").read_text(encoding="utf-8") for name in ("plain", "pooled", "again")}
+    assert texts["plain"] == texts["pooled"] == texts["again"]
+    assert len(json.loads(texts["plain"])["interviews"]) == 2
+    assert any((tmp_path / "c").rglob("*.pickle"))
+
+
+def test_the_cache_folder_comes_from_the_environment(series, tmp_path, monkeypatch):
+    monkeypatch.setenv("CJM_CACHE_DIR", str(tmp_path / "env-cache"))
+    result = run("journeys", series, "-o", tmp_path / "j.json", "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    assert len(list((tmp_path / "env-cache").rglob("*.pickle"))) == 2
+
+
+def test_no_cache_writes_none(series, tmp_path, monkeypatch):
+    monkeypatch.setenv("CJM_CACHE_DIR", str(tmp_path / "env-cache"))
+    result = run("journeys", series, "-o", tmp_path / "j.json", "-j", "1", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    assert not (tmp_path / "env-cache").exists()
+
+
+def test_quiet_prints_no_summary(series, tmp_path):
+    loud = run("journeys", series, "-o", tmp_path / "a.json", "--no-cache", "-j", "1")
+    quiet = run("journeys", series, "-o", tmp_path / "b.json", "--no-cache", "-j", "1", "--quiet")
+    assert "2 interview(s) written to" in loud.stdout
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--executor", "dask"], "give the scheduler's address"),
+    (["--scheduler", "tcp://127.0.0.1:8786"], "--scheduler goes with --executor dask"),
+    (["-j", "0"], "0 is not in the range x>=1"),
+])
+def test_wrong_run_options_are_refused(series, tmp_path, args, message):
+    result = run("journeys", series, "-o", tmp_path / "j.json", "--no-cache", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_the_progress_bar_stays_off_the_terminal_when_it_is_not_one(capsys):
+    bar = ProgressBar()
+    bar.started -= 5  # a run that has lasted over a second
+    bar(1, 3)
+    bar(3, 3)
+    assert bar.bar is None  # pytest's stderr is not a terminal
+    assert capsys.readouterr().err == ""
+
+
+def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = ProgressBar()
+    bar(1, 4)
+    assert bar.bar is None  # under a second: nothing yet
+    bar.started -= 5
+    bar(2, 4)
+    bar(4, 4)
+    assert bar.bar is not None and bar.shown == 4
+    assert "analysing interviews" in screen.getvalue()

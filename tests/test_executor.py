@@ -1,0 +1,95 @@
+"""The per-interview map: the same journeys serially, in processes and on Dask; a worker that dies
+or fails costs only its own interview."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from cjm import executor
+from cjm.codebook import load_codebook
+from cjm.export import journeys_document
+from cjm.ingest import read_folder
+from cjm.pipeline import analyse_all, analyse_transcript, resolve_model
+
+SAMPLE = Path(__file__).resolve().parents[1] / "interviews"
+
+
+@pytest.fixture(scope="module")
+def three():
+    transcripts, _ = read_folder(SAMPLE)
+    chosen = [t for t in transcripts if t.language == "ru"][:2] + [t for t in transcripts if t.language == "en"][:1]
+    assert len(chosen) == 3
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def work():
+    return partial(analyse_transcript, codebook=load_codebook(None), model=resolve_model(None))
+
+
+def document(journeys, problems=()) -> str:
+    return json.dumps(journeys_document(journeys, list(problems)), sort_keys=True, ensure_ascii=False)
+
+
+def dies_on(marker: str, transcript):
+    """A stand-in for the analysis whose worker is killed on one interview."""
+    if transcript.id == marker:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return f"journey of {transcript.id}"
+
+
+def fails_on(marker: str, transcript):
+    if transcript.id == marker:
+        raise RuntimeError("boom")
+    return f"journey of {transcript.id}"
+
+
+def test_processes_give_the_serial_journeys(three, work):
+    serial = executor.run(three, work, jobs=1)
+    pooled = executor.run(three, work, jobs=2)
+    assert [o.index for o in pooled] == [0, 1, 2]
+    assert all(o.journey is not None for o in serial + pooled)
+    assert document([o.journey for o in pooled]) == document([o.journey for o in serial])
+
+
+def test_a_killed_worker_costs_only_its_interview(three):
+    victim = three[1].id
+    outcomes = executor.run(three, partial(dies_on, victim), jobs=2)
+    assert [o.journey for o in outcomes] == [f"journey of {three[0].id}", None, f"journey of {three[2].id}"]
+    assert outcomes[1].problem.source == three[1].source
+    assert outcomes[1].problem.message == executor.WORKER_DIED
+
+
+def test_an_error_in_the_analysis_is_that_interview_s_problem(three):
+    for jobs in (1, 2):
+        outcomes = executor.run(three, partial(fails_on, three[0].id), jobs=jobs)
+        assert outcomes[0].journey is None
+        assert "RuntimeError: boom" in outcomes[0].problem.message
+        assert [o.journey for o in outcomes[1:]] == [f"journey of {t.id}" for t in three[1:]]
+
+
+def test_progress_counts_every_interview(three):
+    seen: list[tuple[int, int]] = []
+    executor.run(three, partial(fails_on, "none"), jobs=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (3, 3) and len(seen) == 3
+
+
+def test_an_unknown_executor_is_refused(three):
+    with pytest.raises(ValueError, match="unknown executor"):
+        executor.run(three, partial(fails_on, "none"), executor="spark")
+
+
+def test_dask_gives_the_local_journeys(three, work):
+    distributed = pytest.importorskip("distributed", reason="dask's distributed is the 'dask' extra of cjm")
+    local, _ = analyse_all(three, work.keywords["codebook"], work.keywords["model"], jobs=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote, problems = analyse_all(three, work.keywords["codebook"], work.keywords["model"],
+                                       executor="dask", scheduler=cluster.scheduler_address)
+    assert problems == []
+    assert document(remote) == document(local)
