@@ -28,7 +28,7 @@ import yaml
 from plotly.subplots import make_subplots
 
 from . import aggregate
-from .aggregate import BOUGHT, STALLED, Cell, Ref, Tables
+from .aggregate import STALLED, Cell, Ref, Tables
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 
 ASSETS = "assets"
