@@ -114,10 +114,16 @@ def reports_errors(func):
 
 
 def echo_problems(problems: list[Problem], strict: bool) -> None:
-    for problem in problems:
-        click.secho(f"skipped {problem}", fg="yellow", err=True)
-    if problems and strict:
-        raise click.ClickException(f"{len(problems)} file(s) could not be read (--strict)")
+    for problem in problems:  # ignored: not read by design (gold/, hidden files), listed but not an error
+        click.secho(f"{'ignored' if problem.ignored else 'skipped'} {problem}", fg="yellow", err=True)
+    failed = [p for p in problems if not p.ignored]
+    if failed and strict:
+        raise click.ClickException(f"{len(failed)} file(s) could not be read (--strict)")
+
+
+def skipped_count(problems: list[Problem]) -> str:
+    ignored = sum(p.ignored for p in problems)
+    return f"{len(problems) - ignored} skipped" + (f", {ignored} ignored" if ignored else "")
 
 
 def echo_notes(notes: list[str]) -> None:
@@ -170,7 +176,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
             write_journeys(result.journeys, result.problems, staging / "journeys.json")
             write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
-    say(run, f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     say(run, f"report: {out / 'index.html'}")
     say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
@@ -181,11 +187,12 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
 @click.argument("folder", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("journeys.json"),
               show_default=True, help="Where to write the contract's journeys.json ('-' for stdout).")
+@click.option("--no-review", is_flag=True, help="Ignore the corrections in reviewed/ (to score the tagger against them).")
 @input_options
 @run_options
 @reports_errors
-def journeys(folder: Path, out: Path, codebook: Path | None, language: str | None, redact: bool, strict: bool,
-             model: Path | None, rules_only: bool, **run) -> None:
+def journeys(folder: Path, out: Path, no_review: bool, codebook: Path | None, language: str | None, redact: bool,
+             strict: bool, model: Path | None, rules_only: bool, **run) -> None:
     """Write journeys.json alone (the contract output), without the HTML report.
 
     Example: cjm journeys interviews/ -o journeys.json
@@ -198,12 +205,12 @@ def journeys(folder: Path, out: Path, codebook: Path | None, language: str | Non
     if str(out) != "-":
         check_target(out, folder=False)  # before the analysis, not after it
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only,
-                     **settings)
+                     use_reviews=not no_review, **settings)
     if str(out) == "-":
         click.echo(journeys_json(result.journeys, result.problems))
     else:
         write_journeys(result.journeys, result.problems, out)
-        say(run, f"{len(result.journeys)} interview(s) written to {out}, {len(result.problems)} skipped")
+        say(run, f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     echo_problems(result.problems, strict)
 
@@ -320,7 +327,7 @@ def export_command(folder: Path, fmt: str | None, out: Path | None, lang: str | 
     out = out or Path("journeys" + HANDOFF_FORMATS[fmt])
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     summary = export_run(result, fmt, out, lang=lang, name=folder.resolve().name)
-    click.echo(f"{len(result.journeys)} interview(s) read, {len(result.problems)} skipped")
+    click.echo(f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     click.echo(f"{fmt}: {out} ({summary})")
     echo_problems(result.problems, strict)
 
@@ -354,6 +361,58 @@ def init(folder: Path, preset: str) -> None:
         click.echo(f"wrote {path}")
     click.echo(f"next: put the transcripts into {folder / 'interviews'}, then "
                f"cjm report {folder / 'interviews'} --codebook {folder / 'codebook.yaml'} -o {folder / 'report'}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The sheet to write: review.xlsx, or review.csv (+ review.interviews.csv beside it).")
+@click.option("--apply", "sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Store the corrections of a filled-in sheet in FOLDER/reviewed/ instead.")
+@click.option("--language", type=LANGUAGE_CHOICE, help="Language of every transcript (default: front matter, else detected).")
+@click.option("--model", "model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A tagger model trained with 'cjm learn' (default: the one shipped with cjm).")
+@click.option("--rules-only", is_flag=True, help="Suggest the codebook's rules' labels, without the model.")
+@codebook_option
+@reports_errors
+def review(folder: Path, out: Path | None, sheet: Path | None, language: str | None, model: Path | None,
+           rules_only: bool, codebook: Path | None) -> None:
+    """Check and correct the tags in a spreadsheet; later runs keep the corrections.
+
+    \b
+    Example: cjm review interviews/ -o review.xlsx         # least certain utterances first
+             cjm review --apply review.xlsx interviews/   # -> interviews/reviewed/<id>.reviewed.json
+    """
+    from .codebook import load_codebook
+    from . import review as reviewing
+
+    if (out is None) == (sheet is None):
+        raise click.UsageError("give -o SHEET to write a review sheet, or --apply SHEET to store its corrections")
+    if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.BadParameter(f"{out.name}: give a name ending in .xlsx or .csv", param_hint="-o")
+    book = load_codebook(codebook)
+    if sheet is not None:
+        done = reviewing.apply_review(sheet, folder, book)
+        for note in done.notes:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+        if not done.files:
+            click.echo(f"{sheet}: no reviewed rows (mark 'ok' or fill a *_fix cell); nothing stored")
+            return
+        click.echo(f"{done.utterances} utterance(s) reviewed ({done.corrected} corrected), "
+                   f"{done.interviews} interview row(s) reviewed: stored in {reviewing.review_folder(folder)} "
+                   f"({len(done.files)} file(s))")
+        return
+    from .pipeline import analyse
+
+    result = analyse(folder, codebook=book, language=language, model=model, rules_only=rules_only)
+    echo_notes(result.notes)
+    files = reviewing.write_review(result.journeys, result.codebook, out)
+    rows = sum(j.review.get("respondent_utterances", 0) for j in result.journeys)
+    done = sum(j.review.get("utterances_reviewed", 0) for j in result.journeys)
+    click.echo(f"{rows} utterance(s) of {len(result.journeys)} interview(s), {done} reviewed before: "
+               f"{', '.join(map(str, files))}")
+    click.echo(f"fill the *_fix and ok columns, then: cjm review --apply {out} {folder}")
+    echo_problems(result.problems, False)
 
 
 def main() -> None:

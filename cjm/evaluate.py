@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, UsageError
+from .limits import current_limits, how_to_raise
 
 KINDS = {"stages": "stage", "roles": "role", "channels": "channel"}
 INTERVIEW_FIELDS = ("channel", "channel_group", "furthest_stage", "first_contact_role", "cycle_days")
@@ -61,17 +62,91 @@ class Evaluation:
 
 
 def load_json(path: Path) -> Any:
+    """Strict JSON (no NaN or Infinity) within the size limit; any problem is an `InputError`."""
+    limits = current_limits()
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        size = path.stat().st_size
+        if size > limits.max_json_bytes:
+            raise InputError(f"the file is {size / (1024 * 1024):.0f} MB, more than the limit of "
+                             f"{limits.max_json_mb:g} MB", path=str(path), hint=how_to_raise("max_json_mb"))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", path=str(path)) from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", path=str(path), line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("not valid JSON for cjm: nested too deeply", path=str(path),
+                         hint="give the journeys.json that cjm wrote, or a gold file") from None
+    except ValueError as exc:
+        raise InputError(f"not strict JSON: {exc}", path=str(path), hint="numbers must be finite") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value[:30]!r}"
+    return {list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def check_interview(entry: Any, where: str, source: str) -> None:
+    """One interview of journeys.json, or one gold file: the shape the scoring reads (contract
+    sections 3 and 4); anything else is an `InputError` saying where and what is expected."""
+    def wrong(place: str, expected: str, value: Any) -> InputError:
+        return InputError(f"{place} must be {expected}, not {_what(value)}", path=source,
+                          hint="give the journeys.json that cjm wrote, and gold files in the contract's format")
+
+    if not isinstance(entry, dict):
+        raise wrong(where, "an object with 'id' and 'utterances'", entry)
+    if not isinstance(entry.get("id"), (str, int)) or isinstance(entry.get("id"), bool):
+        raise wrong(f"{where}.id", "a text", entry.get("id"))
+    utterances = entry.get("utterances")
+    if not isinstance(utterances, list):
+        raise wrong(f"{where}.utterances", "a list", utterances)
+    for name in ("channel", "channel_group", "furthest_stage", "first_contact_role"):
+        if entry.get(name) is not None and not isinstance(entry[name], str):
+            raise wrong(f"{where}.{name}", "a label id or null", entry[name])
+    days = entry.get("cycle_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, (int, float))):
+        raise wrong(f"{where}.cycle_days", "a number of days or null", days)
+    for i, utterance in enumerate(utterances):
+        place = f"{where}.utterances[{i}]"
+        if not isinstance(utterance, dict):
+            raise wrong(place, "an object with 'n'", utterance)
+        if isinstance(utterance.get("n"), bool) or not isinstance(utterance.get("n"), int):
+            raise wrong(f"{place}.n", "the utterance number", utterance.get("n"))
+        if utterance.get("text") is not None and not isinstance(utterance["text"], str):
+            raise wrong(f"{place}.text", "a text", utterance["text"])
+        for kind in KINDS:
+            labels = utterance.get(kind)
+            if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+                raise wrong(f"{place}.{kind}", "a list of label ids", labels)
+
+
+def load_journeys(path: Path) -> dict:
+    """A run's journeys.json, checked for the shape the scoring reads."""
+    document = load_json(path)
+    if not isinstance(document, dict) or not isinstance(document.get("interviews"), list):
+        raise InputError("not a journeys.json: expected an object with an 'interviews' list", path=str(path),
+                         hint="give the journeys.json that 'cjm journeys' or 'cjm report' wrote")
+    for i, entry in enumerate(document["interviews"]):
+        check_interview(entry, f"interviews[{i}]", str(path))
+    return document
 
 
 def load_gold(gold: str | Path) -> dict[str, dict]:
+    """Hand annotations by interview id: *.gold.json files, or the *.reviewed.json that `cjm review`
+    stores (a reviewed file holds only the utterances and fields a person checked)."""
     folder = Path(gold)
-    files = sorted(folder.glob("*.gold.json")) if folder.is_dir() else [folder]
+    files = sorted(folder.glob("*.gold.json")) + sorted(folder.glob("*.reviewed.json")) if folder.is_dir() else [folder]
     if not files:
         raise UsageError(f"no *.gold.json files in {folder}")
     result = {}
@@ -79,6 +154,7 @@ def load_gold(gold: str | Path) -> dict[str, dict]:
         entry = load_json(path)
         if not isinstance(entry, dict) or "id" not in entry or "utterances" not in entry:
             raise InputError("a gold file needs 'id' and 'utterances'", path=str(path))
+        check_interview(entry, "the gold file", str(path))
         result[str(entry["id"])] = entry
     return result
 
@@ -103,7 +179,7 @@ def cohen_kappa(pairs: list[tuple[bool, bool]]) -> float:
 def evaluate(journeys: str | Path | dict, gold: str | Path | dict[str, dict], *,
              stage_ids: list[str] | None = None) -> Evaluation:
     """Compare a run's journeys.json with a folder of gold files (or gold entries by id)."""
-    document = journeys if isinstance(journeys, dict) else load_json(Path(journeys))
+    document = journeys if isinstance(journeys, dict) else load_journeys(Path(journeys))
     predicted = {str(i["id"]): i for i in document.get("interviews", [])}
     golds = gold if isinstance(gold, dict) else load_gold(gold)
     result = Evaluation(labels={kind: {} for kind in KINDS})
@@ -129,6 +205,8 @@ def evaluate(journeys: str | Path | dict, gold: str | Path | dict[str, dict], *,
                         stage_pairs.setdefault(stage, []).append((stage in pred_set, stage in gold_set))
         row = {"id": ident}
         for name in INTERVIEW_FIELDS:
+            if name not in g:  # a reviewed file without the interview's fields checked
+                continue
             gv, pv = g.get(name), (p or {}).get(name)
             hit = cycle_match(pv, gv) if name == "cycle_days" else pv == gv
             result.interview.setdefault(name, []).append(bool(hit) and p is not None)
@@ -203,8 +281,9 @@ def bootstrap(journeys: dict, golds: dict[str, dict], *, samples: int = 1000, se
                     c.tp, c.fp, c.fn = c.tp + counts.tp, c.fp + counts.fp, c.fn + counts.fn
             draws.setdefault(f"{kind} micro-F1", []).append(c.scores()["f1"])
         for name in INTERVIEW_FIELDS:
-            hits = [single[i].interview[name][0] for i in pick]
-            draws.setdefault(name, []).append(sum(hits) / len(hits))
+            hits = [single[i].interview[name][0] for i in pick if name in single[i].interview]
+            if hits:  # (a reviewed file may leave a field unchecked)
+                draws.setdefault(name, []).append(sum(hits) / len(hits))
     return {name: (sorted(v)[int(0.025 * len(v))], sorted(v)[min(len(v) - 1, int(0.975 * len(v)))])
             for name, v in draws.items()}
 
@@ -235,7 +314,8 @@ def format_comparison(results: dict[str, tuple[Evaluation, dict]], confusion: di
             lines.append(f"    {label:<24}" + "".join(row))
     lines.append(f"{'stage kappa (pooled)':<28}" + "".join(f"{data[n]['kappa'].get('stages', 0):>26.3f}" for n in names))
     for name in INTERVIEW_FIELDS:
-        lines.append(f"{name:<28}" + "".join(cell(n, data[n]["interview"][name]["accuracy"], name) for n in names))
+        if all(name in data[n]["interview"] for n in names):  # none where no annotation checks the field
+            lines.append(f"{name:<28}" + "".join(cell(n, data[n]["interview"][name]["accuracy"], name) for n in names))
     for n in names:
         table = confusion[n]
         lines.append(f"\nstage confusion, {n} (rows: gold, columns: predicted; '—' no stage)")

@@ -44,6 +44,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
         "interviewer": t.interviewer,
         "metadata": {k: _jsonable(v) for k, v in sorted(t.metadata.items())},
         "notes": list(t.notes),
+        "review": dict(journey.review),
         "utterances": [
             {
                 "n": item.n,
@@ -54,6 +55,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
                 "stages": list(item.stages),
                 "roles": list(item.roles),
                 "channels": list(item.channels),
+                "reviewed": item.reviewed,
                 "probabilities": {kind: dict(sorted(p.items())) for kind, p in sorted(item.probabilities.items())},
                 "mentions": [
                     {"kind": m.kind, "label": m.label, "start": m.start, "end": m.end, "text": m.text,

@@ -8,15 +8,18 @@ turns those into `Problem`s so that one bad file never stops a run.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 
 from .errors import InputError, UsageError
 from .formats import Parsed, Turn, registered_formats
+from .limits import DEFAULTS, Limits, current_limits, how_to_raise
 from .model import Problem, Transcript, Utterance
 
-MAX_BYTES = 20 * 1024 * 1024  # an interview is < 1 MB; 20 MB is a generous ceiling
+MAX_BYTES = DEFAULTS.max_file_bytes  # the default; each read takes the current limit (CJM_MAX_FILE_MB)
 LANGUAGES = ("ru", "en")
 INTERVIEWER_LABELS = {
     "интервьюер", "интервьюэр", "модератор", "исследователь", "ведущий", "вопрос", "и", "в",
@@ -225,20 +228,12 @@ def bare_label(speaker: str) -> str:
     return re.sub(r"\s*[(\[].*?[)\]]", "", speaker).strip().strip(".").lower()
 
 
-def read_transcript(path: str | Path, *, language: str | None = None) -> Transcript:
+def read_transcript(path: str | Path, *, language: str | None = None, limits: Limits | None = None) -> Transcript:
     """Read one interview file of any supported format into a numbered `Transcript`."""
     path = Path(path)
     source = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:  # checked before reading: a 50 MB file is never loaded
-            raise InputError(f"the file is {size / (1024 * 1024):.0f} MB, more than an interview can be "
-                             f"({MAX_BYTES // (1024 * 1024)} MB)", path=source,
-                             hint="split it or check that it is a transcript")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=source,
-                         hint="check that it exists and that you may read it") from None
+    limits = limits or current_limits()
+    data = read_bytes(path, limits)
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError("the file is empty", path=source, hint="export the transcript again")
     kind = detect_binary(data)
@@ -246,9 +241,55 @@ def read_transcript(path: str | Path, *, language: str | None = None) -> Transcr
         raise InputError(f"this is {kind}, not a transcript", path=source,
                          hint="transcribe it first, or move it out of the folder")
     parsed, encoding, notes = parse_any(data, path)
-    transcript = build_transcript(parsed, path, encoding, language)
+    transcript = build_transcript(parsed, path, encoding, language, limits)
     transcript.notes[:0] = notes
     return transcript
+
+
+def read_bytes(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file within the size limit. A FIFO, a device or a socket is never
+    opened (opening a FIFO blocks, reading a device may never end); the check is made again on
+    the open descriptor, so a file swapped for one in between is refused too."""
+    source = str(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"cannot read the file: it is {file_kind(info.st_mode)}, not a file", path=source,
+                             hint="give a transcript file; cjm never opens pipes or devices")
+        check_size(info.st_size, source, limits)  # checked before reading: a 50 MB file is never loaded
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            if not stat.S_ISREG(opened.st_mode):
+                raise InputError(f"cannot read the file: it is {file_kind(opened.st_mode)}, not a file",
+                                 path=source, hint="give a transcript file; cjm never opens pipes or devices")
+            check_size(opened.st_size, source, limits)
+            data = handle.read(limits.max_file_bytes + 1)
+        check_size(len(data), source, limits)  # a file that grew while it was read
+        return data
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=source,
+                         hint="check that it exists and that you may read it") from None
+
+
+def check_size(size: int, source: str, limits: Limits) -> None:
+    if size > limits.max_file_bytes:
+        raise InputError(f"the file is {size / (1024 * 1024):.0f} MB, more than an interview can be "
+                         f"({limits.max_file_mb:g} MB)", path=source,
+                         hint=f"split it or check that it is a transcript; or {how_to_raise('max_file_mb')}")
+
+
+def file_kind(mode: int) -> str:
+    """What a directory entry that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def parse_any(data: bytes, path: Path) -> tuple[Parsed, str, list[str]]:
@@ -284,7 +325,104 @@ def merge_turns(turns: list[Turn]) -> list[Turn]:
     return merged
 
 
-def build_transcript(parsed: Parsed, path: Path, encoding: str, language: str | None) -> Transcript:
+# --- bounds: what reaches spaCy (every text it parses comes from a Transcript) ------------------
+
+SYMBOL_RUN = "[^\\w\\s]"  # punctuation, symbols, emoji: what spaCy's tokenizer peels off one at a time
+SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*\s+")
+
+
+def bound_turns(turns: list[Turn], limits: Limits) -> tuple[list[Turn], list[str]]:
+    """Keep every text within what spaCy parses in bounded time: runs of punctuation cut, words
+    broken, long utterances split at sentence ends (not refused), long labels cut. One note per
+    kind of change, naming the lines."""
+    changed: dict[str, list[str]] = {"runs": [], "words": [], "split": [], "labels": []}
+    result: list[Turn] = []
+    for turn in turns:
+        where = f"line {turn.line}" if turn.line else f"turn {len(result) + 1}"
+        text, kinds = bound_text(turn.text, limits)
+        for kind in kinds:
+            changed[kind].append(where)
+        speaker = turn.speaker
+        if speaker and len(speaker) > limits.max_label_chars:
+            speaker = speaker[:limits.max_label_chars].rstrip()
+            changed["labels"].append(where)
+        pieces = split_long(text, limits.max_utterance_chars)
+        if len(pieces) > 1:
+            changed["split"].append(f"{where} ({len(text):,} characters, {len(pieces)} parts)")
+        result.extend(Turn(speaker, piece, turn.start, turn.line) for piece in pieces)
+    templates = {
+        "runs": f"runs of more than {limits.max_symbol_run} punctuation characters shortened to "
+                f"{limits.max_symbol_run}",
+        "words": f"words longer than {limits.max_word_chars} characters broken into pieces",
+        "split": f"utterances longer than {limits.max_utterance_chars:,} characters split at sentence ends",
+        "labels": f"speaker labels longer than {limits.max_label_chars} characters cut",
+    }
+    notes = []
+    for kind, places in changed.items():
+        if places:
+            shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
+            notes.append(f"{templates[kind]}: {shown}")
+    return result, notes
+
+
+def bound_text(text: str, limits: Limits) -> tuple[str, list[str]]:
+    """(text, what was changed): runs of punctuation cut to `max_symbol_run`, longer words broken."""
+    kinds = []
+    if len(text) > limits.max_symbol_run:
+        runs = re.compile(SYMBOL_RUN + "{%d,}" % (limits.max_symbol_run + 1))
+        if runs.search(text):
+            text = runs.sub(lambda m: m.group()[:limits.max_symbol_run], text)
+            kinds.append("runs")
+    if len(text) > limits.max_word_chars:
+        words = re.compile(r"\S{%d,}" % (limits.max_word_chars + 1))
+        if words.search(text):
+            text = words.sub(lambda m: break_word(m.group(), limits.max_word_chars), text)
+            kinds.append("words")
+    return text, kinds
+
+
+def break_word(word: str, size: int) -> str:
+    return " ".join(word[i:i + size] for i in range(0, len(word), size))
+
+
+def split_long(text: str, limit: int) -> list[str]:
+    """A text in pieces of at most `limit` characters, cut after the last sentence end that fits,
+    else at the last space (speech-recognition output has no punctuation), else anywhere."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[:limit + 1]
+        cut = 0
+        for match in SENTENCE_END.finditer(window):
+            cut = match.end()
+        if cut < limit // 4:  # no sentence end in the last three quarters: the last space will do
+            space = window.rfind(" ", limit // 4)
+            cut = space + 1 if space > 0 else limit
+        cut = max(cut, 1)
+        pieces.append(text[:cut].strip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece] or [""]
+
+
+def bound_metadata(meta: dict, limits: Limits) -> tuple[dict, list[str]]:
+    """Front matter values are shown in the report and some (the respondent's role) are parsed:
+    a text value gets the bounds of an utterance, cut at one utterance's length."""
+    result: dict = {}
+    cut: list[str] = []
+    for key, value in meta.items():
+        if isinstance(value, str) and len(value) > limits.max_symbol_run:
+            bounded, _ = bound_text(value[:limits.max_utterance_chars], limits)
+            if bounded != value:
+                cut.append(repr(key))
+            value = bounded
+        result[key] = value
+    notes = [f"front matter value(s) {', '.join(cut)} shortened to what cjm reads"] if cut else []
+    return result, notes
+
+
+def build_transcript(parsed: Parsed, path: Path, encoding: str, language: str | None,
+                     limits: Limits | None = None) -> Transcript:
+    limits = limits or current_limits()
     turns = [t for t in parsed.turns if t.text.strip() or t.speaker]
     if parsed.merge_consecutive:
         turns = merge_turns(turns)
@@ -293,6 +431,13 @@ def build_transcript(parsed: Parsed, path: Path, encoding: str, language: str | 
                          hint="check that this is a transcript and not an empty export")
     meta = dict(parsed.metadata)
     notes = list(parsed.notes)
+    turns, bound_notes = bound_turns(turns, limits)
+    if len(turns) > limits.max_utterances:  # before anything is parsed: memory and time grow with them
+        raise InputError(f"the file has {len(turns):,} utterances, more than an interview has "
+                         f"({limits.max_utterances:,})", path=str(path),
+                         hint=f"split it into interviews; or {how_to_raise('max_utterances')}")
+    meta, meta_notes = bound_metadata(meta, limits)
+    notes += bound_notes + meta_notes
     has_speakers = any(t.speaker for t in turns)
     utterances = [Utterance(n=i, speaker=t.speaker or "", text=t.text.strip(), start=t.start, line=t.line)
                   for i, t in enumerate(turns, start=1)]
@@ -349,32 +494,39 @@ class NoTranscriptsError(UsageError):
 
 
 def list_inputs(folder: str | Path) -> list[Path]:
-    """The files of a folder that are candidates: every visible file at the top level."""
+    """Every entry at the top level of a folder (files, folders, links, hidden ones: each is read
+    or listed as skipped), or the one path given when it is not a folder."""
     folder = Path(folder)
-    if not folder.exists():
+    if not folder.exists() and not folder.is_symlink():
         raise UsageError(f"no such folder: {folder}", hint="give the folder that holds the transcripts")
-    if folder.is_file():
+    if not folder.is_dir():
         return [folder]
-    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
-                  key=lambda p: p.name)
+    try:
+        return sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise UsageError(f"cannot list the folder: {exc.strerror or exc}", path=str(folder),
+                         hint="check that you may read it") from None
 
 
 def read_folder(folder: str | Path, *, language: str | None = None) -> tuple[list[Transcript], list[Problem]]:
-    """Read every transcript of a folder; each unreadable file becomes a `Problem`, not a crash.
+    """Read every transcript of a folder; each entry that is not read becomes a `Problem`, not a crash.
 
-    Every file is accounted for: it yields a `Transcript` or a `Problem`. When none yields a
-    transcript, `NoTranscriptsError` (a `UsageError`) says so and carries the problems, so the CLI
-    can print them and stop: there is nothing to map.
+    Every entry is accounted for: it yields a `Transcript` or a `Problem` (`ignored` for what is
+    not read by design: the gold/ annotation folder, hidden files). When none yields a transcript,
+    `NoTranscriptsError` (a `UsageError`) says so and carries the problems, so the CLI can print
+    them and stop: there is nothing to map.
     """
+    limits = current_limits()
     transcripts: list[Transcript] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     inputs = list_inputs(folder)
+    root = Path(folder) if Path(folder).is_dir() else None
     for path in inputs:
-        problem = skip_reason(path)
+        problem = entry_problem(path, root)
         if problem is None:
             try:
-                transcript = read_transcript(path, language=language)
+                transcript = read_transcript(path, language=language, limits=limits)
             except InputError as exc:
                 problem = Problem(exc.path or str(path), exc.message, exc.line, exc.hint)
             except Exception as exc:  # a reader bug must not end the run nor hide the file
@@ -395,6 +547,61 @@ def read_folder(folder: str | Path, *, language: str | None = None) -> tuple[lis
     return transcripts, problems
 
 
+# interviews/gold/*.gold.json and interviews/reviewed/*.reviewed.json: read by `cjm evaluate` and
+# `cjm learn` (and the reviews by every run, see cjm.review), never as transcripts
+ANNOTATION_FOLDERS = {"gold": "gold files for 'cjm evaluate' and 'cjm learn'",
+                      "reviewed": "a person's corrections from 'cjm review --apply'"}
+
+
+def entry_problem(path: Path, root: Path | None) -> Problem | None:
+    """Why an entry of the input folder is not read, or None for a file to read.
+
+    `root` is the input folder (None when one file was given): a symbolic link that leads out of
+    it is not followed, so a `passwd.txt -> /etc/passwd` dropped in the folder is never read.
+    """
+    source = str(path)
+    if root is not None and path.name.startswith("."):
+        kind = "folder" if path.is_dir() and not path.is_symlink() else "file"
+        return Problem(source, f"a hidden {kind}: skipped", ignored=True)
+    if path.is_symlink():
+        problem = link_problem(path, root)
+        if problem is not None:
+            return problem
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return Problem(source, f"cannot read the entry: {exc.strerror or exc}", hint="check that you may read it")
+    if stat.S_ISDIR(mode):
+        if path.name in ANNOTATION_FOLDERS:
+            return Problem(source, f"the annotation folder ({ANNOTATION_FOLDERS[path.name]}): not a transcript",
+                           ignored=True)
+        return Problem(source, "a folder: cjm reads the files at the top level only, so its files were not read",
+                       hint=f"give it as the input (cjm report {source}) to read them")
+    if not stat.S_ISREG(mode):
+        return Problem(source, f"{file_kind(mode)}, not a file: never opened",
+                       hint="move it out of the folder; cjm reads transcript files only")
+    return skip_reason(path)
+
+
+def link_problem(path: Path, root: Path | None) -> Problem | None:
+    """A dangling link, a loop of links, or (inside a folder) a link that leaves it."""
+    source = str(path)
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return Problem(source, "a symbolic link to something that does not exist: skipped",
+                       hint="fix or remove the link")
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return Problem(source, "a symbolic link that loops (it leads back to itself): skipped",
+                       hint="fix or remove the link")
+    if root is not None:
+        inside = root.resolve()
+        if target != inside and inside not in target.parents:
+            return Problem(source, "a symbolic link to a file outside the input folder: not read",
+                           hint="copy the transcript into the folder instead of linking to it")
+    return None
+
+
 def skip_reason(path: Path) -> Problem | None:
     """Why a file is not even tried (a gold file, an audio file...), or None."""
     if path.name.endswith(".gold.json"):
@@ -413,7 +620,7 @@ def no_transcripts(folder: str | Path, inputs: list[Path], problems: list[Proble
     if not inputs:
         return NoTranscriptsError("no transcripts: the folder has no files", path=str(folder),
                                   problems=problems, hint=f"put the interview files there ({supported})")
-    if len(problems) == 1 and Path(folder).is_file():  # one file given: its own message says it all
+    if len(problems) == 1 and not Path(folder).is_dir():  # one file given: its own message says it all
         only = problems[0]
         return NoTranscriptsError(only.message, path=only.source, line=only.line, problems=problems, hint=only.hint)
     return NoTranscriptsError(

@@ -23,6 +23,7 @@ from .features import FEATURE_VERSION, candidates, stage_features
 from .ingest import read_folder
 from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
 from .nlp import pipeline
+from .review import gold_with_review, load_reviews
 from .rules import get_rules
 from .rules_decision import decide_by_rules
 from .tagger_model import NO, NONE, YES, TaggerModel, train_member
@@ -54,17 +55,26 @@ def gold_folder(folder: Path) -> Path:
     return folder / GOLD_FOLDER if (folder / GOLD_FOLDER).is_dir() else folder
 
 
+def has_gold(folder: Path) -> bool:
+    return any(gold_folder(folder).glob("*.gold.json"))
+
+
 def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[Example], list[str]]:
     """Every transcript of the folders that has a gold file; the notes say what could not be used."""
     examples: list[Example] = []
     notes: list[str] = []
     for folder in map(Path, folders):
-        golds = load_gold(gold_folder(folder))
+        reviews, unreadable = load_reviews(folder)  # a consultant's corrections (cjm review) over the gold
+        notes += [f"{path}: {why}" for path, why in unreadable]
+        golds = load_gold(gold_folder(folder)) if not reviews or has_gold(folder) else {}
         transcripts, problems = read_folder(folder)
-        notes += [str(p) for p in problems]
+        notes += [str(p) for p in problems if not p.ignored]  # gold/ itself is no problem here
         seen = set()
         for transcript in transcripts:
             gold = golds.get(transcript.id)
+            if transcript.id in reviews:
+                gold, why = gold_with_review(transcript, gold, reviews[transcript.id], codebook)
+                notes += why
             if gold is None:
                 continue
             seen.add(transcript.id)
@@ -77,7 +87,8 @@ def load_examples(folders: list[str | Path], codebook: Codebook) -> tuple[list[E
                 notes.append(f"{transcript.source}: gold text differs at utterance(s) {misaligned[:5]}")
         notes += [f"{folder}: gold file {ident!r} has no transcript" for ident in sorted(set(golds) - seen)]
     if not examples:
-        raise UsageError("no annotated interviews found: give folders of transcripts with gold/*.gold.json beside them")
+        raise UsageError("no annotated interviews found: give folders of transcripts with gold/*.gold.json "
+                         "(or wholly reviewed reviewed/*.reviewed.json) beside them")
     return examples, notes
 
 

@@ -55,6 +55,7 @@ class Problem:
     message: str
     line: int | None = None
     hint: str | None = None
+    ignored: bool = False  # not read by design (an annotation folder, a hidden file): listed, never an error
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
@@ -94,6 +95,7 @@ class TaggedUtterance:
     probabilities: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> label -> P (the model's)
     cycle_cues: list[set[str]] = field(default_factory=list)  # per sentence: cues around a cycle length
     signals: list[Mention] = field(default_factory=list)  # lead-qualification cues (kind: bant | temperature)
+    reviewed: bool = False  # the labels are a person's (cjm review), not the tagger's
 
     @property
     def n(self) -> int:
@@ -123,6 +125,7 @@ class Journey:
     outcome: str | None = None  # bought | stalled | lost
     confidence: dict[str, Any] = field(default_factory=dict)  # field -> P (the model's, calibrated where it can be)
     qualification: Any = None  # `cjm.qualification.Qualification`: BANT and the lead's temperature
+    review: dict[str, Any] = field(default_factory=dict)  # how much of it a person reviewed (cjm review)
 
     @property
     def id(self) -> str:

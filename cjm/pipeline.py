@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from . import executor as executors
-from .cache import JourneyCache, entry_key, run_fingerprint
-
+from .cache import JourneyCache, entry_key, fingerprint, run_fingerprint
 from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
 from .model import STAGE, Journey, Problem, Transcript
 from .tagger_model import TaggerModel, default_model, load_model
+from .review import ReviewMatch, load_reviews, match_review, review_path, review_summary, reviewed_utterances, use_review
 from .rules import validate_patterns
 from .qualification import validate_families
 from .tag import tag_transcript
@@ -32,15 +32,16 @@ class RunResult:
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
             language: str | None = None, redact: bool = False,
             model: TaggerModel | str | Path | None = None, rules_only: bool = False,
-            jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
+            use_reviews: bool = True, jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
             cache_dir: str | Path | None = None, progress: executors.Progress | None = None) -> RunResult:
     """Ingest, tag and derive the journey of every interview in a folder (or one file).
 
     The labels come from `model` (a path or a loaded one; default: the model shipped with cjm),
-    or from the rules alone with `rules_only`. The per-interview work runs in `jobs` processes
-    (None: one per core) or on a Dask cluster (`executor="dask"`, `scheduler` its address);
-    with `cache_dir`, interviews analysed before with the same codebook, model and cjm are read
-    from the cache instead (see `cjm.cache`).
+    or from the rules alone with `rules_only`. A person's corrections stored beside the
+    interviews (`reviewed/`, see cjm.review) win over both unless `use_reviews` is off.
+    The per-interview work runs in `jobs` processes (None: one per core) or on a Dask cluster
+    (`executor="dask"`, `scheduler` its address); with `cache_dir`, interviews analysed before
+    with the same codebook, model, review and cjm are read from the cache instead (see `cjm.cache`).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
@@ -51,14 +52,22 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
         notes.append(model_mismatch(tagger, book))
         tagger = None
     transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
-    for transcript in transcripts:
+    for transcript in transcripts:  # (before the cache keys are taken: a set-aside model's note is in them)
         transcript.notes.extend(notes)
-    if redact:
+    reviews, unreadable = load_reviews(folder) if use_reviews else ({}, [])
+    problems += [Problem(str(path), f"{why}: its corrections were not used") for path, why in unreadable]
+    if Path(folder).is_dir():
+        orphans = sorted(set(reviews) - {t.id for t in transcripts})
+        problems += [Problem(str(review_path(folder, ident)), "a review of an interview that is not in the folder: "
+                             "not used") for ident in orphans]
+    matches = {t.id: match_review(reviews[t.id], t.utterances, book) for t in transcripts if t.id in reviews}
+    if redact:  # (the reviews were matched first: they know the text as it was written)
         from .redact import redact_transcripts
 
         transcripts = redact_transcripts(transcripts)
-    journeys, failed = analyse_all(transcripts, book, tagger, jobs=jobs, executor=executor, scheduler=scheduler,
-                                   cache=JourneyCache(Path(cache_dir)) if cache_dir else None, progress=progress)
+    journeys, failed = analyse_all(transcripts, book, tagger, reviews=matches, jobs=jobs, executor=executor,
+                                   scheduler=scheduler, cache=JourneyCache(Path(cache_dir)) if cache_dir else None,
+                                   progress=progress)
     problems = problems + failed
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
     return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes)
@@ -72,7 +81,7 @@ def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
 
 
 def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: TaggerModel | None, *,
-                jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
+                reviews: dict[str, ReviewMatch] | None = None, jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
                 cache: JourneyCache | None = None,
                 progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem]]:
     """The journeys of the transcripts, in their order, and the problems of those that failed:
@@ -81,10 +90,10 @@ def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: Tagger
     known: dict[int, Journey] = {}
     if cache is not None:
         run_key = run_fingerprint(codebook, model, model is None)
-        keys = [entry_key(t, run_key) for t in transcripts]
+        keys = [entry_key(t, run_key + fingerprint((reviews or {}).get(t.id))) for t in transcripts]
         known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
     todo = [i for i in range(len(transcripts)) if i not in known]
-    work = partial(analyse_transcript, codebook=codebook, model=model)
+    work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
     outcomes = executors.run([transcripts[i] for i in todo], work, executor=executor, jobs=jobs,
                              scheduler=scheduler, progress=progress)
     problems: list[Problem] = []
@@ -98,9 +107,21 @@ def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: Tagger
     return [known[i] for i in sorted(known)], problems
 
 
-def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None) -> Journey:
-    journey = derive_journey(transcript, tag_transcript(transcript, codebook, model), codebook)
-    return calibrate_journey(journey, model) if model is not None else journey
+def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerModel | None,
+                     reviews: dict[str, ReviewMatch]) -> Journey:
+    """One interview's journey with its stored review, if any (the executor's unit of work)."""
+    return analyse_transcript(transcript, codebook, model, reviews.get(transcript.id))
+
+
+def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None,
+                       review: ReviewMatch | None = None) -> Journey:
+    tagged = tag_transcript(transcript, codebook, model)
+    if review is not None:  # a person's labels go in before the journey fields are derived from them
+        tagged = reviewed_utterances(transcript, tagged, review)
+    journey = derive_journey(transcript, tagged, codebook)
+    journey = calibrate_journey(journey, model) if model is not None else journey
+    journey.review = review_summary(journey, review)
+    return use_review(journey, review, codebook) if review is not None else journey
 
 
 def calibrate_journey(journey: Journey, model: TaggerModel) -> Journey:

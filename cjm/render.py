@@ -263,6 +263,7 @@ class IndexPage:
     evidence: list[Evidence]
     stages: list[tuple[str, str]]
     qualification: dict | None = None  # lead qualification per channel group (`qualification_view`)
+    reviewed: str = ""  # "N of M utterances reviewed", where a person reviewed any
 
 
 @dataclass
@@ -284,6 +285,7 @@ class UtteranceView:
     is_interviewer: bool
     segments: list[Segment]
     labels: list[tuple[str, str, str, bool]]  # (kind, name, probability as text or "", uncertain)
+    reviewed: bool = False  # the labels are a person's (cjm review)
 
 
 @dataclass
@@ -299,6 +301,7 @@ class InterviewPage:
     utterances: list[UtteranceView]
     notes: list[str]
     source: str
+    reviewed: str = ""
 
 
 # --------------------------------------------------------------------------- builders
@@ -452,7 +455,13 @@ class Builder:
             evidence=[], stages=stage_names)
         page.qualification = self.qualification_view()
         page.evidence = self.evidence
+        page.reviewed = self.reviewed_line(self.journeys)
         return page
+
+    def reviewed_line(self, journeys: list[Journey]) -> str:
+        done = sum((j.review or {}).get("utterances_reviewed", 0) for j in journeys)
+        total = sum((j.review or {}).get("respondent_utterances", 0) for j in journeys)
+        return self.t("reviewed_count").format(done=done, total=total) if done else ""
 
     def group_view(self, gid: str, g: aggregate.GroupTables) -> GroupView:
         gname = self.name("group", gid or None)
@@ -796,7 +805,8 @@ class Builder:
         utterances = [self.utterance_view(u) for u in journey.utterances]
         return InterviewPage(lang=self.lang, id=journey.id, title=f"{self.t('interview')} {journey.id}",
                              metadata=metadata, derived=derived, path=steps, strip=strip,
-                             strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source)
+                             strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source,
+                             reviewed=self.reviewed_line([journey]))
 
     def utterance_view(self, tagged) -> UtteranceView:
         utt = tagged.utterance
@@ -804,7 +814,8 @@ class Builder:
                   for kind in (STAGE, ROLE, CHANNEL) for label in tagged.labels(kind)]
         return UtteranceView(n=utt.n, anchor=f"u-{utt.n}", speaker=utt.speaker or "—", clock=format_clock(utt.start),
                              is_interviewer=utt.is_interviewer,
-                             segments=self.segments(utt.text, tagged.mentions, tagged.suppressed), labels=labels)
+                             segments=self.segments(utt.text, tagged.mentions, tagged.suppressed), labels=labels,
+                             reviewed=tagged.reviewed)
 
     def label_chip(self, tagged, kind: str, label: str) -> tuple[str, str, str, bool]:
         """A label with the model's probability; below `UNCERTAIN` it is marked for a second look."""
@@ -816,7 +827,7 @@ class Builder:
         """Split text at every mention boundary; each piece knows the labels covering it. The template
         escapes each piece, so no transcript text is ever marked safe."""
         spans = [(m.start, m.end, m, False) for m in mentions if 0 <= m.start < m.end <= len(text)
-                 and m.origin != "model"]  # a label the model gives with no phrase behind it marks no text
+                 and m.origin not in ("model", "review")]  # a label given with no phrase behind it marks no text
         spans += [(m.start, m.end, m, True) for m in suppressed if 0 <= m.start < m.end <= len(text)]
         cuts = sorted({0, len(text)} | {s for s, _, _, _ in spans} | {e for _, e, _, _ in spans})
         out: list[Segment] = []

@@ -38,9 +38,9 @@ def counting(monkeypatch) -> list[str]:
     analysed: list[str] = []
     real = pipeline.analyse_transcript
 
-    def spy(transcript, codebook, model=None):
+    def spy(transcript, *args):
         analysed.append(transcript.id)
-        return real(transcript, codebook, model)
+        return real(transcript, *args)
 
     monkeypatch.setattr(pipeline, "analyse_transcript", spy)
     return analysed

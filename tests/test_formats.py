@@ -35,6 +35,8 @@ def speakers(transcript) -> list[str]:
     ("whisperx.json", "json", ["SPEAKER_00", "SPEAKER_01", "", "SPEAKER_00"], 0.031),
     ("speaker-list.json", "json", ["Interviewer", "Priya Nair (Head of Operations)"] * 2, 2.0),
     ("otter-export.txt", "otter", ["Speaker 1", "Tom Becker"] * 2, 4.0),
+    ("otter-pasted-into-markdown.md", "otter", ["Priya Raman", "Ian Caldwell"] * 2 + ["Unknown Speaker"]
+     + ["Priya Raman", "Ian Caldwell"] * 2, 0.0),
     ("fathom-export.txt", "fathom", ["Jane Cooper", "Raj Patel (Acme Corp)"] * 2, 0.0),
     ("podcast-transcript.md", "markdown", ["Lisa Chen", "Omar Haddad"] * 2, None),
     ("macwhisper-export.md", "ranges", ["Interviewer", "Карина Волкова"] * 2, 0.0),
@@ -47,6 +49,28 @@ def test_fixture_speakers_and_times(name: str, fmt: str, expected_speakers: list
     assert [u.n for u in transcript.utterances] == list(range(1, len(expected_speakers) + 1))
     assert transcript.utterances[0].start == first_start
     assert all(u.text and u.text == u.text.strip() for u in transcript.utterances)
+
+
+def test_otter_pasted_into_markdown_keeps_bold_and_plain_speakers() -> None:
+    """`**Name**  0:00  ` headers (Markdown's two-space line break kept) mixed with Otter's plain
+    `Unknown Speaker  1:51`; the text on the lines below; the 'Transcribed by' footer dropped."""
+    transcript = read_transcript(DATA / "otter-pasted-into-markdown.md")
+    assert transcript.interviewer == "Priya Raman" and transcript.has_speakers
+    unknown = transcript.utterances[4]
+    assert (unknown.speaker, unknown.start, unknown.line) == ("Unknown Speaker", 111.0, 17)
+    assert not any("*" in u.speaker or "*" in u.text for u in transcript.utterances)
+    assert transcript.utterances[-1].text.endswith("end of March.")  # no footer
+    assert "trial batch" in transcript.utterances[-1].text
+    two_lines = transcript.utterances[6].text
+    assert "week after. We asked for samples" in two_lines
+
+
+def test_bold_words_with_a_time_in_prose_do_not_make_an_otter_file() -> None:
+    from cjm.formats.exports import is_otter_header
+
+    assert is_otter_header("**Priya Raman**  0:00  ")
+    assert not is_otter_header("**Priya Raman  0:00")  # an unclosed bold is not a header
+    assert not is_otter_header("We met at **10:30**")
 
 
 def test_zoom_cue_without_speaker_stays_apart_and_is_noted() -> None:
@@ -153,7 +177,7 @@ def test_registered_formats_order() -> None:
 
 def test_fixture_folder_reads_without_problems() -> None:
     transcripts, problems = read_folder(DATA)
-    assert problems == []
+    assert problems == []  # no hidden files, no subfolders: every entry is a transcript
     assert len(transcripts) == len([p for p in DATA.iterdir() if p.is_file()])
 
 

@@ -14,7 +14,7 @@ from cjm.errors import InputError
 from cjm.formats import Format, Parsed, registered_formats
 from cjm.ingest import decode, read_transcript
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 TEXT_FORMATS = [fmt for fmt in registered_formats() if not fmt.binary]
 BINARY_FORMATS = [fmt for fmt in registered_formats() if fmt.binary]
 SUFFIXES = [".txt", ".md", ".vtt", ".srt", ".json", ".docx"]
@@ -93,3 +93,70 @@ def test_read_transcript_raises_only_input_errors(scratch: Path, data: bytes, su
         return
     assert transcript.utterances and [u.n for u in transcript.utterances] == list(
         range(1, len(transcript.utterances) + 1))
+
+
+# --- a folder of random good and bad entries: exactly one output entry per input entry ----------
+
+GOOD_TRANSCRIPT = "Интервьюер: Как вы о нас узнали?\nКлиент: Через партнёра.\n"
+
+
+def make_entry(folder: Path, outside: Path, name: str, kind: str) -> None:
+    """One directory entry of the given kind (files good and bad, folders, links, a FIFO)."""
+    import os
+
+    path = folder / name
+    if kind == "good":
+        path.write_text(f"---\nid: {name}\n---\n" + GOOD_TRANSCRIPT, encoding="utf-8")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "binary":
+        path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)))
+    elif kind == "bad_front_matter":
+        path.write_text("---\na: &a [*a]\n---\n" + GOOD_TRANSCRIPT, encoding="utf-8")
+    elif kind == "brackets":
+        path.write_text(f"---\nid: {name}\n---\nQ: Да?\nA: " + "[" * 3000 + "\n", encoding="utf-8")
+    elif kind == "folder":
+        path.mkdir()
+        (path / "inner.txt").write_text(GOOD_TRANSCRIPT, encoding="utf-8")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dangling":
+        path.symlink_to(folder / "does-not-exist.txt")
+    elif kind == "loop":
+        path.symlink_to(path)
+    elif kind == "outside":
+        path.symlink_to(outside)
+    elif kind == "inside":
+        target = folder / f"{name}.target.md"
+        path.symlink_to(target)  # dangling until the target is written, which is then an entry too
+        target.write_text(f"---\nid: {name}-target\n---\n" + GOOD_TRANSCRIPT, encoding="utf-8")
+
+
+ENTRY_KINDS = ["good", "empty", "binary", "bad_front_matter", "brackets", "folder", "fifo", "dangling", "loop",
+               "outside", "inside"]
+ENTRY_NAMES = st.sampled_from(["a", "b", "x", "gold", ".hidden", "Интервью 1", "notes", "z-9", "_"]).flatmap(
+    lambda stem: st.sampled_from(["", ".txt", ".md", ".vtt", ".json", ".pdf", ".gold.json"]).map(lambda s: stem + s))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.dictionaries(ENTRY_NAMES, st.sampled_from(ENTRY_KINDS), min_size=1, max_size=8))
+def test_every_folder_entry_yields_exactly_one_output_entry(entries: dict[str, str]) -> None:
+    from cjm.ingest import NoTranscriptsError, read_folder
+
+    with tempfile.TemporaryDirectory() as scratch:
+        outside = Path(scratch) / "outside.txt"
+        outside.write_text("---\nid: secret\n---\n" + GOOD_TRANSCRIPT, encoding="utf-8")
+        folder = Path(scratch) / "in"
+        folder.mkdir()
+        for name, kind in entries.items():
+            if not (folder / name).exists() and not (folder / name).is_symlink():
+                make_entry(folder, outside, name, kind)
+        expected = sorted(p.name for p in folder.iterdir())
+        try:
+            transcripts, problems = read_folder(folder)
+        except NoTranscriptsError as error:
+            transcripts, problems = [], error.problems
+        produced = sorted([Path(t.source).name for t in transcripts] + [Path(p.source).name for p in problems])
+        assert produced == expected
+        assert all(t.id != "secret" for t in transcripts)  # the link out of the folder is never followed
+        assert all(p.message for p in problems)

@@ -88,20 +88,22 @@ def test_format_of():
 
 
 def test_a_bad_file_is_reported_and_the_rest_exported(tmp_path):
-    (tmp_path / "good.txt").write_text(ONE.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "broken.txt").write_text((DATA / "broken_front_matter.txt").read_text(encoding="utf-8"),
+    series = tmp_path / "series"  # the output lies outside it: a folder inside would be an entry too
+    series.mkdir()
+    (series / "good.txt").write_text(ONE.read_text(encoding="utf-8"), encoding="utf-8")
+    (series / "broken.txt").write_text((DATA / "broken_front_matter.txt").read_text(encoding="utf-8"),
                                          encoding="utf-8")
     out = tmp_path / "out" / "series.qdpx"
-    result = export(str(tmp_path), "-o", str(out))
+    result = export(str(series), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 interview(s) read, 1 skipped\n")
     assert "broken.txt:3: front matter is not valid YAML" in result.output
     project = read_qdpx(out)
     assert [s.name for s in project.sources] == ["ru-test-07"]
     assert "Not read: " in project.description and "broken.txt:3: front matter is not valid YAML" in project.description
-    xes = export(str(tmp_path), "-o", str(out.parent / "log.xes"))
+    xes = export(str(series), "-o", str(out.parent / "log.xes"))
     assert "broken.txt:3: front matter" in (out.parent / "log.xes").read_text(encoding="utf-8") and xes.exit_code == 0
-    strict = export(str(tmp_path), "-o", str(out), "--strict")
+    strict = export(str(series), "-o", str(out), "--strict")
     assert strict.exit_code == 1 and "1 file(s) could not be read (--strict)" in strict.output
 
 

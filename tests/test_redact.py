@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -200,3 +201,196 @@ def test_no_original_in_the_output_tree(tmp_path: Path) -> None:
              if leaked(original, p.read_text(encoding="utf-8"))}
     assert leaks == set()
     assert leaked("415", "call (415) 555") and not leaked("415", '"p": 0.4152')
+
+
+# --- issue 12: names from every source, in both languages ------------------------------------
+
+REDACTION = Path(__file__).parent / "data" / "redaction"
+# Every person, initial and e-mail of tests/data/redaction/issue-*.txt, as written there.
+ISSUE_ORIGINALS = [
+    "Siobhan", "O'Connell", "Nguyen", "Van An", "Henrik", "Berg", "Smith J.", "Declan", "Murphy",
+    "Beatrice", "Quinlan-Boyd", "M. D.", "siobhan.oc", "declan [at]", "northwind",
+    "Вера", "Рыбина", "Рыбиной", "Натальей", "Воробьёвой", "Медведев", "Кравцов", "Олега", "И. П.",
+    "vera.rybina",
+]
+ISSUE_KEPT = ["Mekong Freight", "Amazon Web Services", "Milton Keynes", "RFP", "CFO", "decision maker",
+              "ООО «Вектор»", "из «Вектора»", "из Москвы"]
+
+
+@pytest.fixture(scope="module")
+def issue_redacted() -> list[Transcript]:
+    return redact_transcripts([read_transcript(REDACTION / "issue-en.txt"), read_transcript(REDACTION / "issue-ru.txt")])
+
+
+def test_issue_names_leave_no_trace(issue_redacted: list[Transcript]) -> None:
+    text = dump([_without_source(t) for t in issue_redacted])
+    assert [original for original in ISSUE_ORIGINALS if original in text] == []
+    assert [kept for kept in ISSUE_KEPT if kept not in text] == []
+
+
+def test_issue_names_are_stable_across_labels_front_matter_and_text(issue_redacted: list[Transcript]) -> None:
+    en, ru = issue_redacted
+    siobhan, vera = en.utterances[1].speaker, ru.utterances[1].speaker
+    assert en.metadata["respondent"] == siobhan and en.metadata["notes"].startswith(f"{siobhan} asked")
+    assert en.interviewer == en.utterances[0].speaker == en.metadata["interviewer"] != siobhan
+    an = en.metadata["participants"][0]["name"]
+    assert en.metadata["participants"][0]["role"] == "CFO"  # a nested person value, its role stays
+    assert en.utterances[1].text.startswith(f"Me, and {an} from finance. {an} signed")
+    beatrice = next(k for k in en.metadata if en.metadata[k] == "decision maker")  # a name as a key
+    assert beatrice.startswith("Person ") and en.utterances[3].text.endswith(f"{beatrice} was on the call too.")
+    # 'Вера Рыбина' with 'Вера' a speaker: one placeholder, no surname left beside it
+    assert f"я, {vera}, вместе" in ru.utterances[1].text and f"{vera} звонили" in ru.utterances[1].text
+    kravtsov = re.search(r", а (Персона \d+) его", ru.utterances[3].text).group(1)
+    assert kravtsov.startswith("Персона ") and ru.metadata["notes"] == f"{vera} просила не упоминать {kravtsov}; почта [email]"
+    assert ru.utterances[3].text.endswith(f"{ru.interviewer} это тоже помнит.")  # initials in the text
+
+
+def _one(speaker: str, text: str, language: str = "en", **metadata: object) -> Transcript:
+    [after] = redact_transcripts([Transcript(id="t", source="t.txt", language=language,
+                                             utterances=[Utterance(1, speaker, text)], metadata=dict(metadata))])
+    return after
+
+
+def test_english_names_beyond_any_list() -> None:
+    after = _one("Respondent", "Definitely Amara Nwosu and Yusuf Demir, plus Mohammed Al-Rashid from Dubai.")
+    assert not any(n in after.utterances[0].text for n in ("Amara", "Nwosu", "Yusuf", "Demir", "Al-Rashid"))
+    control = _one("Respondent", "Definitely Salesforce and HubSpot, plus Google Sheets from Dubai on Monday.")
+    assert control.utterances[0].text == "Definitely Salesforce and HubSpot, plus Google Sheets from Dubai on Monday."
+
+
+def test_places_and_firms_made_of_name_like_words_stay() -> None:
+    after = _one("Respondent", "Mark Ellison runs a depot in Milton Keynes for Calder Valley Paper.")
+    assert after.utterances[0].text.endswith("runs a depot in Milton Keynes for Calder Valley Paper.")
+    assert "Mark" not in after.utterances[0].text and "Ellison" not in after.utterances[0].text
+
+
+def test_a_surname_beside_a_known_name() -> None:
+    after = _one("Вера", "Да, Вера Рыбина — это я.", language="ru")
+    assert after.utterances[0].text == f"Да, {after.utterances[0].speaker} — это я."
+    control = _one("Вера", "Да, Вера в Москве.", language="ru")
+    assert control.utterances[0].text == f"Да, {control.utterances[0].speaker} в Москве."
+
+
+@pytest.mark.parametrize("speaker", ["И. П.", "M. D.", "J.P."])
+def test_initialled_speakers(speaker: str) -> None:
+    after = _one(speaker, f"As {speaker} said, we went ahead.")
+    mark = after.utterances[0].speaker
+    assert mark.startswith("Person ") and after.utterances[0].text == f"As {mark} said, we went ahead."
+    control = _one("Speaker 1", "Prices in the U.S. went up, т. е. a lot.")
+    assert control.utterances[0].speaker == "Speaker 1" and control.utterances[0].text == "Prices in the U.S. went up, т. е. a lot."
+
+
+def test_initials_before_and_after_a_surname() -> None:
+    after = _one("Respondent", "Smith J. sent the RFP and A. K. Ramanathan reviewed it.")
+    text = after.utterances[0].text
+    assert "J." not in text and "A. K." not in text and "Smith" not in text and "Ramanathan" not in text
+    assert text.endswith(" reviewed it.") and "sent the RFP" in text
+    control = _one("Respondent", "Plan B. sent nothing to the U.S. Army.")
+    assert control.utterances[0].text == "Plan B. sent nothing to the U.S. Army."
+
+
+@pytest.mark.parametrize("email", ["name(at)mail.ru", "name [at] mail dot ru", "ivan.p at gmail dot com",
+                                   "olga {at} yandex (dot) ru", "petrov собака mail точка ru"])
+def test_obfuscated_emails(email: str) -> None:
+    assert _one("Respondent", f"Write to {email}, please.").utterances[0].text == "Write to [email], please."
+
+
+def test_at_and_dot_in_prose_are_not_emails() -> None:
+    text = "We met at Google. Then at home dot matrix printers were the topic."
+    assert _one("Respondent", text).utterances[0].text == text
+
+
+def test_notes_and_front_matter_values_are_redacted() -> None:
+    transcript = Transcript(id="n", source="n.txt", language="en", utterances=[
+        Utterance(1, "Interviewer", "What happened next?", is_interviewer=True),
+        Utterance(2, "Respondent", "Nothing much.")],
+        metadata={"notes": "The buyer asked us to follow up with Henrik Berg.", "company": "Henrikson Foods Ltd",
+                  "summary": {"next step": "call Henrik Berg"}},
+        notes=["Henrik Berg asked for a copy.", "Line 3 had no speaker."])
+    [after] = redact_transcripts([transcript])
+    henrik = after.metadata["notes"].removeprefix("The buyer asked us to follow up with ").removesuffix(".")
+    assert henrik.startswith("Person ") and "Berg" not in henrik
+    assert after.notes == [f"{henrik} asked for a copy.", "Line 3 had no speaker."]
+    assert after.metadata["summary"] == {"next step": f"call {henrik}"}
+    assert after.metadata["company"] == "Henrikson Foods Ltd"  # a firm's field is not searched for names
+
+
+def test_lower_case_asr_names() -> None:
+    ru = _one("SPEAKER_01", "ну решение принимал саша то есть александр викторович а вера в продукт была у всех",
+              language="ru")
+    assert ru.utterances[0].text.startswith("ну решение принимал Персона ")
+    assert "саша" not in ru.utterances[0].text and "викторович" not in ru.utterances[0].text
+    assert ru.utterances[0].text.endswith(" а вера в продукт была у всех")  # 'вера' is faith here
+    en = _one("SPEAKER_01", "um that was kevin our finance guy and then we will bill them in march")
+    assert "kevin" not in en.utterances[0].text
+    assert en.utterances[0].text.endswith(" our finance guy and then we will bill them in march")
+
+
+def test_russian_names_pymorphy_reads_and_role_cues() -> None:
+    after = _one("Респондент", "Против была главбух, а Медведев торопил. Японский партнёр, господин Танака, жаловался.",
+                 language="ru")
+    text = after.utterances[0].text
+    assert "Медведев" not in text and "Танака" not in text and text.count("Персона ") == 2
+    assert text.startswith("Против была главбух, а Персона ") and "Японский партнёр, господин Персона" in text
+    control = _one("Респондент", "Против была бухгалтерия, а Принтер сломался. Японский партнёр, «Тошиба», жаловался.",
+                   language="ru")
+    assert control.utterances[0].text == "Против была бухгалтерия, а Принтер сломался. Японский партнёр, «Тошиба», жаловался."
+
+
+def test_a_name_found_in_one_interview_goes_in_all() -> None:
+    first = Transcript(id="a", source="a.txt", language="en",
+                       utterances=[Utterance(1, "Respondent", "Our designer Oleg Smirnov did it.")])
+    second = Transcript(id="b", source="b.txt", language="ru",
+                        utterances=[Utterance(1, "Респондент", "Макет рисовал Oleg, как обычно.")])
+    a, b = redact_transcripts([first, second])
+    number = a.utterances[0].text.removeprefix("Our designer Person ").split()[0]
+    assert b.utterances[0].text == f"Макет рисовал Персона {number}, как обычно."
+
+
+def test_recall_on_the_annotated_names_does_not_fall() -> None:
+    """The accuracy floor: recall per language and part (tests/data/redaction/) as measured by
+    eval/tools/redaction_recall.py when this test was written, less a small margin; and no more
+    false positives than then, plus one."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "eval" / "tools" / "redaction_recall.py"
+    if not path.exists():
+        pytest.skip("eval/tools/redaction_recall.py is not beside tests/ (an sdist has no eval/)")
+    spec = importlib.util.spec_from_file_location("redaction_recall", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    scores = module.measure()
+    floors = {("ru", "dev"): (0.95, 1), ("ru", "heldout"): (0.90, 3), ("en", "dev"): (0.88, 1), ("en", "heldout"): (0.75, 1)}
+    for part, (floor, max_lost) in floors.items():
+        score = scores[part]
+        assert score.names >= 29 and score.recall >= floor, (part, score.recall, score.misses if part[1] == "dev" else "")
+        assert score.contacts_found == score.contacts, part
+        assert score.lost <= max_lost, part
+
+
+def test_issue_files_leave_no_trace_in_any_output(tmp_path: Path) -> None:
+    """End to end: `cjm report --redact` over the issue's two files writes none of their people."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cjm.cli import cli
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("issue-en.txt", "issue-ru.txt"):
+        shutil.copy(REDACTION / name, folder / f"interview-{name[-6:-4]}.txt")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["report", str(folder), "-o", str(out), "--redact"])
+    assert result.exit_code == 0, result.output
+    written = [p for p in out.rglob("*") if p.is_file() and p.parent.name != "assets"]
+    assert {p.name for p in written} >= {"index.html", "journeys.json", "events.csv"}
+    import html
+
+    leaks = {(p.name, original) for p in written for original in ISSUE_ORIGINALS
+             if original in html.unescape(p.read_text(encoding="utf-8"))}
+    assert leaks == set()

@@ -20,7 +20,10 @@ from . import SKIP, Format, Parsed, Turn, collect_turns
 from .plaintext import TURN_START, looks_like_label, parse_timestamp, split_front_matter
 
 CLOCK = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
-OTTER_HEADER = re.compile(rf"^(?P<name>[^\s\d\W][^\n]{{0,59}}?)\s+\(?(?P<ts>{CLOCK})\)?\s*$")
+# `Name  0:08`; pasted into Markdown the name is bold (`**Name**  0:08  `) where Otter knew the speaker
+OTTER_HEADER = re.compile(
+    rf"^(?P<bold>\*\*|__)?(?P<name>[^\s\d\W][^\n]{{0,59}}?)(?(bold)(?P=bold))\s+\(?(?P<ts>{CLOCK})\)?\s*$")
+OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\s*$", re.IGNORECASE)
 FATHOM_HEADER = re.compile(rf"^@?(?P<ts>{CLOCK})\s+[-–—]\s+(?P<name>[^\n]{{1,120}}?)\s*$")
 BOLD_TURN = re.compile(
     rf"^(?:\\?\[(?P<ts>{CLOCK})\\?\]\s*)?\*\*(?P<name>[^*\n]{{1,60}}?)(?::\*\*|\*\*\s*:)\s*(?P<text>.*)$")
@@ -95,8 +98,10 @@ def looks_like_name(name: str) -> bool:
 
 
 def parse_otter(lines: list[str], offset: int) -> tuple[list[Turn], dict, list[str]]:
-    """`Name  0:08` then text lines, until the next header."""
-    return parse_headed(lines, offset, lambda line: header(OTTER_HEADER, line, is_otter_header))
+    """`Name  0:08` then text lines, until the next header; Otter's 'Transcribed by' footer is not
+    the last speaker's words."""
+    kept = ["" if OTTER_FOOTER.match(line.strip()) else line for line in lines]
+    return parse_headed(kept, offset, lambda line: header(OTTER_HEADER, line, is_otter_header))
 
 
 # --- Fathom ---------------------------------------------------------------------------------

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from ..errors import InputError
+from ..safeyaml import YamlError, load_yaml
 from . import Format, Parsed, Turn, collect_turns
 
 # [00:12:03]  00:12:03  (12:03)  [12:03.5]
@@ -76,17 +75,12 @@ def split_front_matter(text: str, source: str) -> tuple[dict, list[str], int]:
                          hint="add a closing '---' line after the metadata")
     block = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(block) if block.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"front matter is not valid YAML: {problem}", path=source, line=line,
-                         hint="fix the YAML between the '---' lines or remove it") from None
-    except (ValueError, RecursionError) as exc:  # a date like 2024-13-45, or nesting past Python's stack
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(f"front matter has a value YAML cannot read: {reason}", path=source, line=1,
-                         hint="fix the value between the '---' lines (quote it to keep it as text)") from None
+        meta = load_yaml(block) if block.strip() else {}
+    except YamlError as exc:
+        line = exc.line + 1 if exc.line is not None else 1  # the block starts on line 2
+        raise InputError(f"front matter is not valid YAML: {exc.message}", path=source, line=line,
+                         hint=exc.hint or "fix the YAML between the '---' lines (quote a value to keep it as text)"
+                         ) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
