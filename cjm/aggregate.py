@@ -2,30 +2,24 @@
 
 Everything here is data (DataFrames and plain dataclasses); `render` only formats it. Every count
 keeps the references (`Ref`: interview, utterance, sentence) it was counted from, so the report can
-link each number back to its quotes. Word lists (tone, pains, touchpoints, durations) are data in
-`cjm/data/sentiment.yaml`, never keywords in this file.
+link each number back to its quotes. Nothing here parses text: journey events, sentence tone,
+pains, questions and stated durations were recorded by the tag stage (`evidence.record_for_report`)
+and are only counted here.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterable
 
 import pandas as pd
-import yaml
-from spacy.matcher import Matcher
-from spacy.tokens import Doc
 
-from .durations import find_durations
+from .errors import UsageError
 from .journey import stage_path as journey_stage_path
-from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
-from .nlp import pipeline, russian_lemma
-from .rules import compile_pattern
+from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, TaggedUtterance
+from .rules import sentiment_lexicon
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -69,91 +63,10 @@ def _refs(rows: pd.DataFrame | Iterable[Any]) -> list[Ref]:
 
 # --------------------------------------------------------------------------- word lists
 
-@lru_cache(maxsize=1)
 def lexicon() -> dict[str, Any]:
-    """The word lists of `cjm/data/sentiment.yaml`, loaded once."""
-    text = (resources.files("cjm") / "data" / "sentiment.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def lemma(word: str, lang: str) -> str:
-    """A word's normal form: the tagger's cached pymorphy3 analysis for Russian, lower case otherwise."""
-    lower = word.lower().replace("ё", "е")
-    return russian_lemma(lower)[0] if lang == "ru" else lower
-
-
-_WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
-
-
-def _language_of(word: str) -> str:
-    return "ru" if re.search("[а-яё]", word.lower()) else "en"
-
-
-def phrase_matcher(entries: Iterable[str], lang: str) -> Matcher:
-    """One Matcher of word-list entries, in the codebook's phrase grammar (`rules.compile_pattern`):
-    the report's lanes and the tagger read phrases the same way."""
-    nlp = pipeline(lang)
-    matcher = Matcher(nlp.vocab)
-    patterns = [compile_pattern(str(entry), lang) for entry in entries]
-    if patterns:
-        matcher.add("phrase", patterns)
-    return matcher
-
-
-def find_phrases(doc: Doc, matcher: Matcher) -> list[int]:
-    """Token positions where a phrase starts (one per position, however many phrases match there)."""
-    return sorted({start for _, start, _ in matcher(doc)})
-
-
-def _entries(section: str, lang: str, sub: str | None = None) -> list[str]:
-    data = lexicon()[section]
-    if sub:
-        data = data[sub]
-    return list(data.get(lang) or [])
-
-
-@lru_cache(maxsize=None)
-def _matcher(section: str, lang: str, sub: str | None = None) -> Matcher:
-    return phrase_matcher(_entries(section, lang, sub), lang)
-
-
-@lru_cache(maxsize=None)
-def _negators(lang: str) -> frozenset[str]:
-    return frozenset(entry.lower() for entry in _entries("tone", lang, "negators"))
-
-
-def sentence_doc(text: str, lang: str) -> Doc:
-    """A sentence through the tagger's pipeline: the same tokens and lemmas the rules saw."""
-    return pipeline(lang)(text)
-
-
-def tone(doc: Doc, lang: str) -> tuple[int, int]:
-    """(positive, negative) hits in a sentence; a word right after a negator flips its tone."""
-    negators = _negators(lang)
-    pos = neg = 0
-    for sign, key in ((1, "positive"), (-1, "negative")):
-        for i in find_phrases(doc, _matcher("tone", lang, key)):
-            previous = doc[i - 1] if i else None
-            negated = previous is not None and (previous.lemma_ in negators or previous.lower_ in negators
-                                                or previous.lower_.endswith("n't"))
-            if (sign > 0) != negated:
-                pos += 1
-            else:
-                neg += 1
-    return pos, neg
-
-
-def has_cue(doc: Doc, section: str, lang: str) -> bool:
-    return bool(find_phrases(doc, _matcher(section, lang)))
-
-
-@lru_cache(maxsize=None)
-def _touchpoint_matchers(lang: str) -> list[tuple[str, Matcher]]:
-    return [(item["id"], phrase_matcher(item.get(lang) or [], lang)) for item in lexicon()["touchpoints"]]
-
-
-def touchpoints(doc: Doc, lang: str) -> list[str]:
-    return [ident for ident, matcher in _touchpoint_matchers(lang) if find_phrases(doc, matcher)]
+    """The word lists of `cjm/data/sentiment.yaml` (read by the tag stage, which records what
+    they find; here only the limits are read)."""
+    return sentiment_lexicon()
 
 
 # --------------------------------------------------------------------------- the tidy tables
@@ -221,13 +134,12 @@ def events_table(journeys: list[Journey], codebook) -> pd.DataFrame:
 
 def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     """One row per respondent sentence and stage it speaks of (its own stage mentions, else the
-    utterance's stages), with its lemmas: the base of mood, pains, questions and time lanes."""
+    utterance's stages), with what the tag stage recorded of it: tone, pain, question, stated
+    durations. The base of the mood, pains, questions and time lanes."""
     order = _stage_order(codebook)
-    duration_words = codebook.lexicons.get("durations") or {}
     max_days = lexicon().get("max_stage_days", 365)
     rows = []
     for journey in _sorted_journeys(journeys):
-        lang = journey.transcript.language if journey.transcript.language in ("ru", "en") else "en"
         cycle_utts = set(journey.cycle_evidence or [])
         for tagged in journey.utterances:
             utt = tagged.utterance
@@ -235,6 +147,7 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
                 continue
             spans = tagged.sentences or [(0, len(utt.text))]
             utt_stages = sorted(tagged.stages, key=lambda s: order.get(s, 99))
+            notes = {n.sentence: n for n in tagged.notes}
             for index, (a, b) in enumerate(spans):
                 text = utt.text[a:b].strip()
                 if not text:
@@ -242,29 +155,79 @@ def sentences_table(journeys: list[Journey], codebook) -> pd.DataFrame:
                 own = sorted({m.label for m in tagged.mentions if m.kind == STAGE and m.sentence == index},
                              key=lambda s: order.get(s, 99))
                 stages = own or utt_stages
-                if not stages:  # a sentence of no stage makes no row: nothing to compute for it
+                if not stages:  # a sentence of no stage makes no row: nothing to count for it
                     continue
-                # everything below depends on the sentence, not on the stage: computed once per sentence
-                doc = sentence_doc(text, lang)
-                pos, neg = tone(doc, lang)
+                note = notes.get(index)
                 roles = sorted({m.label for m in tagged.mentions if m.kind == ROLE and m.sentence == index})
                 channels = sorted({m.label for m in tagged.mentions if m.kind == CHANNEL and m.sentence == index})
-                pain = has_cue(doc, "pains", lang)
-                question = text.rstrip().endswith("?") or has_cue(doc, "questions", lang)
-                touches = touchpoints(doc, lang)
-                days = 0.0 if utt.n in cycle_utts or lang not in duration_words else float(sum(
-                    d.days for d in find_durations(text, lang, duration_words) if d.days <= max_days))
+                days = 0.0 if utt.n in cycle_utts else float(sum(
+                    d.days for d in tagged.durations if d.sentence == index and d.days <= max_days))
                 for stage in stages:
                     rows.append({
                         "interview": journey.id, "channel_group": journey.channel_group, "utterance": utt.n,
                         "sentence": index if tagged.sentences else None, "stage": stage, "quote": text,
                         "start": utt.start, "own_stage": bool(own),
-                        "roles": list(roles), "channels": list(channels),  # each row its own lists, as before
-                        "positive": pos, "negative": neg, "pain": pain, "question": question,
-                        "touchpoints": list(touches), "days": days,
+                        "roles": list(roles), "channels": list(channels),
+                        "positive": note.positive if note else 0, "negative": note.negative if note else 0,
+                        "tone": note.tone if note else 0, "pain": bool(note and note.pain),
+                        "question": bool(note and note.question), "days": days,
+                        "advice": tagged.asked == ADVICE_ASKED or "advice" in tagged.cues,
                     })
     columns = ["interview", "channel_group", "utterance", "sentence", "stage", "quote", "start", "own_stage",
-               "roles", "channels", "positive", "negative", "pain", "question", "touchpoints", "days"]
+               "roles", "channels", "positive", "negative", "tone", "pain", "question", "days", "advice"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["sentence"] = frame["sentence"].astype("Int64")
+    return frame
+
+
+ADVICE_ASKED = "advice"  # TaggedUtterance.asked of an answer to "what would you advise?"
+
+
+def advice_table(journeys: list[Journey]) -> pd.DataFrame:
+    """One row per sentence of advice to the supplier: the answers to "what would you advise?"
+    (the tag stage set their mentions apart, so they have no stage) and sentences of advice."""
+    rows = []
+    for journey in _sorted_journeys(journeys):
+        for tagged in journey.utterances:
+            utt = tagged.utterance
+            if utt.is_interviewer or not (tagged.asked == ADVICE_ASKED or "advice" in tagged.cues):
+                continue
+            for index, (a, b) in enumerate(tagged.sentences or [(0, len(utt.text))]):
+                text = utt.text[a:b].strip()
+                if len(text.split()) >= MIN_ADVICE_WORDS:
+                    rows.append({"interview": journey.id, "channel_group": journey.channel_group, "utterance": utt.n,
+                                 "sentence": index if tagged.sentences else None, "quote": text, "start": utt.start})
+    frame = pd.DataFrame(rows, columns=["interview", "channel_group", "utterance", "sentence", "quote", "start"])
+    frame["sentence"] = frame["sentence"].astype("Int64")
+    return frame
+
+
+MIN_ADVICE_WORDS = 4  # "Нет, всё хорошо." is no advice
+
+
+def journey_events_table(journeys: list[Journey], codebook) -> pd.DataFrame:
+    """One row per journey event told as happening (negated and hypothetical ones were set apart by
+    the tag stage and are not here). An action sits at its codebook stage ("signed" is bought
+    wherever it is told); a touchpoint at the stage its utterance tells, else at its own."""
+    order = _stage_order(codebook)
+    labels = {label.id: label for label in codebook.events}
+    rows = []
+    for journey in _sorted_journeys(journeys):
+        for tagged in journey.utterances:
+            if tagged.utterance.is_interviewer:
+                continue
+            utt_stages = sorted(tagged.stages, key=lambda s: order.get(s, 99))
+            for m in tagged.events:
+                label = labels.get(m.label)
+                if label is None:
+                    continue
+                stage = label.stage if label.lane == "action" or not utt_stages else utt_stages[0]
+                rows.append({"interview": journey.id, "channel_group": journey.channel_group,
+                             "utterance": tagged.n, "sentence": m.sentence, "event": m.label, "lane": label.lane,
+                             "stage": stage, "text": m.text, "quote": _sentence_of(tagged, m.sentence),
+                             "start": tagged.utterance.start})
+    columns = ["interview", "channel_group", "utterance", "sentence", "event", "lane", "stage", "text", "quote",
+               "start"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["sentence"] = frame["sentence"].astype("Int64")
     return frame
@@ -389,12 +352,14 @@ class Cell:
     interviews: int  # interviews that speak of this stage
     refs: list[Ref]
     actions: list[Item]
-    touchpoints: list[Item]  # key "channel:<id>" or "touch:<id>"
+    touchpoints: list[Item]  # key "channel:<id>" or "event:<id>"
     roles: list[Item]
     questions: list[Ref]
-    pains: list[Ref]
-    mood: float | None  # -1 .. 1, mean tone of sentences with a tone word
-    mood_n: int  # sentences with a tone word
+    pains: list[Ref]  # pains and objections (never a sentence of positive tone)
+    pains_n: int  # interviews that tell one here
+    praise: list[Ref]  # sentences of positive tone
+    mood: float | None  # -1 .. 1, mean sentence tone; None under MIN_MOOD_SENTENCES toned sentences
+    mood_n: int  # sentences with a tone
     mood_refs: list[Ref]
     days_median: float | None
     days_n: int  # interviews that state a duration here
@@ -429,26 +394,6 @@ def _items(counter: dict[str, set], texts: dict[str, Counter], refs: dict[str, l
                  refs=sorted(set(refs[k]))) for k in ranked]
 
 
-@lru_cache(maxsize=None)
-def _stopwords(lang: str) -> frozenset[str]:
-    return frozenset((lexicon().get("stopwords") or {}).get(lang) or [])
-
-
-def action_phrase(text: str) -> tuple[str, str] | None:
-    """(key, display) of an action phrase: stopwords trimmed from both ends, grouped by lemmas;
-    None when nothing but stopwords is left ("been with")."""
-    lang = _language_of(text)
-    words = _WORD.findall(text)
-    stop = _stopwords(lang)
-    while words and words[0].lower() in stop:
-        words.pop(0)
-    while words and words[-1].lower() in stop:
-        words.pop()
-    if not words:
-        return None
-    return " ".join(lemma(w, lang) for w in words), " ".join(words).lower()
-
-
 def _pick_quotes(rows: pd.DataFrame, limit: int = 3) -> list[Ref]:
     """Representative sentences: a sentence that itself names the stage, of readable length, with a
     role or channel, one per interview first; ties broken by position so the choice is stable."""
@@ -476,40 +421,34 @@ def _pick_quotes(rows: pd.DataFrame, limit: int = 3) -> list[Ref]:
     return _refs(chosen)
 
 
-def _cells(events: pd.DataFrame, sentences: pd.DataFrame, codebook, limit: int = 5) -> list[Cell]:
+MIN_MOOD_SENTENCES = 3  # under this many toned sentences a stage's mood is "not enough evidence"
+
+
+def _cells(events: pd.DataFrame, sentences: pd.DataFrame, journey_events: pd.DataFrame, cycles: dict[str, float],
+           codebook, limit: int = 5) -> list[Cell]:
+    """The map's columns: per stage, the journey events (what the client did, where they met the
+    supplier) counted per interview, the roles, pains, questions, mood and time spent."""
     cells = []
+    first_stage = codebook.ids(STAGE)[0]
     for stage in codebook.ids(STAGE):
         ev = events[events["stage"] == stage]
         se = sentences[sentences["stage"] == stage]
-        stage_ev = ev[ev["kind"] == STAGE]
-        # actions: the stage phrases themselves, grouped by lemmas, counted by interviews
-        counter: dict[str, set] = defaultdict(set)
-        texts: dict[str, Counter] = defaultdict(Counter)
-        refs: dict[str, list[Ref]] = defaultdict(list)
-        for row in stage_ev.itertuples(index=False):
-            phrase = row.mention if isinstance(row.mention, str) and row.mention else None
-            if not phrase:
-                continue
-            action = action_phrase(phrase)
-            if action is None:
-                continue
-            key, display = action
-            counter[key].add(row.interview)
-            texts[key][display] += 1
-            refs[key].append(_ref(row))
-        actions = _items(counter, texts, refs, limit)
-        # touchpoints: channels named at this stage, then touchpoint words
-        t_counter: dict[str, set] = defaultdict(set)
-        t_refs: dict[str, list[Ref]] = defaultdict(list)
-        for row in ev[ev["kind"] == CHANNEL].itertuples(index=False):
-            t_counter[f"channel:{row.label}"].add(row.interview)
-            t_refs[f"channel:{row.label}"].append(_ref(row))
-        for row in se.itertuples(index=False):
-            for touch in row.touchpoints:
-                t_counter[f"touch:{touch}"].add(row.interview)
-                t_refs[f"touch:{touch}"].append(_ref(row))
-        touch_items = _items(t_counter, {}, t_refs, limit)
-        # roles
+        je = journey_events[journey_events["stage"] == stage]
+
+        def counted(rows: pd.DataFrame, key_of) -> list[Item]:
+            counter: dict[str, set] = defaultdict(set)
+            refs: dict[str, list[Ref]] = defaultdict(list)
+            for row in rows.itertuples(index=False):
+                key = key_of(row)
+                counter[key].add(row.interview)
+                refs[key].append(_ref(row))
+            return _items(counter, {}, refs, limit)
+
+        actions = counted(je[je["lane"] == "action"], lambda r: r.event)
+        touch_rows = je[je["lane"] == "touchpoint"]
+        touch_items = counted(ev[ev["kind"] == CHANNEL], lambda r: f"channel:{r.label}") + \
+            counted(touch_rows, lambda r: f"event:{r.event}")
+        touch_items = sorted(touch_items, key=lambda i: (-i.interviews, i.key))[:limit]
         r_counter: dict[str, set] = defaultdict(set)
         r_refs: dict[str, list[Ref]] = defaultdict(list)
         for row in ev[ev["kind"] == ROLE].itertuples(index=False):
@@ -517,19 +456,27 @@ def _cells(events: pd.DataFrame, sentences: pd.DataFrame, codebook, limit: int =
             r_refs[row.label].append(_ref(row))
         role_order = {r: i for i, r in enumerate(codebook.ids(ROLE))}
         role_items = sorted(_items(r_counter, {}, r_refs, 99), key=lambda i: (-i.interviews, role_order.get(i.key, 99)))
-        # mood
-        toned = se[(se["positive"] + se["negative"]) > 0]
-        scores = [(p - n) / (p + n) for p, n in zip(toned["positive"], toned["negative"])]
-        # time spent: per interview, the durations its sentences of this stage state
-        # the first stage is life before the supplier (the old supplier's years): not time in this journey
-        timed = se[(se["days"] > 0) & (stage != codebook.ids(STAGE)[0])]
-        per_interview = timed.groupby("interview")["days"].sum()
+        # mood: the mean tone (-1, 0, +1) of the sentences that have one
+        toned = se[se["tone"] != 0] if not se.empty else se
+        scores = [int(v) for v in toned["tone"]] if not toned.empty else []
+        # time spent: per interview, the durations its sentences of this stage state about a step;
+        # none before contact (life with the old supplier), none longer than the interview's cycle
+        timed = se[(se["days"] > 0)] if stage != first_stage and not se.empty else se.iloc[0:0]
+        per_interview = timed.groupby("interview")["days"].sum() if not timed.empty else pd.Series(dtype=float)
+        kept = [i for i, d in per_interview.items() if cycles.get(i) is None or d <= cycles[i]]
+        per_interview = per_interview[per_interview.index.isin(kept)]
+        timed = timed[timed["interview"].isin(kept)]
+        pains = se[se["pain"]] if not se.empty else se
+        praise = se[se["tone"] > 0] if not se.empty else se
         cells.append(Cell(
-            stage=stage, interviews=int(pd.concat([ev["interview"], se["interview"]]).nunique()),
+            stage=stage, interviews=int(pd.concat([ev["interview"], se["interview"], je["interview"]]).nunique()),
             refs=_refs(se) if not se.empty else _refs(ev),
             actions=actions, touchpoints=touch_items, roles=role_items,
-            questions=_refs(se[se["question"]])[:limit], pains=_refs(se[se["pain"]])[:limit],
-            mood=round(statistics.fmean(scores), 2) if scores else None, mood_n=len(scores), mood_refs=_refs(toned),
+            questions=_refs(se[se["question"]])[:limit] if not se.empty else [],
+            pains=_refs(pains)[:limit], pains_n=int(pains["interview"].nunique()) if not pains.empty else 0,
+            praise=_refs(praise)[:limit],
+            mood=round(statistics.fmean(scores), 2) if len(scores) >= MIN_MOOD_SENTENCES else None,
+            mood_n=len(scores), mood_refs=_refs(toned),
             days_median=float(per_interview.median()) if len(per_interview) else None,
             days_n=int(len(per_interview)), days_refs=_refs(timed),
             quotes=_pick_quotes(se),
@@ -638,10 +585,15 @@ def roles_table(events: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 def group_tables(group: str, interviews: pd.DataFrame, events: pd.DataFrame, sentences: pd.DataFrame,
-                 codebook) -> GroupTables:
+                 codebook, journey_events: pd.DataFrame | None = None) -> GroupTables:
     ids = sorted(interviews["interview"])
     ev = events[events["interview"].isin(ids)]
     se = sentences[sentences["interview"].isin(ids)]
+    if journey_events is None:
+        journey_events = journey_events_table([], codebook)
+    je = journey_events[journey_events["interview"].isin(ids)]
+    cycles = {row.interview: float(row.cycle_days) for row in interviews.itertuples(index=False)
+              if not pd.isna(row.cycle_days)}
     roles_stage = (ev[(ev["kind"] == ROLE) & ev["stage"].notna()].groupby(["stage", "role"])["interview"]
                    .nunique().rename("interviews").reset_index())
     fc = interviews["first_contact_role"].fillna("unknown").value_counts()
@@ -654,7 +606,7 @@ def group_tables(group: str, interviews: pd.DataFrame, events: pd.DataFrame, sen
         funnel=_funnel(interviews, codebook), roles_by_stage=roles_stage, first_contact=first_contact,
         cycle_days=interviews.loc[interviews["cycle_days"].notna(), ["interview", "cycle_days"]].reset_index(drop=True),
         steps=interviews[["interview", "steps", "back_steps"]].reset_index(drop=True),
-        cells=_cells(ev, se, codebook), dmu=_dmu(ev, codebook))
+        cells=_cells(ev, se, je, cycles, codebook), dmu=_dmu(ev, codebook))
 
 
 # --------------------------------------------------------------------------- comparison
@@ -746,8 +698,19 @@ def _select(interviews: pd.DataFrame, key: str, codebook) -> tuple[pd.DataFrame,
     return interviews.iloc[0:0], "unknown"
 
 
+def check_compare_keys(codebook, keys: Iterable[str]) -> None:
+    """Every key of `--compare` is a channel group or a channel id of the codebook; else a
+    `UsageError` that lists the valid ones (comparing against "foo, n = 0" tells nothing)."""
+    valid = codebook.ids("group") + [c for c in codebook.ids(CHANNEL) if c not in codebook.ids("group")]
+    unknown = [k for k in keys if k not in valid]
+    if unknown:
+        raise UsageError(f"--compare: unknown group or channel {', '.join(map(repr, unknown))}",
+                         hint="valid: " + ", ".join(valid))
+
+
 def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str) -> Comparison:
     """Side-by-side numbers for two groups or channels, each with n and a test."""
+    check_compare_keys(codebook, (a, b))
     side_a, kind_a = _select(interviews, a, codebook)
     side_b, kind_b = _select(interviews, b, codebook)
     ids_a, ids_b = sorted(side_a["interview"]), sorted(side_b["interview"])
@@ -794,6 +757,8 @@ class Tables:
     interviews: pd.DataFrame
     groups: dict[str, GroupTables]  # channel group id -> tables, in codebook order; "" = no channel
     comparison: Comparison | None
+    journey_events: pd.DataFrame | None = None  # typed events told as happening (see journey_events_table)
+    advice: pd.DataFrame | None = None  # sentences of advice to the supplier (see advice_table)
 
 
 def build_tables(journeys: list[Journey], codebook, *,
@@ -802,11 +767,13 @@ def build_tables(journeys: list[Journey], codebook, *,
     events = events_table(journeys, codebook)
     sentences = sentences_table(journeys, codebook)
     interviews = interviews_table(journeys, codebook)
+    journey_events = journey_events_table(journeys, codebook)
     groups: dict[str, GroupTables] = {}
     known = codebook.ids("group")
     present = list(dict.fromkeys(interviews["channel_group"].fillna("")))
     for group in [g for g in known if g in present] + sorted(g for g in present if g not in known):
         subset = interviews[interviews["channel_group"].fillna("") == group]
-        groups[group] = group_tables(group, subset, events, sentences, codebook)
+        groups[group] = group_tables(group, subset, events, sentences, codebook, journey_events)
     comparison = compare(interviews, events, codebook, *compare_keys) if compare_keys else None
-    return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison)
+    return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison,
+                  journey_events=journey_events, advice=advice_table(journeys))

@@ -150,11 +150,12 @@ def cli() -> None:
 @click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the report (default: that of most interviews).")
 @click.option("--compare", default="cold_inbound,referral", show_default=True,
               help="Two channel groups or channels to set side by side, comma-separated.")
+@click.option("--pdf", is_flag=True, help="Also print the report to OUT/report.pdf (needs a headless chromium).")
 @input_options
 @run_options
 @reports_errors
 def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Path | None, language: str | None,
-           redact: bool, strict: bool, model: Path | None, rules_only: bool, **run) -> None:
+           redact: bool, strict: bool, model: Path | None, rules_only: bool, pdf: bool = False, **run) -> None:
     """Build the journey map report for a folder of interview transcripts.
 
     Example: cjm report interviews/ -o reports/ --lang en
@@ -168,18 +169,32 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     pair = tuple(part.strip() for part in compare.split(",") if part.strip())
     if len(pair) != 2:
         raise click.BadParameter("give two groups or channels, e.g. cold_inbound,referral", param_hint="--compare")
+    from .aggregate import check_compare_keys
+    from .codebook import load_codebook
+
     settings = run_settings(run)
+    book = load_codebook(codebook)
+    check_compare_keys(book, pair)  # before the interviews are read: an unknown id fails at once
+    if pdf:
+        from .pdf import find_browser, write_pdf
+
+        if find_browser() is None:
+            write_pdf(out / "index.html", out / "report.pdf")  # raises the error that says what to install
     with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
-        result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model,
+        result = analyse(folder, codebook=book, language=language, redact=redact, model=model,
                          rules_only=rules_only, **settings)
         with staged_folder(target, shown=out) as staging:
             write_journeys(result.journeys, result.problems, staging / "journeys.json")
             write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
+            if pdf:  # printed from the staged pages, so the PDF is swapped in with them
+                write_pdf(staging / "index.html", staging / "report.pdf")
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     say(run, f"report: {out / 'index.html'}")
     say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
+    if pdf:
+        say(run, f"pdf:    {out / 'report.pdf'}")
     echo_problems(result.problems, strict)
 
 

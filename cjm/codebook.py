@@ -18,10 +18,11 @@ import yaml
 
 from .errors import CodebookError
 from .limits import current_limits, how_to_raise
-from .model import CHANNEL, ROLE, STAGE
+from .model import CHANNEL, EVENT, ROLE, STAGE
 from .safeyaml import LimitedLoader, YamlError, load_yaml
 
 KIND_KEYS = {STAGE: "stages", ROLE: "roles", CHANNEL: "channels"}
+EVENT_LANES = ("action", "touchpoint")  # what the client did; where client and supplier met
 LANGS = ("ru", "en")
 DEFAULT = "default"
 LINE, LINES = "__line__", "__lines__"  # where a mapping, and each of its values, is in the file
@@ -29,6 +30,7 @@ LINE, LINES = "__line__", "__lines__"  # where a mapping, and each of its values
 # with other stages says which of its stages plays which (`plays:`), so the same passes apply.
 STAGE_PARTS = {"before_contact": "unaware", "discovery": "informed", "interest": "interested",
                "decision": "motivated", "purchase": "bought"}
+PART_OF = {stage: part for part, stage in STAGE_PARTS.items()}
 FAMILIES = ("bant", "temperature")  # lead-qualification families (section `qualification:`)
 IGNORABLE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # sentence cues a family may ignore
 
@@ -48,9 +50,17 @@ class Label:
     plays: str | None = None  # stages only: the part of the journey the rules treat it as (STAGE_PARTS)
     roles: tuple[str, ...] = ()  # qualification families only: roles whose presence is this signal
     ignores: tuple[str, ...] = ()  # qualification families only: sentence cues that do not put it out
+    meanings: dict[str, str] = field(default_factory=dict)  # language -> what the label means
+    stage: str | None = None  # events only: the stage the event belongs to
+    lane: str = ""  # events only: action | touchpoint
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.id
+
+    def meaning(self, lang: str) -> str:
+        """What the label means in this language; empty when the codebook does not say it in it
+        (a report in one language shows no text of another)."""
+        return self.meanings.get(lang, "")
 
 
 @dataclass
@@ -65,9 +75,11 @@ class Codebook:
     lexicons: dict[str, Any]  # free-form word lists: durations, sentiment, ...
     source: str = DEFAULT
     families: dict[str, list[Label]] = field(default_factory=dict)  # qualification family -> its labels
+    events: list[Label] = field(default_factory=list)  # journey events (optional section `events`)
 
     def labels(self, kind: str) -> list[Label]:
-        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups}[kind]
+        return {STAGE: self.stages, ROLE: self.roles, CHANNEL: self.channels, "group": self.groups,
+                EVENT: self.events}[kind]
 
     def ids(self, kind: str) -> list[str]:
         return [label.id for label in self.labels(kind)]
@@ -213,7 +225,7 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     """Extend a codebook with another's labels, patterns, drops, cues and lexicons."""
     errors: list[str] = []
     merged = {key: value for key, value in base.items() if key not in (LINE, LINES)}
-    for key in ("stages", "roles", "channels", "groups"):
+    for key in ("stages", "roles", "channels", "groups", "events"):
         merged[key] = _merge_labels(base.get(key) or [], extra.get(key) or [], key, errors)
     families = {k: v for k, v in (base.get("qualification") or {}).items() if k not in (LINE, LINES)}
     for family, items in (extra.get("qualification") or {}).items():
@@ -224,17 +236,24 @@ def merge(base: dict, extra: dict, source: str) -> dict:
                     **((extra.get("qualification") or {}).get(LINES) or {})}
         merged["qualification"] = {**families, LINES: lines_of}
     dropped_stages: set[str] = set()
+    dropped_parts: dict[str, str | None] = {}  # dropped stage -> the part of the journey it played
     drop = extra.get("drop") or []
     for ident in [drop] if isinstance(drop, str) else drop:
         found = False
-        for key in ("stages", "roles", "channels", "groups"):
-            before = len(merged[key])
+        for key in ("stages", "roles", "channels", "groups", "events"):
+            before = len(merged.get(key) or [])
+            merged[key] = merged.get(key) or []
+            if key == "stages":
+                dropped_parts.update({ident: item.get("plays") or PART_OF.get(ident)
+                                      for item in merged[key] if item.get("id") == ident})
             merged[key] = [item for item in merged[key] if item.get("id") != ident]
             found = found or len(merged[key]) < before
             if key == "stages" and len(merged[key]) < before:
                 dropped_stages.add(ident)
         if not found:
             errors.append(f"line {_line(extra, 'drop')}: 'drop' names unknown label id {ident!r}")
+    if dropped_stages and merged.get("events"):
+        merged["events"] = _events_on_kept_stages(merged["events"], merged["stages"], dropped_parts)
     for section in ("cues", "lexicons"):
         if isinstance(extra.get(section), dict):
             sections = extra[section]
@@ -249,6 +268,29 @@ def merge(base: dict, extra: dict, source: str) -> dict:
         raise CodebookError("; ".join(errors), path=source, line=_first_line(errors),
                             hint="see the codebook section of the README")
     return merged
+
+
+def _events_on_kept_stages(events: list, stages: list, dropped_parts: dict[str, str | None]) -> list[dict]:
+    """Events of dropped stages move to the stage now playing the same part of the journey (`plays:`;
+    the default's `informed` event goes to the hourglass's `know`), else the closest earlier part that
+    is played (b2b-four-step has no `interest`: its events go to the review of solutions); an event
+    with no such stage (the time before contact, where nothing plays it) goes with its stage."""
+    ids = {s.get("id") for s in stages if isinstance(s, dict)}
+    playing = {s["plays"]: s.get("id") for s in stages if isinstance(s, dict) and s.get("plays")}
+    playing.update({part: stage for part, stage in STAGE_PARTS.items() if part not in playing and stage in ids})
+    parts = list(STAGE_PARTS)
+    kept = []
+    for event in events:
+        stage = event.get("stage") if isinstance(event, dict) else None
+        if stage in dropped_parts and stage not in ids:
+            part = dropped_parts[stage]
+            earlier = parts[:parts.index(part) + 1][::-1] if part in parts else []
+            target = next((playing[p] for p in earlier if p in playing), None)
+            if target is None:
+                continue
+            event = {**event, "stage": target}
+        kept.append(event)
+    return kept
 
 
 def _merge_labels(base_items: list, extra_items: list, key: str, errors: list[str]) -> list[dict]:
@@ -327,11 +369,12 @@ def _strip_lines(value: Any) -> Any:
 
 # --- validation: every entry's type, each problem with its line and what is expected ---------
 
-TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "cues", "lexicons", "drop",
+TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "events", "cues", "lexicons", "drop",
             "qualification")
 LABEL_KEYS = ("id", "name", "means", "group", "patterns", "beats", "requires_past", "replace", "plays") + LANGS
+EVENT_KEYS = LABEL_KEYS + ("stage", "lane")  # an event also names its stage and its lane
 FAMILY_KEYS = ("id", "name", "means", "patterns", "beats", "replace", "roles", "ignores") + LANGS  # qualification labels
-SINGULAR = {"stages": "stage", "roles": "role", "channels": "channel", "groups": "group"}
+SINGULAR = {"stages": "stage", "roles": "role", "channels": "channel", "groups": "group", "events": "event"}
 # Lexicon sections cjm reads, by shape; other sections are free-form (kept for the user's own use).
 PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
@@ -381,7 +424,7 @@ def check_fields(data: dict) -> list[str]:
     if extends is not None and not isinstance(extends, (bool, str)):
         bad(_line(data, "extends"), f"'extends' must be 'default' or a codebook file (or a preset: "
             f"{', '.join(preset_names())}), not {_kind_of(extends)}")
-    for kind_key in ("stages", "roles", "channels", "groups"):
+    for kind_key in ("stages", "roles", "channels", "groups", "events"):
         if kind_key not in data:
             continue
         items = data[kind_key]
@@ -455,7 +498,7 @@ def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None
         return
     family = kind_key.startswith("qualification.")
     label = f"{SINGULAR.get(kind_key, kind_key)} {ident!r}"
-    allowed = FAMILY_KEYS if family else LABEL_KEYS
+    allowed = FAMILY_KEYS if family else EVENT_KEYS if kind_key == "events" else LABEL_KEYS
     for key in _keys(item):
         if key not in allowed:
             bad(_line(item, key), f"{label}: unknown key {key!r} (expected: {', '.join(allowed)})")
@@ -470,19 +513,21 @@ def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None
         value = item.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             bad(_line(item, key), f"{label}: {key!r} must be a list of ids, not {_kind_of(value)}")
-    name = item.get("name")
-    if name is not None and not isinstance(name, str):
-        if not isinstance(name, dict):
-            bad(_line(item, "name"), f"{label}: 'name' must be a text or {{ru: ..., en: ...}}, not {_kind_of(name)}")
-        else:
-            for lang in _keys(name):
-                if lang not in LANGS or not isinstance(name[lang], str):
-                    bad(_line(name, lang), f"{label}: 'name' maps ru and en to a text, not {lang!r} to "
-                        f"{_kind_of(name[lang])}")
+    for key in ("name", "means"):  # a text, or one text per language
+        value = item.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, dict):
+            bad(_line(item, key), f"{label}: {key!r} must be a text or {{ru: ..., en: ...}}, not {_kind_of(value)}")
+            continue
+        for lang in _keys(value):
+            if lang not in LANGS or not isinstance(value[lang], str):
+                bad(_line(value, lang), f"{label}: {key!r} maps ru and en to a text, not {lang!r} to "
+                    f"{_kind_of(value[lang])}")
     for lang in LANGS:
         if lang in item and not isinstance(item[lang], str):
             bad(_line(item, lang), f"{label}: {lang!r} (its name) must be a text, not {_kind_of(item[lang])}")
-    for key, expected in (("means", str), ("group", str)):
+    for key, expected in (("group", str), ("stage", str), ("lane", str)):
         value = item.get(key)
         if value is not None and not isinstance(value, expected):
             bad(_line(item, key), f"{label}: {key!r} must be a text, not {_kind_of(value)}")
@@ -638,12 +683,19 @@ def build(data: dict, source: str) -> Codebook:
                         errors.append(f"{where}: patterns of {ident!r} for {lang!r} must be a list of non-empty strings")
                     else:
                         patterns[lang] = tuple(words)
-            result.append(Label(kind=kind, id=ident, names=names, means=str(item.get("means") or "").strip(),
+            means = _strip_lines(item.get("means") or {})
+            meanings = {"en": means} if isinstance(means, str) else {
+                lang: str(text).strip() for lang, text in means.items() if lang in LANGS and text}
+            if not isinstance(means, (str, dict)):
+                errors.append(f"{where}: 'means' of {ident!r} must be a text or map a language to a text")
+            result.append(Label(kind=kind, id=ident, names=names, means=str(meanings.get("en") or "").strip(),
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
                                 requires_past=bool(item.get("requires_past")),
                                 plays=item.get("plays"), roles=tuple(item.get("roles") or ()),
-                                ignores=tuple(item.get("ignores") or ())))
+                                ignores=tuple(item.get("ignores") or ()),
+                                meanings={k: v.strip() for k, v in meanings.items()},
+                                stage=item.get("stage"), lane=str(item.get("lane") or "")))
             if item.get("plays") is not None and (kind != STAGE or item["plays"] not in STAGE_PARTS):
                 errors.append(f"{where}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)} (stages only)")
         return result
@@ -651,6 +703,17 @@ def build(data: dict, source: str) -> Codebook:
     stages = labels("stages", STAGE)
     roles = labels("roles", ROLE)
     channels = labels("channels", CHANNEL)
+    events = labels("events", EVENT) if data.get("events") else []
+    stage_ids = {s.id for s in stages}
+    for event in events:
+        if event.stage not in stage_ids:
+            errors.append(f"event {event.id!r} names unknown stage {event.stage!r} (known: {', '.join(sorted(stage_ids))})")
+        if event.lane not in EVENT_LANES:
+            errors.append(f"event {event.id!r}: 'lane' must be one of {', '.join(EVENT_LANES)}")
+        for lang, phrases in event.patterns.items():
+            for phrase in phrases:
+                if "..." in phrase.split():  # events are matched without gaps (a gap matcher explodes)
+                    errors.append(f"event {event.id!r} ({lang}): phrase {phrase!r} may not hold '...'")
     groups = labels("groups", "group") if data.get("groups") else [
         Label(kind="group", id=g, names={"en": g}) for g in dict.fromkeys(c.group for c in channels if c.group)]
     group_ids = {g.id for g in groups}
@@ -703,4 +766,4 @@ def build(data: dict, source: str) -> Codebook:
         raise CodebookError("; ".join(errors), path=source, line=_first_line(errors), hint=FIX_HINT)
     return Codebook(stages=stages, roles=roles, channels=channels, groups=groups, cues=cues,
                     lexicons=_without_replace(_strip_lines(data.get("lexicons") or {})), source=source,
-                    families=families)
+                    families=families, events=events)

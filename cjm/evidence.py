@@ -16,7 +16,8 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .model import ROLE, STAGE, Mention, TaggedUtterance, Transcript
+from .durations import find_durations
+from .model import EVENT, ROLE, STAGE, Mention, SentenceNote, StatedDuration, TaggedUtterance, Transcript
 from .rules import CLAUSE_CUES, SENTENCE_CUES, CompiledRules
 
 CLAUSE_PUNCT = {",", ";", ":", "—", "–", "(", ")", "-"}
@@ -99,6 +100,124 @@ def tag_doc(item: TaggedUtterance, doc: Doc, rules: CompiledRules) -> None:
                 item.suppressed.append(mention)
             else:
                 item.mentions.append(mention)
+        if rules.events is not None:
+            record_for_report(item, doc, sent, index, rules, cue_spans, clauses)
+
+
+def record_for_report(item: TaggedUtterance, doc: Doc, sent: Span, index: int, rules: CompiledRules,
+                      cue_spans: dict[str, list[tuple[int, int]]], clauses: list[tuple[int, int]]) -> None:
+    """What the report needs from this sentence, from the parse the labels came from: its journey
+    events (those a cue puts out of the journey kept apart), its tone after negation, a pain or
+    objection, a question, and the durations it states about a step. The tag stage only records
+    these; no label depends on them."""
+    offset = sent.start
+    found = longest_per_kind([((EVENT, doc.vocab.strings[key].split(":", 1)[1]), s + offset, e + offset)
+                              for key, s, e in rules.events(sent)])
+    parsed = negation_by_syntax(doc, sent, found) if cue_spans.get("negation") else None
+    for (_, label), start, end in found:
+        mention = Mention(kind=EVENT, label=label, start=doc[start].idx, end=doc[end - 1].idx + len(doc[end - 1].text),
+                          text=doc[start:end].text, sentence=index)
+        out = out_of_journey(EVENT, start, end, cue_spans, clauses,
+                             negated=parsed.get((start, end)) if parsed is not None else None) or (
+            label in rules.event_past and not told_as_past(doc, sent, start, end))
+        (item.suppressed_events if out else item.events).append(mention)
+    hits: dict[str, list[int]] = {}
+    for key, s, e in rules.tone(sent):
+        hits.setdefault(doc.vocab.strings[key], []).append(s + offset)
+    positive = negative = 0
+    for sign, key in ((1, "positive"), (-1, "negative")):
+        for i in sorted(set(hits.get(key, []))):
+            flipped = negated_word(doc, sent, i, rules.negators)
+            if (sign > 0) != flipped:
+                positive += 1
+            else:
+                negative += 1
+    pain = any(not negated_word(doc, sent, i, rules.negators) for i in hits.get("pain", []))
+    topic = bool(hits.get("topic"))
+    note = SentenceNote(sentence=index, positive=positive, negative=negative,
+                        question=sent.text.rstrip().endswith("?") or bool(hits.get("question")))
+    tone = note.tone
+    # a pain word in a sentence of praise is a worry resolved ("it runs without jamming, the one thing he
+    # had been worried about"): a pain only where nothing is praised or the negative outweighs
+    told_pain = (pain and (tone < 0 or positive == 0)) or (topic and tone < 0)
+    item.notes.append(SentenceNote(index, positive, negative, pain=told_pain, question=note.question))
+    if rules.durations is not None:
+        item.durations.extend(step_durations(item, doc, sent, index, rules))
+
+
+def record_report_evidence(items: list[TaggedUtterance], lang: str, rules: CompiledRules, nlp: Language) -> None:
+    """Only the report's evidence (events, tone, durations) of already-labelled utterances: for
+    journeys whose labels come from elsewhere (hand-built fixtures, an imported journeys.json)."""
+    for item in items:
+        if item.utterance.is_interviewer or not item.utterance.text:
+            continue
+        doc = nlp(item.utterance.text)
+        if not item.sentences:
+            item.sentences = [(s.start_char, s.end_char) for s in doc.sents]
+        for index, (a, b) in enumerate(item.sentences):  # the given sentences, so indices agree
+            sent = doc.char_span(a, b, alignment_mode="expand")
+            if sent is None:
+                continue
+            cue_spans: dict[str, list[tuple[int, int]]] = {}
+            for key, start, end in rules.cues(sent):
+                cue_spans.setdefault(doc.vocab.strings[key], []).append((start + sent.start, end + sent.start))
+            record_for_report(item, doc, sent, index, rules, cue_spans, clause_bounds(sent, rules.clause_words))
+
+
+NEGATION_WINDOW = 3  # tokens before a tone word where a negator flips it ("не очень понравилось")
+
+
+def negated_word(doc: Doc, sent: Span, i: int, negators: frozenset[str]) -> bool:
+    """A negator among the few tokens before token i, within its clause ("not good", "без проблем")."""
+    for token in doc[max(sent.start, i - NEGATION_WINDOW):i]:
+        if token.text in CLAUSE_PUNCT:
+            return False if token.i == i - 1 else negated_word_after(doc, token.i + 1, i, negators)
+    return negated_word_after(doc, max(sent.start, i - NEGATION_WINDOW), i, negators)
+
+
+def negated_word_after(doc: Doc, start: int, i: int, negators: frozenset[str]) -> bool:
+    return any(t.lower_ in negators or t.lemma_.lower() in negators or t.lower_.endswith("n't")
+               for t in doc[start:i])
+
+
+def step_durations(item: TaggedUtterance, doc: Doc, sent: Span, index: int,
+                   rules: CompiledRules) -> list[StatedDuration]:
+    """Durations the sentence states as the time a step took: a sentence that tells a step (a stage
+    phrase, an event) or a span word ("took", "через"), and the
+    duration is no rate, no contract term and no point in time (see sentiment.yaml, stage_time)."""
+    words = rules.stage_time
+    empty: frozenset[str] = frozenset()
+
+    def has(token, key: str) -> bool:
+        return token.lower_ in words.get(key, empty) or token.lemma_.lower() in words.get(key, empty)
+
+    about_a_step = any(m.sentence == index and m.kind == STAGE for m in item.mentions) or \
+        any(m.sentence == index for m in item.events)
+    if not about_a_step and not any(has(t, "span") for t in sent):
+        return []  # "I've been here about six years": no step, no span
+    base = sent.start_char
+    out = []
+    for d in find_durations(sent.text, doc.lang_, rules.durations):
+        before = [t for t in sent if t.idx + len(t.text) <= base + d.start and not t.is_space][-1:]
+        after = [t for t in sent if t.idx >= base + d.end and not t.is_punct][:2]
+        if before and has(before[0], "rate_before") and not _amount_free(before[0], words):
+            continue  # "£45 a user a month", "в месяц"
+        if before and has(before[0], "point_before"):
+            continue  # "last year", "в прошлом году"
+        if any(has(t, "term_after") or has(t, "point_after") for t in after):
+            continue  # "a three-year commitment", "the year before", "год назад"
+        if "-" in d.text and after and has(after[0], "term_after"):
+            continue
+        out.append(StatedDuration(index, float(d.days), d.text, base + d.start, base + d.end))
+    return out
+
+
+def _amount_free(token, words: dict) -> bool:
+    """'a'/'an' before a unit is a rate only after an amount ("£45 a user a month"), not in "a month later"."""
+    if token.lower_ not in ("a", "an"):
+        return False
+    prev = token.doc[token.i - 1] if token.i > token.sent.start else None
+    return prev is None or not (prev.like_num or prev.lower_ in words.get("rate_before", ()) and prev.lower_ not in ("a", "an"))
 
 
 def longest_per_kind(matches: list[tuple[tuple[str, str], int, int]]):
@@ -184,6 +303,8 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             item.asked = ADVICE  # "что бы вы посоветовали?": the answer is advice, not the journey
             item.suppressed.extend(item.mentions)
             item.mentions = []
+            item.suppressed_events.extend(item.events)  # what they would do, not what they did
+            item.events = []
             continue
         if rules.aside_questions is not None and rules.aside_questions(doc):
             item.asked = ASIDE  # "что-нибудь ещё хотите добавить?": what they say is not told as the story

@@ -11,6 +11,7 @@ from typing import Any
 
 STAGE, ROLE, CHANNEL = "stage", "role", "channel"
 KINDS = (STAGE, ROLE, CHANNEL)
+EVENT = "event"  # a journey event (requested a price, ran a trial, paid): evidence for the report, not a label
 NONE = "none"  # the stage label of an utterance that reports no stage (the model's, the features')
 
 
@@ -78,6 +79,35 @@ class Mention:
     origin: str = "pattern"  # pattern | question | carried | name | respondent | channel | role: why it is there
 
 
+@dataclass(frozen=True)
+class SentenceNote:
+    """What the tag stage heard in one sentence for the report: its tone (after negation), whether
+    it tells a pain or objection, asks a question."""
+
+    sentence: int
+    positive: int = 0  # tone words that count as positive once negation is applied
+    negative: int = 0
+    pain: bool = False  # a pain or objection word, not negated, in a sentence that is not praise
+    question: bool = False
+
+    @property
+    def tone(self) -> int:
+        """-1, 0 or +1: the sentence's tone, so a long sentence weighs no more than a short one."""
+        return (self.positive > self.negative) - (self.negative > self.positive)
+
+
+@dataclass(frozen=True)
+class StatedDuration:
+    """A duration the respondent states about a step ("it took two weeks"), in days; prices per
+    month, contract terms and points in time ("the year before") are not recorded."""
+
+    sentence: int
+    days: float
+    text: str
+    start: int
+    end: int
+
+
 @dataclass
 class TaggedUtterance:
     """An utterance with the labels the tagger gave it and the spans that justify them."""
@@ -96,6 +126,10 @@ class TaggedUtterance:
     cycle_cues: list[set[str]] = field(default_factory=list)  # per sentence: cues around a cycle length
     signals: list[Mention] = field(default_factory=list)  # lead-qualification cues (kind: bant | temperature)
     reviewed: bool = False  # the labels are a person's (cjm review), not the tagger's
+    events: list[Mention] = field(default_factory=list)  # journey events told as happening (kind EVENT)
+    suppressed_events: list[Mention] = field(default_factory=list)  # negated, hypothetical, advice
+    notes: list[SentenceNote] = field(default_factory=list)  # per sentence: tone, pain, question
+    durations: list[StatedDuration] = field(default_factory=list)
 
     @property
     def n(self) -> int:

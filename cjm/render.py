@@ -15,7 +15,7 @@ import gzip
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,13 +28,16 @@ import yaml
 from plotly.subplots import make_subplots
 
 from . import aggregate
+from . import findings as findings_mod
 from .aggregate import STALLED, Cell, Ref, Tables
-from .model import CHANNEL, ROLE, STAGE, Journey, Problem
+from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, Problem
 
 ASSETS = "assets"
 PLOTLY_JS = "plotly.gz.js"  # plotly.min.js, gzip-compressed, as base64 in a script that unpacks it
 OLD_PLOTLY_JS = "plotly.min.js"  # what earlier versions wrote unpacked (4.8 MB); removed when found
 INTERVIEWS = "interviews"
+EVIDENCE_PAGE = "evidence.html"  # the quotes behind every number, apart from the index (its size)
+METHOD_PAGE = "method.html"
 PALETTE = ["#2f6f9f", "#3f8fbf", "#5aa9c9", "#7cc0c4", "#2e9d6e"]  # unaware -> bought
 STALL_COLOR = "#c8553d"
 BACK_COLOR = "rgba(230,140,40,0.55)"
@@ -57,6 +60,19 @@ def templates_dir() -> Path:
 def ui_strings() -> dict[str, dict[str, str]]:
     """UI strings per key and language, from `cjm/data/ui.yaml`."""
     return yaml.safe_load((resources.files("cjm") / "data" / "ui.yaml").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- text for Plotly
+
+def plotly_text(value: Any) -> str:
+    """A string for any Plotly label, hover text, title or tick: Plotly reads a pseudo-HTML in
+    them (<a href>, <span style>, <br>, <b>), so an interview id or a codebook name could make
+    links, styles or requests. `&`, `<` and `>` become entities, which Plotly shows as text."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plotly_texts(values) -> list[str]:
+    return [plotly_text(v) for v in values]
 
 
 # --------------------------------------------------------------------------- number formatting
@@ -205,6 +221,7 @@ class GroupView:
     transitions: list[dict]
     dmu_chart: Chart | None
     dmu: list[dict]
+    paths: list[dict] = field(default_factory=list)  # the path strip, where paths do not branch
 
 
 @dataclass
@@ -264,6 +281,9 @@ class IndexPage:
     stages: list[tuple[str, str]]
     qualification: dict | None = None  # lead qualification per channel group (`qualification_view`)
     reviewed: str = ""  # "N of M utterances reviewed", where a person reviewed any
+    findings: list[dict] = field(default_factory=list)  # per group: {"name", "rows"}; then the comparison
+    stalls: list[dict] = field(default_factory=list)
+    advice: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -359,7 +379,7 @@ class Builder:
         return f"{day}.{month}.{year}" if self.lang == "ru" else iso
 
     def name(self, kind: str, ident: str | None) -> str:
-        if ident in (None, "", "unknown"):
+        if ident is None or not isinstance(ident, str) or ident in ("", "unknown"):  # None, NaN
             return self.t("unknown")
         return self.codebook.name(kind, ident, self.lang)
 
@@ -398,7 +418,7 @@ class Builder:
             ident = f"ev-{len(self.evidence) + 1}"
             self._evidence_keys[key] = ident
             self.evidence.append(Evidence(id=ident, title=title, quotes=quotes))
-        return Count(value=value, href=f"#{self._evidence_keys[key]}", text=text)
+        return Count(value=value, href=f"{EVIDENCE_PAGE}#{self._evidence_keys[key]}", text=text)
 
     # --- the index page
     def index(self) -> IndexPage:
@@ -448,11 +468,12 @@ class Builder:
                 notes=list(row.notes)))
             notes.extend((row.interview, self.href(row.interview), note) for note in row.notes)
         groups = [self.group_view(gid, g) for gid, g in self.tables.groups.items()]
+        findings = self.findings_view()
         page = IndexPage(
             lang=self.lang, title=self.t("report_title"), n=len(frame), date_range=date_range, languages=languages,
             by_group=by_group, outcomes=outcomes, interviews=rows, problems=self.problems, notes=notes,
             groups=groups, funnel=self.funnel_chart(), compare=self.compare_view(), method=self.method(),
-            evidence=[], stages=stage_names)
+            evidence=[], stages=stage_names, findings=findings, stalls=self.stalls_view(), advice=self.advice_view())
         page.qualification = self.qualification_view()
         page.evidence = self.evidence
         page.reviewed = self.reviewed_line(self.journeys)
@@ -491,7 +512,72 @@ class Builder:
         return GroupView(id=gid or "none", name=gname, n=g.n,
                          interviews=[(i, self.href(i)) for i in g.interviews], columns=columns, mood_points=points,
                          sankey=self.sankey(gid or "none", g), transitions=transitions,
-                         dmu_chart=self.dmu_chart(gid or "none", g), dmu=dmu)
+                         dmu_chart=self.dmu_chart(gid or "none", g), dmu=dmu,
+                         paths=[] if branches(g.flows) else self.path_strip(g))
+
+    # --- findings, stalls, advice (their data: cjm.findings)
+    def fill(self, f: findings_mod.Finding) -> str:
+        """A finding's sentence in the report's language: ids named, numbers formatted."""
+        values: dict[str, Any] = {"k": f.k, "n": f.n}
+        for key, value in f.values.items():
+            if key == "role":
+                values[key] = self.name(ROLE, value)
+            elif key == "roles":
+                values[key] = " → ".join(self.name(ROLE, r) for r in value)
+            elif key == "stage":
+                values[key] = self.name(STAGE, value)
+            elif key == "event":
+                values[key] = self.name(EVENT, value)
+            elif key in ("a", "b"):
+                kind = "group" if value in self.codebook.ids("group") else CHANNEL
+                values[key] = self.name(kind, value)
+            elif key in ("days", "a_median", "b_median") and f.key != "finding_cmp_steps":
+                values[key] = format_days(value, self.lang)
+            elif isinstance(value, float):
+                values[key] = format_number(value, self.lang, 0 if float(value).is_integer() else 1)
+            elif value is None:
+                values[key] = self.t("not_known")
+            else:
+                values[key] = value
+        return self.t(f.key).format(**values)
+
+    def finding_row(self, f: findings_mod.Finding, where: str) -> dict:
+        text = self.fill(f)
+        return {"text": text, "quotes": self.count(f.k, f"{where}: {text}", refs=f.refs or None, ids=f.ids,
+                                                   text=self.t("quotes_link")),
+                "n": f"n\u00a0=\u00a0{f.n}", "test": self.test_name(f.test) if f.test else self.t("count_test"),
+                "p": format_p(f.p, self.lang) if f.test else "", "noise": f.noise, "tested": bool(f.test)}
+
+    def test_name(self, test: str) -> str:
+        """A test's name in the report's language ("Fisher" -> "Фишер")."""
+        return self.t({"Fisher": "test_fisher", "Mann–Whitney": "test_mann_whitney"}[test])
+
+    def findings_view(self) -> list[dict]:
+        out = []
+        for gid, g in self.tables.groups.items():
+            gname = self.name("group", gid or None)
+            rows = [self.finding_row(f, gname) for f in findings_mod.group_findings(gid, g, self.tables)]
+            if rows:
+                out.append({"id": gid or "none", "name": gname, "n": g.n, "rows": rows})
+        compared = findings_mod.comparison_findings(self.tables.comparison)
+        if compared:
+            out.append({"id": "compare", "name": self.t("findings_compare"), "n": len(self.tables.comparison.a_ids)
+                        + len(self.tables.comparison.b_ids), "rows": [self.finding_row(f, self.t("compare"))
+                                                                      for f in compared]})
+        return out
+
+    def stalls_view(self) -> list[dict]:
+        outcomes = {j.id: j.outcome for j in self.journeys}
+        out = []
+        for st in findings_mod.stalls(self.tables, outcomes, self.codebook):
+            out.append({"interview": st.interview, "href": self.href(st.interview),
+                        "group": self.name("group", st.group or None), "stage": self.name(STAGE, st.stage),
+                        "outcome": self.t(f"outcome_{st.outcome}"), "reasons": [self.quote(r) for r in st.reasons]})
+        return out
+
+    def advice_view(self) -> list[dict]:
+        return [{"interview": a.interview, "href": self.href(a.interview), "group": self.name("group", a.group or None),
+                 "quotes": [self.quote(r) for r in a.refs]} for a in findings_mod.advice(self.tables)]
 
     def map_column(self, gname: str, cell: Cell, n: int) -> MapColumn:
         sname = self.name(STAGE, cell.stage)
@@ -502,15 +588,15 @@ class Builder:
             for item in things:
                 if kind == "touch":
                     kind_, _, ident = item.key.partition(":")
-                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.t(f"touch_{ident}")
+                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.name(EVENT, ident)
                 elif kind == ROLE:
                     text = self.name(ROLE, item.key)
                 else:
-                    text = item.text
+                    text = self.name(EVENT, item.key)
                 out.append(LaneItem(text=text, count=self.count(item.interviews, f"{where}: {text}", refs=item.refs)))
             return out
 
-        mood_text = format_mood(cell.mood, self.lang)
+        mood_text = format_mood(cell.mood, self.lang) if cell.mood is not None else self.t("not_enough")
         return MapColumn(
             stage=cell.stage, name=sname,
             interviews=self.count(cell.interviews, f"{where}: {self.t('interviews')}", refs=cell.refs),
@@ -522,7 +608,8 @@ class Builder:
             mood=cell.mood, mood_text=mood_text,
             mood_count=self.count(cell.mood_n, f"{where}: {self.t('mood')}", refs=cell.mood_refs),
             days=self.count(cell.days_n, f"{where}: {self.t('time_spent')}", refs=cell.days_refs,
-                            text=format_days(cell.days_median, self.lang)),
+                            text=format_days(cell.days_median, self.lang) if cell.days_median is not None
+                            else self.t("not_known")),
             quotes=[self.quote(r) for r in cell.quotes])
 
     def node_name(self, key: str) -> str:
@@ -551,12 +638,12 @@ class Builder:
         return Chart(id=div_id, figure=fig.to_json(), height=int(fig.layout.height or 320))
 
     def sankey(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
-        """Progress left to right; back-steps as orange "↩ back to X" nodes; stalls as red sinks."""
+        """A flow chart only where paths branch (some stage leads to two places); node labels carry
+        their interview counts, links theirs on hover and in the transitions table below."""
         flows = g.flows
-        if flows.empty:
+        if flows.empty or not branches(flows):
             return None
         order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
-        last = max(len(order) - 1, 1)
 
         def rank(key: str) -> tuple:
             kind, _, stage = key.rpartition(":")
@@ -564,7 +651,10 @@ class Builder:
 
         keys = sorted(set(flows["source"]) | set(flows["target"]), key=rank)
         index = {k: i for i, k in enumerate(keys)}
-        sources = {k: s for s, k in zip(flows["source"], flows["target"])}
+        through: dict[str, set] = {}
+        for row in flows.itertuples(index=False):
+            through.setdefault(row.source, set()).update(row.interviews)
+            through.setdefault(row.target, set()).update(row.interviews)
 
         def color(key: str) -> str:
             if key.startswith(STALLED):
@@ -573,47 +663,58 @@ class Builder:
                 return "#e68c28"
             return PALETTE[min(order.get(key, 0), len(PALETTE) - 1)]
 
-        def x(key: str) -> float:
-            kind, _, stage = key.rpartition(":")
-            if kind:  # a sink sits half a column right of the stage it leaves
-                base = order.get(sources.get(key, stage), order.get(stage, 0))
-                return min(0.999, (base + 0.5) / last)
-            return max(0.001, min(0.999, order.get(stage, 0) / last))
-
-        def y(key: str) -> float:  # stages on top, stalls below them, back-steps at the bottom
-            kind = key.rpartition(":")[0]
-            return {"": 0.3, STALLED: 0.72, aggregate.BACK: 0.93}.get(kind, 0.5)
-
         link_colors = {"forward": "rgba(47,111,159,0.30)", "skip": "rgba(47,111,159,0.22)",
                        aggregate.BACK: BACK_COLOR, "stall": "rgba(200,85,61,0.45)"}
-        n = self.t("n_interviews")
+        n = plotly_text(self.t("n_interviews"))
+        labels = [f"{self.node_name(k)}: {len(through.get(k, ()))}" for k in keys]
         fig = go.Figure(go.Sankey(
             arrangement="snap", valueformat="d",
-            node=dict(label=[self.node_name(k) for k in keys], color=[color(k) for k in keys], pad=14,
-                      thickness=14, line=dict(width=0), x=[x(k) for k in keys],
-                      y=[y(k) for k in keys],
-                      hovertemplate="%{label}: %{value} " + n + "<extra></extra>"),
+            node=dict(label=plotly_texts(labels), color=[color(k) for k in keys], pad=22, thickness=14,
+                      line=dict(width=0), hovertemplate="%{label} " + n + "<extra></extra>"),
             link=dict(source=[index[k] for k in flows["source"]], target=[index[k] for k in flows["target"]],
                       value=[int(v) for v in flows["count"]], color=[link_colors[k] for k in flows["kind"]],
+                      label=[plotly_text(f"{int(v)} {self.t('n_interviews')}") for v in flows["count"]],
                       hovertemplate="%{source.label} → %{target.label}: %{value} " + n + "<extra></extra>")))
-        fig = self._layout(fig, 300 + 8 * len(keys), margin=dict(l=10, r=140, t=10, b=10))  # room for sink labels
+        fig = self._layout(fig, 190 + 22 * len(keys), margin=dict(l=10, r=10, t=30, b=10),
+                           title=dict(text=plotly_text(f"{self.t('flows')} · n = {g.n} {self.t('n_interviews')}"),
+                                      font=dict(size=12), x=0.01))
         return self._html(fig, f"fig-sankey-{gid}")
 
+    def path_strip(self, g: aggregate.GroupTables) -> list[dict]:
+        """Where paths do not branch: each distinct path in full, with its interviews."""
+        frame = self.tables.interviews[self.tables.interviews["interview"].isin(g.interviews)]
+        paths: dict[tuple, list[str]] = {}
+        for row in frame.itertuples(index=False):
+            steps = tuple(row.path) + (() if row.bought or not row.path else (STALLED,))
+            paths.setdefault(steps, []).append(row.interview)
+        out = []
+        for steps, ids in sorted(paths.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            names = [self.t("stalled") if s == STALLED else self.name(STAGE, s) for s in steps]
+            out.append({"steps": names, "stalled": bool(steps) and steps[-1] == STALLED,
+                        "count": self.count(len(ids), " → ".join(names), ids=ids)})
+        return out
+
     def funnel_chart(self) -> Chart:
-        """Share of each group's interviews that reached each stage (furthest stage), with k/n."""
+        """Share of each group's interviews that reached each stage (furthest stage), with k/n.
+        Horizontal bars: stage names and counts stay apart at any width."""
         fig = go.Figure()
         stages = self.codebook.ids(STAGE)
         colors = ["#2f6f9f", "#e07b39", "#6a9f58", "#8e6bb8", "#b8860b", "#777777"]
-        for i, (gid, g) in enumerate(self.tables.groups.items()):
+        groups = list(self.tables.groups.items())
+        for i, (gid, g) in enumerate(groups):
             reached = [int(v) for v in g.funnel["reached"]]
             fig.add_trace(go.Bar(
-                x=[self.name(STAGE, s) for s in stages], y=[r / max(g.n, 1) for r in reached],
-                name=f"{self.name('group', gid or None)} (n={g.n})", text=[f"{r}/{g.n}" for r in reached],
-                textposition="outside", cliponaxis=False, textfont=dict(size=10),
-                hovertemplate="%{x}: %{text}<extra>%{fullData.name}</extra>", marker_color=colors[i % len(colors)]))
-        self._layout(fig, 360, barmode="group", bargap=0.2, bargroupgap=0.05,
-                     yaxis=dict(tickformat=".0%", range=[0, 1.12], gridcolor="#e6e9ee", title=self.t("share_reached")),
-                     legend=dict(orientation="h", y=-0.15), margin=dict(l=10, r=10, t=20, b=10))
+                y=plotly_texts(self.name(STAGE, s) for s in stages), x=[r / max(g.n, 1) for r in reached],
+                orientation="h", name=plotly_text(f"{self.name('group', gid or None)} (n = {g.n})"),
+                text=[f"{r}/{g.n}" for r in reached], textposition="outside", cliponaxis=False,
+                textfont=dict(size=10), hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>",
+                marker_color=colors[i % len(colors)]))
+        height = 120 + len(stages) * max(1, len(groups)) * 15
+        self._layout(fig, height, barmode="group", bargap=0.25, bargroupgap=0.05,
+                     xaxis=dict(tickformat=".0%", range=[0, 1.18], gridcolor="#e6e9ee",
+                                title=plotly_text(f"{self.t('share_reached')}, %")),
+                     yaxis=dict(autorange="reversed"),
+                     legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(l=10, r=10, t=10, b=10))
         return self._html(fig, "fig-funnel")
 
     def dmu_chart(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
@@ -621,14 +722,15 @@ class Builder:
             return None
         frame = g.dmu
         fig = go.Figure(go.Scatter(
-            x=list(frame["median_order"]), y=[self.name(ROLE, r) for r in frame["role"]], mode="markers+text",
+            x=list(frame["median_order"]), y=plotly_texts(self.name(ROLE, r) for r in frame["role"]), mode="markers+text",
             marker=dict(size=[12 + 10 * int(k) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
                         sizemode="diameter"),
             text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
             hovertemplate="%{y}: %{x} <extra></extra>"))
         top = max(float(frame["median_order"].max()), 2.0)
-        self._layout(fig, 60 + 42 * len(frame),
-                     xaxis=dict(title=self.t("entry_order"), range=[0.5, top + 1], dtick=1, gridcolor="#e6e9ee"),
+        self._layout(fig, 70 + 34 * len(frame),
+                     xaxis=dict(title=plotly_text(f"{self.t('entry_order')} · n = {g.n} {self.t('n_interviews')}"),
+                                range=[0.5, top + 1.5], dtick=1, gridcolor="#e6e9ee"),
                      yaxis=dict(autorange="reversed"), showlegend=False)
         fig.update_layout(margin=dict(l=10, r=10, t=10, b=40))
         return self._html(fig, f"fig-dmu-{gid}")
@@ -648,15 +750,15 @@ class Builder:
                                     text=f"{s.a_k}/{s.a_n} · {format_percent(s.a_k / s.a_n, self.lang) if s.a_n else '—'}"),
                     "b": self.count(s.b_k, f"{b_name}: {label}", ids=s.b_ids,
                                     text=f"{s.b_k}/{s.b_n} · {format_percent(s.b_k / s.b_n, self.lang) if s.b_n else '—'}"),
-                    "test": "Fisher", "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
+                    "test": self.test_name("Fisher"), "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
 
         def spread_row(label: str, s: aggregate.Spread, fmt) -> dict:
-            out = {"label": label, "test": "Mann–Whitney", "p": format_p(s.p, self.lang), "noise": s.noise,
+            out = {"label": label, "test": self.test_name("Mann–Whitney"), "p": format_p(s.p, self.lang), "noise": s.noise,
                    "section": ""}
             for side, values, ids, name in (("a", s.a, s.a_ids, a_name), ("b", s.b, s.b_ids, b_name)):
                 d = aggregate.Spread.describe(values)
                 if len(values) >= 4:
-                    text = f"{fmt(d['median'])} · IQR {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
+                    text = f"{fmt(d['median'])} · {self.t('iqr')} {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
                 elif len(values) >= 2:
                     text = f"{fmt(d['median'])} · {fmt(d['min'])}–{fmt(d['max'])} · n={len(values)}"
                 else:
@@ -712,34 +814,40 @@ class Builder:
                 "temperature_names": [label.name(self.lang) for label in temperature] + [self.t("unknown")]}
 
     def heatmap(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(f"{a_name} (n={len(c.a_ids)})", f"{b_name} (n={len(c.b_ids)})"),
-                            shared_yaxes=True, horizontal_spacing=0.04)
-        roles = [self.name(ROLE, r) for r in self.codebook.ids(ROLE)]
-        stages = [self.name(STAGE, s) for s in self.codebook.ids(STAGE)]
+        fig = make_subplots(rows=2, cols=1, subplot_titles=(plotly_text(f"{a_name} (n = {len(c.a_ids)})"),
+                                                            plotly_text(f"{b_name} (n = {len(c.b_ids)})")),
+                            shared_xaxes=True, vertical_spacing=0.1)  # stacked: titles never collide
+        roles = plotly_texts(self.name(ROLE, r) for r in self.codebook.ids(ROLE))
+        stages = plotly_texts(self.name(STAGE, s) for s in self.codebook.ids(STAGE))
         for col, (side, ids) in enumerate((("a", c.a_ids), ("b", c.b_ids)), start=1):
             table = c.roles_by_stage[side]
-            z = table.T.values.tolist()  # rows: roles, columns: stages
+            z = table.values.tolist()  # rows: stages, columns: roles (upright role names never overlap)
             text = [[f"{round(v * len(ids))}/{len(ids)}" if v else "" for v in row] for row in z]
-            fig.add_trace(go.Heatmap(z=z, x=stages, y=roles, zmin=0, zmax=1, colorscale="Blues",
-                                     showscale=(col == 2), text=text, texttemplate="%{text}",
+            fig.add_trace(go.Heatmap(z=z, x=roles, y=stages, zmin=0, zmax=1, colorscale="Blues",
+                                     showscale=(col == 2), text=text, texttemplate="%{text}", textfont=dict(size=9),
                                      hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
-                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=1, col=col)
-        self._layout(fig, 340, yaxis=dict(autorange="reversed"))
+                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=col, col=1)
+        self._layout(fig, 520)
+        fig.update_yaxes(autorange="reversed")
         fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_xaxes(tickangle=-90)
         fig.update_annotations(font=dict(size=13))
         return self._html(fig, "fig-compare-roles")
 
     def spread_chart(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(self.t("cycle_days"), self.t("steps")),
+        fig = make_subplots(rows=1, cols=2, subplot_titles=(plotly_text(f"{self.t('cycle_days')}, {self.t('units_days')}"),
+                                                            plotly_text(self.t("steps"))),
                             horizontal_spacing=0.12)
         for col, spread in enumerate((c.cycle_days, c.steps), start=1):
             for name, values, ids, color in ((a_name, spread.a, spread.a_ids, "#2f6f9f"),
                                              (b_name, spread.b, spread.b_ids, "#e07b39")):
-                fig.add_trace(go.Box(y=values, name=f"{name} (n={len(values)})", boxpoints="all", jitter=0.3,
-                                     pointpos=0, marker_color=color, text=ids, showlegend=False,
+                fig.add_trace(go.Box(y=values, name=plotly_text(f"{name} (n = {len(values)})"), boxpoints="all", jitter=0.3,
+                                     pointpos=0, marker_color=color, text=plotly_texts(ids), showlegend=(col == 1),
+                                     legendgroup=plotly_text(name),
                                      hovertemplate="%{text}: %{y}<extra></extra>"), row=1, col=col)
-        self._layout(fig, 320)
+        self._layout(fig, 340, legend=dict(orientation="h", y=-0.08))
         fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_xaxes(showticklabels=False)  # the groups are named in the legend: long names never collide
         fig.update_yaxes(gridcolor="#e6e9ee", rangemode="tozero")
         return self._html(fig, "fig-compare-spread")
 
@@ -749,7 +857,8 @@ class Builder:
             items = []
             for label in self.codebook.labels(kind):
                 extra = self.name("group", label.group) if kind == CHANNEL else ""
-                items.append({"id": label.id, "name": label.name(self.lang), "means": label.means, "extra": extra})
+                items.append({"id": label.id, "name": label.name(self.lang), "means": label.meaning(self.lang) or "—",
+                              "extra": extra})
             out.append({"title": self.t(title), "entries": items, "kind": kind})
         return out
 
@@ -757,7 +866,7 @@ class Builder:
     def interview(self, journey: Journey) -> InterviewPage:
         order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
         t = journey.transcript
-        metadata = [(str(k), str(v)) for k, v in (t.metadata or {}).items() if v not in (None, "")]
+        metadata = [(self.meta_key(str(k)), str(v)) for k, v in (t.metadata or {}).items() if v not in (None, "")]
         path = aggregate.stage_path(journey, self.codebook)
         first_utt: dict[str, int] = {}
         for tagged in journey.utterances:
@@ -807,6 +916,11 @@ class Builder:
                              metadata=metadata, derived=derived, path=steps, strip=strip,
                              strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source,
                              reviewed=self.reviewed_line([journey]))
+
+    def meta_key(self, key: str) -> str:
+        """A front-matter key in the report's language where ui.yaml knows it (`meta_<key>`)."""
+        entry = ui_strings().get(f"meta_{key.lower()}")
+        return (entry.get(self.lang) or entry["en"]) if isinstance(entry, dict) else key
 
     def utterance_view(self, tagged) -> UtteranceView:
         utt = tagged.utterance
@@ -860,6 +974,11 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
+def branches(flows: pd.DataFrame) -> bool:
+    """Paths branch when some node leads to two different places (a stall, a back-step, a skip)."""
+    return bool((flows.groupby("source")["target"].nunique() > 1).any()) if not flows.empty else False
+
+
 def majority_language(journeys: list[Journey]) -> str:
     langs = [j.transcript.language for j in journeys if j.transcript.language in ("ru", "en")]
     return max(sorted(set(langs)), key=langs.count) if langs else "en"
@@ -897,6 +1016,9 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     page = env.get_template("index.html").render(page=index, lang=lang, root="", data=report_data(journeys, tables),
                                                  problems=problems, plotly=f"{ASSETS}/{PLOTLY_JS}")
     written.append(_write(out / "index.html", page))
+    for name, template in ((EVIDENCE_PAGE, "evidence.html"), (METHOD_PAGE, "method.html")):  # apart: the index stays short
+        html = env.get_template(template).render(page=index, lang=lang, root="", plotly=None)
+        written.append(_write(out / name, html))
     for journey in builder.journeys:
         view = builder.interview(journey)
         html = env.get_template("interview.html").render(page=view, lang=lang, root="../", plotly=None)

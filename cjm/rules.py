@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
 
 from spacy.language import Language
 from .matching import PatternMatcher as Matcher  # spaCy's Matcher, indexed: see matching.py
 
 from .codebook import Codebook, LANGS
 from .errors import CodebookError
-from .model import CHANNEL, ROLE, STAGE
+from .model import CHANNEL, EVENT, ROLE, STAGE
 from .nlp import pipeline, russian_lemma
 
 GAP = "..."
@@ -128,6 +132,13 @@ class CompiledRules:
     cycle_questions: Matcher | None = None  # questions that ask how long the deal took
     lost_deal: Matcher | None = None  # "went with another vendor", "отказались от проекта"
     before_contact: str | None = "unaware"  # the stage of "how was it before you knew us?" (`Codebook.stage_playing`)
+    # For the report, recorded once here so that aggregation never parses again:
+    events: Matcher | None = None  # journey events, a key per event id (no "..." gaps)
+    event_past: frozenset[str] = frozenset()  # events told only as done ("оплатили", not "оплатим")
+    tone: Matcher | None = None  # keys positive, negative, pain, question (sentiment.yaml)
+    negators: frozenset[str] = frozenset()  # a tone word right after one of these flips
+    durations: dict | None = None  # the codebook's duration words (lexicons.durations)
+    stage_time: dict = field(default_factory=dict)  # words that make a duration a price, a term, a date
 
 
 def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
@@ -182,13 +193,38 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     cycle_cues = lexicon_matcher("cycle_cues")
     cycle_questions = lexicon_matcher("cycle_questions")
     lost_deal = lexicon_matcher("lost_deal")
+    events = Matcher(nlp.vocab, validate=True)
+    for label in codebook.events:
+        add(events, f"{EVENT}:{label.id}", label.patterns.get(lang, ()), f"event {label.id!r} ({lang})")
+    words = sentiment_lexicon()
+    tone = Matcher(nlp.vocab, validate=True)
+    for key, entries in (("positive", words["tone"]["positive"]), ("negative", words["tone"]["negative"]),
+                         ("pain", words["pains"]), ("topic", words.get("objection_topics") or {}),
+                         ("question", words["questions"])):
+        add(tone, key, [str(e) for e in (entries.get(lang) or [])], f"sentiment.yaml {key} ({lang})")
     if errors:  # after every section: a bad phrase anywhere is reported, none is skipped
         raise CodebookError("; ".join(errors), path=codebook.source, hint="fix these patterns")
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
-    return CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                         situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal,
-                         codebook.stage_playing("before_contact"))
+    rules = CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
+                          situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal,
+                          codebook.stage_playing("before_contact"))
+    rules.events = events
+    rules.event_past = frozenset(label.id for label in codebook.events if label.requires_past)
+    rules.tone = tone
+    rules.negators = frozenset(str(w).lower() for w in words["tone"]["negators"].get(lang) or [])
+    durations = codebook.lexicons.get("durations") or {}
+    rules.durations = durations if lang in durations else None
+    rules.stage_time = {key: frozenset(str(w).lower() for w in (value.get(lang) or []))
+                        for key, value in (words.get("stage_time") or {}).items()}
+    return rules
+
+
+@lru_cache(maxsize=1)
+def sentiment_lexicon() -> dict:
+    """The word lists of `cjm/data/sentiment.yaml` (tone, pains, questions, stage time), loaded once."""
+    text = (resources.files("cjm") / "data" / "sentiment.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}

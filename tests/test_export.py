@@ -42,10 +42,22 @@ def test_strict_reader_refuses_what_python_writes_by_default():
         strict_loads(json.dumps({"score": math.nan}))
 
 
-def test_nan_and_infinity_from_front_matter_become_null(hostile_run, tmp_path):
-    journey = hostile_run.journeys[0]
-    assert math.isnan(journey.transcript.metadata["score"])  # the input really holds them
-    path = write_journeys(hostile_run.journeys, hostile_run.problems, tmp_path / "journeys.json")
+def test_nan_and_infinity_from_front_matter_stay_text(hostile_run, tmp_path):
+    metadata = hostile_run.journeys[0].transcript.metadata
+    assert (metadata["score"], metadata["budget"], metadata["ratings"]) == (".nan", ".inf", [4, ".nan", 5])
+    text = write_journeys(hostile_run.journeys, hostile_run.problems, tmp_path / "j.json").read_text(encoding="utf-8")
+    assert strict_loads(text)["interviews"][0]["metadata"]["discount"] == "-.inf"
+
+
+def test_nan_and_infinity_in_the_data_become_null(hostile_run, tmp_path):
+    """Whatever puts a non-finite number into a journey (a library caller, a future field), the
+    file stays strict JSON."""
+    import copy
+
+    journeys = copy.deepcopy(hostile_run.journeys)
+    journeys[0].transcript.metadata.update(score=math.nan, budget=math.inf, discount=-math.inf,
+                                           ratings=[4, math.nan, 5])
+    path = write_journeys(journeys, hostile_run.problems, tmp_path / "journeys.json")
     text = path.read_text(encoding="utf-8")
     document = strict_loads(text)
     metadata = document["interviews"][0]["metadata"]

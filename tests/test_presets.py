@@ -173,3 +173,18 @@ def test_init_refuses_an_unknown_preset(tmp_path):
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "x"), "--preset", "funnel"])
     assert result.exit_code == 2 and "'funnel' is not one of 'five-step', 'b2b-four-step', 'hourglass'" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_events_of_dropped_stages_move_to_the_stage_playing_their_part():
+    default, hourglass = load_codebook(), load_codebook(presets_dir() / "hourglass.yaml")
+    moved = {event.id: event.stage for event in hourglass.events}
+    for event in default.events:
+        if event.stage == "informed":  # plays discovery: the hourglass's `know`
+            assert moved[event.id] == hourglass.stage_playing("discovery") == "know"
+        if event.stage == "unaware":  # no hourglass stage plays the time before contact: the event goes
+            assert event.id not in moved
+    assert moved and all(stage in hourglass.ids(STAGE) for stage in moved.values())
+    b2b = {event.id: event.stage for event in load_codebook(presets_dir() / "b2b-four-step.yaml").events}
+    for event in default.events:  # b2b-four-step has no stage for `interest`: the closest earlier part, `review`
+        if event.stage == "interested":
+            assert b2b[event.id] == "review"

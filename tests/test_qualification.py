@@ -2,6 +2,7 @@
 stage at its first appearance, the temperature at first contact, journeys.json and the report."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,9 @@ def test_journeys_json_gets_qualification_and_the_report_a_table(tmp_path):
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     section = page[page.index('id="qualification"'):]
     section = section[:section.index("</section>")]
-    assert "Budget" in section and "Hot" in section and 'href="#ev-' in section
+    assert "Budget" in section and "Hot" in section and 'href="evidence.html#ev-' in section  # quotes on their page
+    anchor = re.search(r'href="evidence.html#(ev-\d+)"', section).group(1)
+    assert f'id="{anchor}"' in (tmp_path / "evidence.html").read_text(encoding="utf-8")
 
 
 def test_by_group_counts_with_their_quotes(book):

@@ -77,7 +77,7 @@ def report(tmp_path_factory, codebook):
 
 
 def html_pages(out: Path) -> list[Path]:
-    return [out / "index.html"] + sorted((out / "interviews").glob("*.html"))
+    return [out / "index.html", out / "evidence.html", out / "method.html"] + sorted((out / "interviews").glob("*.html"))
 
 
 def test_writes_index_interview_pages_and_one_plotly(report):
@@ -152,8 +152,8 @@ def test_script_in_transcript_is_escaped(report):
     page = (out / "interviews" / "en-e.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text, in the transcript and the speaker
     assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in page  # metadata escaped too
-    index = (out / "index.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index  # the quote in the map grid
+    evidence = (out / "evidence.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in evidence  # the quote behind a number
     for script in parse(out / "index.html").inline_scripts:
         assert "alert(1)" not in script  # report data for scripts is escaped JSON, never raw text
 
@@ -182,7 +182,7 @@ def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     assert "no speakers" in index
     assert "30.08.2024 – 14.01.2025" in index
     page = parse(out / "index.html")
-    evidence = [link for link in page.links if link.startswith("#ev-")]
+    evidence = [link for link in page.links if link.startswith("evidence.html#ev-")]
     assert len(evidence) > 50
     for key in ("fig-sankey-cold_inbound", "fig-sankey-referral", "fig-funnel", "fig-compare-roles",
                 "fig-dmu-referral"):
@@ -263,3 +263,43 @@ def test_uncertain_labels_are_marked_and_a_spanless_model_label_marks_no_text(co
     assert [(s.text, s.kinds) for s in view.segments] == [("We paid.", ["stage"]), (" It went fine.", [])]
     rules_only = TaggedUtterance(utterance=Utterance(2, "R", "We paid."), stages=["bought"])
     assert builder.utterance_view(rules_only).labels == [("stage", "Bought", "", False)]  # no model, no mark
+
+
+def test_plotly_text_escapes_label_markup():
+    from cjm.render import plotly_text
+
+    hostile = '<span style="cursor:url(https://x.test/a.png)">a</span><a href="https://x.test">b</a>&<br>'
+    out = plotly_text(hostile)
+    assert "<" not in out and ">" not in out
+    assert out.startswith("&lt;span style=") and "&amp;&lt;br&gt;" in out
+    assert plotly_text("Бигбосс (ЛПР)") == "Бигбосс (ЛПР)"  # plain text is untouched
+
+
+def test_every_chart_string_is_escaped(tmp_path, codebook):
+    """An id holding Plotly markup reaches the figures only as entities."""
+    journeys = fixture.load_journeys()
+    journeys[0].transcript.id = '<a href="https://x.test/">x</a>'
+    write_report(journeys, [], codebook, tmp_path, lang="en")
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for figure in re.findall(r'data-figure="([^"]*)"', html):
+        import html as html_lib
+
+        text = html_lib.unescape(figure)
+        assert "<a" not in text and "<span" not in text, text[:200]
+
+
+def test_compare_with_an_unknown_id_is_an_error(tmp_path, codebook):
+    from cjm.errors import UsageError
+
+    with pytest.raises(UsageError, match="valid: cold_inbound"):
+        write_report(fixture.load_journeys(), [], codebook, tmp_path, lang="en", compare=("cold_inbound", "foo"))
+
+
+def test_no_nan_none_or_empty_cell(report):
+    out, _ = report
+    for path in [out / "index.html", out / "evidence.html", out / "method.html"]:
+        html = path.read_text(encoding="utf-8")
+        body = re.sub(r'data-(figure|json)="[^"]*"', "", html)
+        text = re.sub(r"<[^>]+>", " ", body)
+        assert not re.search(r"\b(nan|None|NaN)\b", text), path.name
+        assert not re.search(r"<td[^>]*>\s*</td>", body), path.name

@@ -52,6 +52,7 @@ def journey_from_dict(data: dict) -> Journey:
             if mention.label not in bucket:
                 bucket.append(mention.label)
         utterances.append(tagged)
+    report_evidence(utterances, data["language"])
     transcript = Transcript(id=data["id"], source=data["source"], language=data["language"],
                             utterances=[t.utterance for t in utterances], metadata=data.get("metadata", {}),
                             channel=data.get("channel") if data.get("channel_source") == "metadata" else None,
@@ -60,6 +61,16 @@ def journey_from_dict(data: dict) -> Journey:
               "cycle_days", "cycle_evidence", "channel_evidence", "first_contact_evidence", "stage_path")
     return Journey(transcript=transcript, utterances=utterances,
                    **{name: data[name] for name in fields if name in data})
+
+
+def report_evidence(utterances: list[TaggedUtterance], lang: str) -> None:
+    """Events, tone and durations as the tag stage records them (the labels stay hand-written)."""
+    from cjm.codebook import load_codebook
+    from cjm.evidence import record_report_evidence
+    from cjm.nlp import pipeline
+    from cjm.rules import get_rules
+
+    record_report_evidence(utterances, lang, get_rules(load_codebook(), lang), pipeline(lang))
 
 
 def load_journeys(path: Path = HERE / "journeys.json") -> list[Journey]:
