@@ -32,7 +32,7 @@ class MonthMention:
     text: str
 
 
-WORD = re.compile(r"[\w-]+|\d+(?:[.,]\d+)?")
+WORD = re.compile(r"\d+[.,]\d+|[\w-]+")  # a decimal first: "2.5 months" is not "2", "5 months"
 
 
 def words_with_offsets(text: str) -> list[tuple[str, int, int]]:

@@ -36,7 +36,9 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows: msvcrt's byte lock, also released on death
     fcntl = None  # type: ignore[assignment]
 
-REPORT_FILES = frozenset({"index.html", "journeys.json", "events.csv"})
+# Every top-level file a report run writes (render's pages, the data, `--pdf`): an old report
+# holding only these (and REPORT_FOLDERS) is cjm's own and may be replaced whole.
+REPORT_FILES = frozenset({"index.html", "evidence.html", "method.html", "report.pdf", "journeys.json", "events.csv"})
 REPORT_FOLDERS = {"interviews": (".html",), "assets": (".js", ".css")}  # what cjm writes in each
 OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # file managers add these; dropped
 MAX_NAME = 200  # bytes of the target's name: room for the staging and lock names beside it

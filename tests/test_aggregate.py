@@ -134,6 +134,9 @@ def test_mood_per_stage_both_languages(tables):
     assert cells["unaware"].mood is not None and cells["unaware"].mood < 0  # сорвали, тяжело, missing
     bought = cells["bought"]  # under three toned sentences: not enough evidence, no number
     assert bought.mood_n < 3 and bought.mood is None
+    # mean tone of the toned sentences, each -1 .. 1 (сорвали, тяжело, missing: all negative); under 3: none
+    assert {s: (c.mood, c.mood_n) for s, c in cells.items()} == {
+        "unaware": (-1.0, 3), "informed": (0.33, 3), "interested": (None, 0), "motivated": (-0.33, 3), "bought": (None, 1)}
 
 
 @pytest.mark.parametrize("text, lang, expected", [
@@ -157,7 +160,8 @@ def test_comparison_reports_n_and_noise(tables):
     assert c.conversion.p == pytest.approx(1.0) and c.conversion.noise
     assert c.cycle_days.p is None and c.cycle_days.noise  # one value on a side: nothing to test
     assert c.cycle_days.b == [42.0, 75.0]
-    assert c.steps.p is not None
+    assert (c.steps.a, c.steps.b) == ([4.0, 3.0, 7.0], [5.0, 5.0, 4.0])
+    assert c.steps.p == pytest.approx(0.8221867672) and c.steps.noise  # two-sided Mann-Whitney
     heat = c.roles_by_stage["b"]
     assert heat.loc["informed", "guru"] == pytest.approx(1.0)
 

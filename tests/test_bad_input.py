@@ -4,7 +4,6 @@ the rest of the folder is still read. Every input file ends up a Transcript or a
 from __future__ import annotations
 
 import io
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -77,7 +76,8 @@ def test_russian_in_other_encodings(tmp_path: Path, encoding: str, expected: str
     transcript = read_transcript(write(tmp_path / "ru.txt", text.encode(encoding)))
     assert transcript.encoding == expected
     assert transcript.utterances[1].text == "Через партнёра."
-    assert transcript.notes and "UTF" not in transcript.notes[0][:3]
+    assert transcript.notes[0] in (f"the file is not UTF-8: read as {expected} (detected)",  # guessed
+                                   f"the file is {expected.upper()}, not UTF-8: read as such")  # a byte-order mark
 
 
 def test_cp1252_is_not_read_as_cyrillic() -> None:
@@ -93,13 +93,11 @@ def test_huge_single_line_file_is_rejected_by_size_without_reading(tmp_path: Pat
         for _ in range(50):
             handle.write(chunk)
     tracemalloc.start()
-    started = time.perf_counter()
     error = error_for(path)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert "50 MB" in error.message and "split it" in error.hint
-    assert elapsed < 0.5 and peak < 1024 * 1024
+    assert peak < 1024 * 1024  # never read: the size alone decides (its speed is the benchmarks' business)
 
 
 def test_broken_front_matter_names_the_line(tmp_path: Path) -> None:

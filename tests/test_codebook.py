@@ -127,8 +127,8 @@ def write_book(folder: Path, name: str, text: str) -> Path:
     ("stages:\n  - just a phrase\n", 3, "is a mapping with an 'id', not the text"),
     ("stages:\n  - id: informed\n    grup: x\n", 4, "unknown key 'grup'"),
     ("stags: []\n", 2, "unknown key 'stags'"),
-    ("stages:\n  - id: informed\n    means: {a: b}\n", 4, "'means' maps ru and en to a text"),  # or one per language
-    ("stages:\n  - id: informed\n    means: [a]\n", 4, "'means' must be a text or {ru: ..., en: ...}"),
+    ("stages:\n  - id: informed\n    means: {a: b}\n", 4, "'means' maps ru and en to a text"),
+    ("stages:\n  - id: informed\n    means: [a, b]\n", 4, "'means' must be a text or {ru: ..., en: ...}"),
     ("roles:\n  - id: guru\n    group: referral\n", 4, "only channels have a 'group'"),
     ("extends: [default]\n", 1, "'extends' must be 'default' or a codebook file"),
     ("stages:\n  - id: informed\n    plays: paying\n", 4, "'plays' of 'informed' must be one of before_contact"),

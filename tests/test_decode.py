@@ -74,3 +74,117 @@ def test_a_label_without_a_span_points_at_the_first_sentence(book):
     # no purchase told: the model's "bought" becomes its next best, which no phrase supports
     model_made = [m for m in tagged[1].mentions if m.origin == "model"]
     assert [(m.label, m.text) for m in model_made] == [("motivated", "It went fine.")]
+
+
+class StandIn:
+    """A stand-in model: the same marginals for every utterance, fixed candidate probabilities, thresholds."""
+
+    def __init__(self, marginal, best="motivated", role_p=0.9, channel_p=0.1, thresholds=None, calibration=1.0):
+        self.marginal, self.best = marginal, best
+        self.p = {"roles": role_p, "channels": channel_p}
+        self.thresholds = thresholds or {}
+        self.factor = calibration
+
+    def stage_marginals(self, rows):
+        return [self.best] * len(rows), [dict(self.marginal) for _ in rows]
+
+    def accept(self, member, rows):
+        return [self.p[member] for _ in rows]
+
+    def calibrated(self, name, p):
+        return round(p * self.factor, 6)
+
+    def threshold(self, name, default):
+        return self.thresholds.get(name, default)
+
+
+SURE_NOT = {"none": 0.55, "interested": 0.3, "motivated": 0.15}
+
+
+@pytest.mark.parametrize("above, stages", [(None, ["motivated"]), (0.5, []), (0.55, ["interested"]), (0.6, ["interested"])])
+def test_no_stage_only_where_the_model_is_surer_than_its_threshold(book, above, stages):
+    ev = evidence_of("en", "We compared three offers and asked for a demo.")
+    thresholds = {} if above is None else {"stage_none": above}
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, thresholds=thresholds), book)
+    assert tagged[1].stages == stages  # no threshold: the Viterbi path ("motivated") as given
+
+
+def test_the_purchase_guard_takes_the_next_best_stage(book):
+    ev = evidence_of("en", "It went fine, nothing more to say.")
+    marginal = {"none": 0.1, "bought": 0.6, "interested": 0.1, "motivated": 0.2}
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(marginal, best="bought", thresholds={"stage_none": 0.5}), book)
+    assert tagged[1].stages == ["motivated"]
+    told = evidence_of("en", "We signed the contract in May and paid the first invoice.")
+    tagged = decode(told, decide_by_rules(told, book), StandIn(marginal, best="bought", thresholds={"stage_none": 0.5}), book)
+    assert tagged[1].stages == ["bought"]
+
+
+def test_purchase_told_needs_a_strong_pattern_that_survived(book):
+    from cjm.model import Mention, TaggedUtterance
+
+    def item(*mentions):
+        return TaggedUtterance(Utterance(2, "R", "x"), mentions=list(mentions))
+
+    strong = Mention("stage", "bought", 0, 1, "x", 0)
+    assert purchase_told([item(strong)])
+    assert not purchase_told([item(Mention("stage", "bought", 0, 1, "x", 0, weak=True))])
+    assert not purchase_told([item(Mention("stage", "bought", 0, 1, "x", 0, origin="question"))])
+    assert not purchase_told([item(Mention("role", "bought", 0, 1, "x", 0))])
+    assert not purchase_told([item(Mention("stage", "motivated", 0, 1, "x", 0))])
+    assert not purchase_told([item()]) and not purchase_told([])
+
+
+@pytest.mark.parametrize("p, accepted", [(0.49, False), (0.5, True), (0.51, True)])
+def test_candidates_are_accepted_from_p_0_5(book, p, accepted):
+    ev = evidence_of("en", "In May our CFO paid the first invoice.")
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, role_p=p), book)
+    assert (tagged[1].roles == ["treasurer"]) is accepted
+    assert tagged[1].probabilities["role"]["treasurer"] == p
+
+
+def test_a_chosen_threshold_replaces_0_5(book):
+    ev = evidence_of("en", "In May our CFO paid the first invoice.")
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, role_p=0.4, thresholds={"role": 0.3}), book)
+    assert tagged[1].roles == ["treasurer"]
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, role_p=0.6, thresholds={"role": 0.7}), book)
+    assert tagged[1].roles == []
+
+
+def test_channels_are_decided_too(book):
+    ev = evidence_of("en", "We found them through a Google ad.")
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, channel_p=0.8), book)
+    assert "search_ads" in tagged[1].channels and tagged[1].probabilities["channel"]["search_ads"] == 0.8
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, channel_p=0.2), book)
+    assert tagged[1].channels == [] and [m for m in tagged[1].suppressed if m.label == "search_ads"]
+
+
+def test_probabilities_are_calibrated_and_name_known_stages_only(book):
+    ev = evidence_of("en", "We compared three offers.")
+    marginal = {"none": 0.2, "interested": 0.7, "bogus": 0.1}
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(marginal, best="interested", calibration=0.5), book)
+    assert tagged[1].probabilities["stage"] == {"none": 0.1, "interested": 0.35}
+    assert tagged[1].stages == ["interested"]
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(marginal, best="bogus"), book)
+    assert tagged[1].stages == []  # a label the codebook does not know is no stage
+
+
+def test_labelled_keeps_supporting_mentions_sorted_and_drops_the_rest(book):
+    from cjm.decode import labelled
+    from cjm.model import Mention, TaggedUtterance
+
+    text = "We paid. Our CFO agreed."
+    item = TaggedUtterance(Utterance(2, "R", text),
+                           mentions=[Mention("role", "treasurer", 13, 16, "CFO", 1), Mention("stage", "bought", 3, 7, "paid", 0),
+                                     Mention("stage", "motivated", 17, 23, "agreed", 1)],
+                           suppressed=[Mention("channel", "referral", 0, 2, "We", 0)], sentences=[(0, 8), (9, 24)])
+    out = labelled(item, {"stage": ["bought"], "role": ["treasurer", "expert"], "channel": []}, {"stage": {}}, book)
+    assert [(m.label, m.origin) for m in out.mentions] == [("expert", "model"), ("bought", "pattern"), ("treasurer", "pattern")]
+    assert [m for m in out.mentions if m.origin == "model"][0].text == "We paid."
+    assert [m.label for m in out.suppressed] == ["referral", "motivated"]
+    assert out.stages == ["bought"] and out.roles == ["expert", "treasurer"] and out.channels == []
+    assert item.mentions[0].label == "treasurer" and len(item.suppressed) == 1  # the input is not changed
+    out = labelled(item, None, {}, book)
+    assert out.mentions == [] and [m.label for m in out.suppressed] == ["referral"] and out.stages == []
+    empty = TaggedUtterance(Utterance(2, "R", "Hm hm."), sentences=[])
+    out = labelled(empty, {"stage": ["interested"], "role": [], "channel": []}, {}, book)
+    assert [(m.start, m.end, m.text) for m in out.mentions] == [(0, 6, "Hm hm.")]

@@ -67,3 +67,21 @@ def test_small_helpers():
     assert content_lemmas(None) == []
     assert content_lemmas(pipeline("ru")("Мы оплатили счета в марте")) == ["оплатить", "счёт", "март"] or \
         content_lemmas(pipeline("ru")("Мы оплатили счета в марте")) == ["оплатить", "счет", "март"]
+
+
+def test_a_question_gives_its_first_25_content_words(book):
+    from cjm.features import QUESTION_WORDS
+
+    words = [f"topic{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(30)]
+    ev, by_rules = evidence(book, "en", [" ".join(words) + "?", "We compared three offers."])
+    row = stage_features(ev, by_rules, book.ids("stage"))[0]
+    asked = sorted(k for k in row if k.startswith("q=topic"))
+    assert QUESTION_WORDS == 25 and asked == sorted(f"q={w}" for w in words[:25])
+
+
+@pytest.mark.parametrize("word", ["we", "us", "our", "we've", "we'd", "we're"])
+def test_every_we_word_lets_the_speakers_role_act(book, word):
+    ev, by_rules = evidence(book, "en", ["What did you do?", f"Then {word} requested a quote the same day."],
+                            speaker="Dana (CEO)")
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    assert "via=own" in found[(2, "big_boss")]

@@ -160,3 +160,7 @@ def test_every_folder_entry_yields_exactly_one_output_entry(entries: dict[str, s
         assert produced == expected
         assert all(t.id != "secret" for t in transcripts)  # the link out of the folder is never followed
         assert all(p.message for p in problems)
+
+
+def test_examples_come_from_a_fixed_seed():
+    assert FUZZ.derandomize and settings.default.derandomize and settings.default.database is None

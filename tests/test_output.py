@@ -606,3 +606,17 @@ def test_sigkill_of_cjm_report_leaves_a_whole_old_or_a_whole_new_report(tmp_path
     finally:
         driver.stdin.close()
         driver.wait(timeout=120)
+
+
+def test_every_top_level_file_of_a_report_is_known_as_cjm_s_own(tmp_path):
+    """A report folder written by `write_report` (and the data beside it) may be replaced by the
+    next run: nothing in it is taken for a file of the user's."""
+    from cjm.output import REPORT_FILES, REPORT_FOLDERS
+    from cjm.pipeline import analyse
+    from cjm.render import write_report
+
+    result = analyse(DATA / "transcripts" / "en_questions.txt", rules_only=True)
+    write_report(result.journeys, result.problems, result.codebook, tmp_path, lang="en")
+    written = {p.name for p in tmp_path.iterdir()}
+    assert "index.html" in written
+    assert written <= REPORT_FILES | set(REPORT_FOLDERS)

@@ -66,6 +66,7 @@ def _without_source(transcript: Transcript) -> Transcript:
 
 
 def test_the_source_path_and_structure_stay(originals: list[Transcript], redacted: list[Transcript]) -> None:
+    assert len(redacted) == len(originals) and originals
     for before, after in zip(originals, redacted):
         assert after is not before and after.source == before.source and after.id == before.id
         assert [(u.n, u.start, u.line, u.is_interviewer) for u in after.utterances] == [

@@ -79,6 +79,8 @@ def test_referral_tells_informed_with_guru_and_channel(book):
 def test_negated_event_gets_no_label(book):
     tagged = tag_transcript(interview("ru", "А выставки?", "На выставку мы в тот год не поехали."), book)
     assert "exhibition" not in labels(tagged, 2)[2]
+    tagged = tag_transcript(interview("ru", "А выставки?", "На выставку мы в тот год поехали."), book)
+    assert "exhibition" in labels(tagged, 2)[2]  # the control: told as done, it is the channel
 
 
 def test_hypothetical_event_gets_no_label(book):
@@ -86,16 +88,22 @@ def test_hypothetical_event_gets_no_label(book):
         "en", "Was there a tender?",
         "No. If it had gone to tender we would have lost three months."), book)
     assert "tender" not in labels(tagged, 2)[2]
+    tagged = tag_transcript(interview("en", "Was there a tender?", "Yes. It went to tender and we lost three months."), book)
+    assert "tender" in labels(tagged, 2)[2]
 
 
 def test_habit_is_not_this_journey(book):
     tagged = tag_transcript(interview("ru", "Как вы выбираете?", "Обычно мы запрашиваем КП у трех поставщиков."), book)
     assert "interested" not in labels(tagged, 2)[0]
+    tagged = tag_transcript(interview("ru", "Как вы выбирали?", "Мы запросили КП у трех поставщиков."), book)
+    assert "interested" in labels(tagged, 2)[0]
 
 
 def test_supplier_people_get_no_role(book):
     tagged = tag_transcript(interview("ru", "Кто приезжал?", "Приезжал ваш технолог, все показал."), book)
     assert "expert" not in labels(tagged, 2)[1]
+    tagged = tag_transcript(interview("ru", "Кто смотрел?", "Смотрел наш технолог, все проверил."), book)
+    assert "expert" in labels(tagged, 2)[1]
 
 
 def test_longer_role_phrase_wins(book):
@@ -135,6 +143,7 @@ def test_payment_is_bought_and_trial_is_motivated(book):
 def test_mentions_point_at_the_words_they_label(book):
     text = "Мы оплатили счет в марте."
     tagged = tag_transcript(interview("ru", "И?", text, ), book)
+    assert [(m.label, m.text) for m in tagged[1].mentions] == [("bought", "оплатили")]
     for mention in tagged[1].mentions:
         assert text[mention.start:mention.end] == mention.text
 

@@ -31,3 +31,106 @@ def test_calibrated_uses_the_map_only_where_one_was_fitted():
     assert model.calibrated("role", 0.9) == 0.6
     assert model.calibrated("channel", 0.9) == 0.9  # no map: the raw value
     assert model.calibrated("role", None) is None
+
+
+def test_interpolate_at_and_between_the_points():
+    points = [[0.2, 0.1], [0.6, 0.5], [0.6, 0.7], [0.9, 0.8]]
+    assert interpolate(points, 0.2) == 0.1 and interpolate(points, 0.6) == 0.5  # a tie of x: the first y
+    assert abs(interpolate(points, 0.75) - 0.75) < 1e-9
+    assert interpolate(points, 0.9) == 0.8 and interpolate(points, 0.95) == 0.8
+
+
+def test_isotonic_points_pool_equal_frequencies_and_keep_rising_ones():
+    tied = isotonic_points([(0.1, False), (0.5, True), (0.9, True)])
+    assert tied == [[0.1, round((0 + 2 * 2 / 3) / 3, 4)], [0.7, round((2 + 2 * 2 / 3) / 4, 4)]]  # 1/1 and 1/1 pooled
+    rising = isotonic_points([(0.1, False), (0.5, False), (0.5, True), (0.9, True)])
+    assert [x for x, _ in rising] == [0.1, 0.5, 0.9]
+    many = isotonic_points([(i / 100, i >= 50) for i in range(100)] + [(i / 100, i >= 40) for i in range(100)],
+                           max_points=3)
+    assert len(many) <= 4 and many == sorted(many)
+
+
+def test_thresholds_come_from_the_meta_or_the_default():
+    model = TaggerModel({}, {"thresholds": {"role": 0.35}})
+    assert model.threshold("role", 0.5) == 0.35 and model.threshold("channel", 0.5) == 0.5
+    assert TaggerModel({}, {}).threshold("stage_none", None) is None
+
+
+def test_features_are_given_in_one_order():
+    from cjm.tagger_model import ordered
+
+    rows = ordered([{"b": 1.0, "a": 2.0}, {}])
+    assert [list(r) for r in rows] == [["a", "b"], []]
+
+
+def test_a_model_file_round_trips_and_a_bad_one_names_itself(tmp_path):
+    import pytest
+
+    from cjm.errors import UsageError
+    from cjm.features import FEATURE_VERSION
+    from cjm.tagger_model import default_model, load_model, save_model
+
+    shipped = default_model()
+    path = save_model(shipped, tmp_path / "m.zip")
+    again = load_model(path)
+    assert again.blobs == shipped.blobs and again.meta == shipped.meta and again.source == str(path)
+    assert save_model(again, tmp_path / "n.zip").read_bytes() == path.read_bytes()  # the same bytes twice
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(UsageError, match="broken.zip: not a cjm model"):
+        load_model(broken)
+    other = TaggerModel(shipped.blobs, {**shipped.meta, "feature_version": FEATURE_VERSION + 1})
+    with pytest.raises(UsageError, match="trained on features of version"):
+        load_model(save_model(other, tmp_path / "other.zip"))
+    damaged = TaggerModel({**shipped.blobs, "roles": b"garbage"}, shipped.meta)
+    with pytest.raises(UsageError, match="cannot be read"):
+        load_model(save_model(damaged, tmp_path / "damaged.zip"))
+
+
+def test_the_shipped_model_gives_probabilities_that_sum_to_one():
+    from cjm.tagger_model import default_model
+
+    model = default_model()
+    best, marginals = model.stage_marginals([{"bias": 1.0, "rule=bought": 1.0}, {"bias": 1.0}])
+    assert len(best) == len(marginals) == 2
+    assert all(abs(sum(m.values()) - 1.0) < 1e-6 for m in marginals)
+    assert model.stage_marginals([]) == ([], [])
+    p = model.accept("roles", [{"bias": 1.0}, {"bias": 1.0, "via=own": 1.0}])
+    assert len(p) == 2 and all(0.0 <= x <= 1.0 for x in p)
+
+
+def test_the_shipped_file_is_what_save_model_writes(tmp_path):
+    from cjm.tagger_model import default_model, default_model_path, save_model
+
+    assert save_model(default_model(), tmp_path / "m.zip").read_bytes() == default_model_path().read_bytes()
+
+
+def test_the_per_utterance_baseline_tags_each_row_alone():
+    from cjm.tagger_model import default_model
+
+    shipped = default_model()
+    baseline = TaggerModel(shipped.blobs, {**shipped.meta, "sequence": False})
+    rows = [{"bias": 1.0, "rule=informed": 1.0}, {"bias": 1.0, "rule=bought": 1.0}]
+    best, marginals = baseline.stage_marginals(rows)
+    alone = [baseline.stage_marginals([row]) for row in rows]
+    assert best == [a[0][0] for a in alone] and marginals == [a[1][0] for a in alone]
+    assert marginals != shipped.stage_marginals(rows)[1]  # the sequence model reads the neighbours
+
+
+def test_default_training_parameters_are_those_model_selection_chose():
+    from cjm.tagger_model import DEFAULT_PARAMS, default_model
+
+    assert DEFAULT_PARAMS == {
+        "stages": {"c1": 0.0, "c2": 0.5, "max_iterations": 150, "feature.possible_transitions": True},
+        "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+        "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+    }
+    assert default_model().meta["params"] == {}  # and the shipped model was trained without overrides
+
+
+def test_a_member_trained_on_rejections_only_accepts_nothing():
+    from cjm.tagger_model import train_member
+
+    blob = train_member("roles", [([{"bias": 1.0}], ["no"]), ([{"bias": 1.0, "x": 1.0}], ["no"])])
+    model = TaggerModel({"roles": blob}, {})
+    assert model.accept("roles", [{"bias": 1.0}, {"x": 1.0}]) == [0.0, 0.0]

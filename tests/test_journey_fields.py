@@ -1,0 +1,314 @@
+"""Journey fields from hand-made tagged utterances (no parsing): each rule of cjm.journey with a case
+that must give the field and one that must not."""
+
+import pytest
+
+from cjm import journey as J
+from cjm.codebook import load_codebook
+from cjm.evidence import LOST_DEAL
+from cjm.model import Mention, TaggedUtterance, Transcript, Utterance
+
+STAGES = ["unaware", "informed", "interested", "motivated", "bought"]
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+def told(n, text="x", stages=(), roles=(), channels=(), mentions=None, sentence=0, origin="pattern", **kw):
+    """A respondent utterance whose labels are each backed by a mention in `sentence`."""
+    if mentions is None:
+        mentions = [Mention(kind, label, 0, len(text), text, sentence, origin=origin)
+                    for kind, labels in (("stage", stages), ("role", roles), ("channel", channels)) for label in labels]
+    sentences = kw.pop("sentences", [(0, len(text))])
+    return TaggedUtterance(Utterance(n, "R", text), stages=list(stages), roles=list(roles), channels=list(channels),
+                           mentions=mentions, sentences=sentences, **kw)
+
+
+def transcript(language="en", channel=None):
+    metadata = {"channel": channel} if channel else {}
+    return Transcript(id="t", source="t.txt", language=language, utterances=[], metadata=metadata, channel=channel)
+
+
+# --------------------------------------------------------------------------- channel
+
+def test_the_channel_where_discovery_is_told_wins_over_one_named_first():
+    story = [told(2, channels=["exhibition"]), told(4, stages=["informed"], channels=["referral"])]
+    assert J.detect_channel(story, load_codebook()) == ("referral", 4)
+    assert J.detect_channel(story[:1], load_codebook()) == ("exhibition", 2)
+    assert J.detect_channel([told(2, stages=["informed"])], load_codebook()) == (None, None)
+
+
+def test_the_channel_in_the_discovery_sentence_comes_first():
+    item = told(2, stages=["informed"], channels=["exhibition", "referral"], mentions=[
+        Mention("channel", "exhibition", 0, 1, "x", 0), Mention("stage", "informed", 2, 3, "x", 1),
+        Mention("channel", "referral", 4, 5, "x", 1)])
+    assert J.detect_channel([item], load_codebook()) == ("referral", 2)
+    item.mentions[1] = Mention("stage", "informed", 2, 3, "x", 2)  # discovery told in a sentence with no channel
+    assert J.detect_channel([item], load_codebook()) == ("exhibition", 2)
+
+
+def test_detect_channel_by_rules():
+    assert J.detect_channel_by_rules([told(2, channels=["tender"]), told(4, stages=["informed"], channels=["referral"])]) \
+        == "referral"
+    assert J.detect_channel_by_rules([told(2, channels=["tender"]), told(4, stages=["informed"])]) == "tender"
+    assert J.detect_channel_by_rules([told(2, stages=["informed"])]) is None
+
+
+def test_the_likeliest_channel_needs_p_0_1():
+    def faint(p):
+        item = told(2)
+        item.probabilities = {"stage": {}, "channel": {"tender": p}}
+        return [item]
+
+    assert J.MIN_CHANNEL_P == 0.1
+    assert J.likeliest_channel(faint(0.1)) == ("tender", 2)
+    assert J.likeliest_channel(faint(0.09)) == (None, None)
+    a, b = told(2), told(4)
+    a.probabilities = {"channel": {"referral": 0.3}}
+    b.probabilities = {"channel": {"tender": 0.3}}
+    assert J.likeliest_channel([a, b]) == ("referral", 2)  # a tie keeps the first
+
+
+def test_front_matter_channel_wins_and_an_unknown_one_is_noted(book):
+    story = [told(2, stages=["informed"], channels=["referral"])]
+    j = J.derive_journey(transcript(channel="exhibition"), story, book)
+    assert (j.channel, j.channel_source, j.channel_group) == ("exhibition", "metadata", "event")
+    t = transcript(channel="billboard")
+    j = J.derive_journey(t, story, book)
+    assert (j.channel, j.channel_source, j.channel_evidence) == ("referral", "detected", 2)
+    assert len(t.notes) == 1 and "billboard" in t.notes[0]
+    j = J.derive_journey(transcript(), [told(2, stages=["informed"])], book)
+    assert (j.channel, j.channel_source, j.channel_group) == (None, None, None)
+
+
+def test_without_a_labelled_channel_the_model_candidate_is_taken(book):
+    item = told(2, stages=["informed"])
+    item.probabilities = {"stage": {"informed": 0.9}, "channel": {"partner": 0.4}}
+    j = J.derive_journey(transcript(), [item], book)
+    assert (j.channel, j.channel_source, j.channel_evidence) == ("partner", "detected", 2)
+
+
+# --------------------------------------------------------------------------- stages, roles, outcome
+
+def test_furthest_stage_roles_and_outcome(book):
+    story = [told(2, stages=["informed"], roles=["treasurer"]), told(4, stages=["motivated"], roles=["big_boss"]),
+             told(6, stages=["interested"])]
+    j = J.derive_journey(transcript(), story, book)
+    assert j.furthest_stage == "motivated" and j.roles == ["big_boss", "treasurer"]  # codebook order
+    assert j.outcome == "stalled" and j.stage_path == ["informed", "motivated", "interested"]
+    story[2].cues.add(LOST_DEAL)
+    assert J.derive_journey(transcript(), story, book).outcome == "lost"
+    bought = story + [told(8, stages=["bought"])]
+    assert J.derive_journey(transcript(), bought, book).outcome == "bought"  # a purchase beats a lost-deal cue
+    j = J.derive_journey(transcript(), [told(2)], book)
+    assert j.furthest_stage is None and j.outcome is None and j.confidence == {}
+
+
+def test_the_interviewers_lost_deal_recap_counts(book):
+    question = TaggedUtterance(Utterance(3, "I", "So you went elsewhere?", is_interviewer=True), cues={LOST_DEAL})
+    story = [told(2, stages=["interested"]), question]
+    assert J.derive_journey(transcript(), story, book).outcome == "lost"
+    question.cues = set()
+    assert J.derive_journey(transcript(), story, book).outcome == "stalled"
+
+
+def test_stage_path_collapses_repeats_and_keeps_the_front_of_a_recap():
+    assert J.stage_path([told(2, stages=["informed"]), told(4, stages=["informed"]), told(6, stages=["interested"])],
+                        STAGES) == ["informed", "interested"]
+    # "from the request to the payment": a recap from an earlier stage to a later one moves forward only
+    recap = [told(2, stages=["interested"]), told(4, stages=["motivated"]), told(6, stages=["interested", "bought"])]
+    assert J.stage_path(recap, STAGES) == ["interested", "motivated", "bought"]
+    back = [told(2, stages=["motivated"]), told(4, stages=["informed", "interested"])]
+    assert J.stage_path(back, STAGES) == ["motivated", "informed", "interested"]
+    assert J.stage_path([told(2, stages=["unaware"]), told(4, stages=["unaware", "informed"])], STAGES) == \
+        ["unaware", "informed"]
+    assert J.stage_path([told(2, stages=["informed"]), told(4, stages=["unaware"])], STAGES) == ["informed"]
+    assert J.stage_path([], STAGES) == []
+
+
+# --------------------------------------------------------------------------- first contact
+
+PRIORITY = ["gatekeeper", "expert", "big_boss", "user", "treasurer"]
+
+
+def test_first_contact_starts_at_the_first_contact_stage():
+    story = [told(2, stages=["unaware"], roles=["big_boss"]), told(4, stages=["informed"], roles=["expert"])]
+    assert J.detect_first_contact(story, PRIORITY) == ("expert", 4)
+    assert J.detect_first_contact(story[:1], PRIORITY) == (None, None)
+    # once started, a later utterance with people counts
+    story = [told(2, stages=["informed"]), told(4, roles=["gatekeeper"])]
+    assert J.detect_first_contact(story, PRIORITY) == ("gatekeeper", 4)
+
+
+def test_a_carried_stage_does_not_start_the_first_contact():
+    story = [told(2, stages=["informed"], roles=["expert"], origin="carried")]
+    assert J.detect_first_contact(story, PRIORITY) == (None, None)
+
+
+def test_the_recommender_is_not_the_first_contact():
+    assert J.detect_first_contact([told(2, stages=["informed"], roles=["guru"])], PRIORITY) == (None, None)
+    assert J.detect_first_contact([told(2, stages=["informed"], roles=["guru", "big_boss"])], PRIORITY) == ("big_boss", 2)
+
+
+def test_the_priority_decides_between_people_of_one_utterance():
+    assert J.detect_first_contact([told(2, stages=["interested"], roles=["big_boss", "gatekeeper"])], PRIORITY) == \
+        ("gatekeeper", 2)
+    assert J.detect_first_contact([told(2, stages=["interested"], roles=["big_boss", "expert"])], PRIORITY) == ("expert", 2)
+
+
+def test_users_and_treasurers_are_the_last_resort():
+    story = [told(2, stages=["interested"], roles=["treasurer"]), told(4, roles=["big_boss"])]
+    assert J.detect_first_contact(story, PRIORITY) == ("big_boss", 4)
+    assert J.detect_first_contact(story[:1], PRIORITY) == ("treasurer", 2)
+    assert J.detect_first_contact([told(2, stages=["interested"], roles=["mystery", "expert"])], PRIORITY) == ("expert", 2)
+    assert J.detect_first_contact([told(2, stages=["interested"], roles=["mystery", "user"])], PRIORITY) == ("user", 2)
+    assert J.detect_first_contact([told(2, stages=["interested"], roles=["mystery"])], PRIORITY) == ("mystery", 2)
+
+
+def test_after_a_recommendation_the_first_contact_is_the_first_request(book):
+    story = [told(2, stages=["informed"], roles=["big_boss"]), told(4, stages=["interested"], roles=["gatekeeper"])]
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["referral"])] + story, book)
+    assert (j.first_contact_role, j.first_contact_evidence) == ("gatekeeper", 4)
+    # at a stand or on a cold call, the discovery is the contact
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["exhibition"])] + story, book)
+    assert (j.first_contact_role, j.first_contact_evidence) == ("big_boss", 2)
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["cold_call"])] + story, book)
+    assert j.first_contact_role == "big_boss"
+    # no request told at all: the discovery's people after all
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["referral"])] + story[:1], book)
+    assert j.first_contact_role == "big_boss"
+
+
+# --------------------------------------------------------------------------- cycle days
+
+def cycle_story(answer, language="en", asked=False, cues=None, stages=("bought",), sentence_stage=True):
+    item = told(4, answer, stages=stages, mentions=[Mention("stage", s, 0, 1, "x", 0) for s in stages] if sentence_stage
+                else [], cycle_cues=[set(cues or ())], asked_duration=asked)
+    return [told(2, "We found them.", stages=["informed"]), item]
+
+
+def test_no_cycle_without_a_purchase(book):
+    story = cycle_story("About three months from the first call until we paid.", asked=True)
+    assert J.derive_journey(transcript(), story, book).cycle_days == 90
+    story[1].stages = ["motivated"]
+    story[1].mentions = [Mention("stage", "motivated", 0, 1, "x", 0)]
+    j = J.derive_journey(transcript(), story, book)
+    assert j.cycle_days is None and j.cycle_evidence == []
+
+
+def test_a_duration_needs_a_score_of_two(book):
+    days = lambda story: J.detect_cycle_days(story, "en", book)  # noqa: E731
+    assert J.MIN_CYCLE_SCORE == 2.0
+    # a bought sentence (1) and a bought utterance (0.5): 1.5, not enough
+    assert days(cycle_story("It took three months.")) == (None, [])
+    # plus one cue around it: 2.5
+    assert days(cycle_story("It took three months.", cues={"a"})) == (90, [4])
+    # exactly two: two cues, no stage in the sentence or the utterance
+    assert days(cycle_story("It took three months.", cues={"a", "b"}, stages=())) == (90, [4])
+    assert days(cycle_story("It took three months.", cues={"a"}, stages=())) == (None, [])
+    # the answer to "how long?" is enough alone (3)
+    assert days(cycle_story("Three months.", asked=True, stages=())) == (90, [4])
+
+
+def test_cues_elsewhere_in_the_utterance_count_half(book):
+    item = told(4, "It took three months. From the call to the payment.", stages=(), mentions=[],
+                sentences=[(0, 21), (22, 51)], cycle_cues=[set(), {"a", "b", "c", "d"}])
+    assert J.detect_cycle_days([item], "en", book) == (90, [4])  # 0.5 * 4 = 2
+    item.cycle_cues = [set(), {"a", "b", "c"}]
+    assert J.detect_cycle_days([item], "en", book) == (None, [])  # 1.5
+
+
+def test_the_best_scored_duration_wins_and_ties_keep_the_first(book):
+    a = told(2, "It took two months.", stages=["bought"], cycle_cues=[{"a", "b"}])
+    b = told(4, "It took five months.", stages=["bought"], cycle_cues=[{"a", "b"}])
+    assert J.detect_cycle_days([a, b], "en", book) == (60, [2])
+    b.asked_duration = True
+    assert J.detect_cycle_days([a, b], "en", book) == (150, [4])
+
+
+def test_advice_and_out_of_range_durations_are_not_the_cycle(book):
+    story = cycle_story("It took three months.", asked=True)
+    story[1].asked = "advice"
+    assert J.detect_cycle_days(story, "en", book) == (None, [])
+    assert J.detect_cycle_days(cycle_story("Five days.", asked=True), "en", book) == (None, [])  # < 10 days
+    assert J.detect_cycle_days(cycle_story("Ten days.", asked=True), "en", book) == (10, [4])  # the limit is in
+    assert J.detect_cycle_days(cycle_story("Two years.", asked=True), "en", book) == (730, [4])
+    assert J.detect_cycle_days(cycle_story("Three years.", asked=True), "en", book) == (None, [])
+
+
+def test_the_longest_duration_of_a_sentence_is_taken(book):
+    assert J.detect_cycle_days(cycle_story("Two weeks of tests, three months in all.", asked=True), "en", book) == (90, [4])
+
+
+def test_a_language_without_a_duration_lexicon_gives_no_cycle(book):
+    assert J.detect_cycle_days(cycle_story("Three months.", asked=True), "de", book) == (None, [])
+
+
+def test_two_months_in_one_bought_sentence_give_the_cycle():
+    lex = load_codebook().lexicons["durations"]
+    item = told(4, "We met in January and paid in March.", stages=["bought"])
+    assert J.cycle_from_months([item], "en", lex) == (60, [4])
+    assert J.cycle_from_months([item], "en", lex, shortest=60) == (60, [4])
+    assert J.cycle_from_months([item], "en", lex, shortest=61) == (None, [])
+    item.mentions = [Mention("stage", "interested", 0, 1, "x", 0)]
+    assert J.cycle_from_months([item], "en", lex) == (None, [])
+
+
+def test_first_contact_month_to_payment_month():
+    lex = load_codebook().lexicons["durations"]
+    first = told(2, "We called them in January.", stages=["interested"])
+    paid = told(4, "We paid in March.", stages=["bought"])
+    assert J.cycle_from_months([first, paid], "en", lex) == (60, [2, 4])
+    assert J.cycle_from_months([paid, first], "en", lex) == (None, [])  # the payment must come after
+    assert J.cycle_from_months([first], "en", lex) == (None, [])
+    assert J.cycle_from_months([first, paid], "en", lex, shortest=61) == (None, [])
+    later = told(3, "In February we called again.", stages=["informed"])
+    assert J.cycle_from_months([first, later, paid], "en", lex) == (60, [2, 4])  # the first contact is the first
+
+
+def test_dates_are_the_fallback_of_detect_cycle_days(book):
+    first = told(2, "We called them in January.", stages=["interested"])
+    paid = told(4, "We paid in March.", stages=["bought"])
+    assert J.detect_cycle_days([first, paid], "en", book) == (60, [2, 4])
+
+
+# --------------------------------------------------------------------------- confidence
+
+def test_cycle_confidence_tells_how_the_cycle_was_found():
+    j = J.Journey(transcript=transcript(), utterances=[])
+    a, b = told(2), told(4)
+    by_n = {2: a, 4: b}
+    assert J.cycle_confidence(j, by_n) == 0.3
+    j.cycle_days, j.cycle_evidence = 60, [2]
+    assert J.cycle_confidence(j, by_n) == 0.7
+    j.cycle_evidence = [2, 4]
+    assert J.cycle_confidence(j, by_n) == 0.5
+    b.asked_duration = True
+    assert J.cycle_confidence(j, by_n) == 0.9
+
+
+def test_field_confidence_reads_the_models_probabilities(book):
+    a = told(2, stages=["informed"], channels=["referral"], roles=["expert"])
+    a.probabilities = {"stage": {"informed": 0.6}, "channel": {"referral": 0.7}, "role": {"expert": 0.4}}
+    b = told(4, stages=["interested"], roles=["expert", "big_boss"])
+    b.probabilities = {"stage": {"interested": 0.8}, "role": {"expert": 0.9, "big_boss": 0.55}}
+    c = told(6, stages=["interested"])
+    c.probabilities = {"stage": {"interested": 0.65}}
+    j = J.derive_journey(transcript(), [a, b, c], book)
+    assert j.confidence["channel"] == 0.7
+    assert j.confidence["furthest_stage"] == 0.8 and j.confidence["outcome"] == 0.8  # the best of the two
+    assert j.confidence["roles"] == {"big_boss": 0.55, "expert": 0.9}
+    assert j.confidence["first_contact_role"] == 0.9  # "expert" at utterance 4, the first request
+    assert j.confidence["cycle_days"] == 0.3
+    j = J.derive_journey(transcript(channel="exhibition"), [a, b, c], book)
+    assert j.confidence["channel"] == 1.0
+
+
+def test_probability_of_a_missing_item_or_label():
+    item = told(2)
+    item.probabilities = {"role": {"expert": 0.4}}
+    assert J.probability(item, "role", "expert") == 0.4
+    assert J.probability(item, "role", "user") is None and J.probability(item, "stage", "x") is None
+    assert J.probability(None, "role", "expert") is None and J.probability(item, "role", None) is None
