@@ -274,14 +274,14 @@ def interviews_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     """One row per interview: the derived fields the overview and the comparison count."""
     rows = []
     for journey in _sorted_journeys(journeys):
-        path = journey_path(stage_path(journey, codebook))
+        path = journey_path(stage_path(journey, codebook), codebook.ids(STAGE)[-1])
         far = furthest(journey, codebook)
         meta = journey.transcript.metadata or {}
         date = meta.get("date")
         rows.append({
             "interview": journey.id, "language": journey.transcript.language, "channel": journey.channel,
             "channel_group": journey.channel_group, "channel_source": journey.channel_source,
-            "furthest_stage": far, "bought": far == BOUGHT, "first_contact_role": journey.first_contact_role,
+            "furthest_stage": far, "bought": codebook.reached_purchase(far), "first_contact_role": journey.first_contact_role,
             "roles": list(journey.roles), "cycle_days": journey.cycle_days, "steps": len(path),
             "back_steps": sum(1 for a, b in zip(path, path[1:])
                               if codebook.stage_index(b) < codebook.stage_index(a)) if path else 0,
@@ -298,10 +298,11 @@ def interviews_table(journeys: list[Journey], codebook) -> pd.DataFrame:
     return frame
 
 
-def journey_path(path: list[str]) -> list[str]:
-    """The path up to the first purchase: what follows (use, reorders, after-sales talk) is
-    `bought` by the contract and is not a step of the buying journey."""
-    return path[:path.index(BOUGHT) + 1] if BOUGHT in path else list(path)
+def journey_path(path: list[str], final: str = BOUGHT) -> list[str]:
+    """The path up to the first arrival at the final stage (`bought` in the default codebook):
+    what follows (use, reorders, after-sales talk) is that stage by the contract, not a step of the
+    journey. (The hourglass's final stage is the referral, so its map goes on past the purchase.)"""
+    return path[:path.index(final) + 1] if final in path else list(path)
 
 
 BACK = "back"
@@ -313,7 +314,7 @@ def flow_links(path: list[str], bought: bool, furthest_stage: str | None, codebo
     right; a back-step is drawn as a link from the stage where it happened to a `back:<stage>` node,
     and a journey that did not buy ends in a `stalled:<furthest stage>` sink. Nothing is dropped."""
     order = _stage_order(codebook)
-    path = journey_path(path)
+    path = journey_path(path, codebook.ids(STAGE)[-1])
     links: list[tuple[str, str, str]] = []
     high: str | None = None
     for previous, stage in zip([None] + path, path):
@@ -564,8 +565,8 @@ def _dmu(events: pd.DataFrame, codebook) -> pd.DataFrame:
         entry_stage = min(Counter(stages).most_common(), key=lambda kv: (-kv[1], order.get(kv[0], 99)))[0] if stages else None
         rows.append({"role": role, "interviews": len(ranks), "first": sum(1 for r in ranks if r == 1),
                      "median_order": float(statistics.median(ranks)), "entry_stage": entry_stage,
-                     "approves": len(at_stage.get((role, "motivated"), set())),
-                     "pays": len(at_stage.get((role, BOUGHT), set())),
+                     "approves": len(at_stage.get((role, codebook.stage_playing("decision")), set())),
+                     "pays": len(at_stage.get((role, codebook.stage_playing("purchase")), set())),
                      "refs": sorted(ref for _, _, ref in entries[role])})
     frame = pd.DataFrame(rows, columns=["role", "interviews", "first", "median_order", "entry_stage", "approves",
                                         "pays", "refs"])

@@ -126,6 +126,11 @@ def skipped_count(problems: list[Problem]) -> str:
     return f"{len(problems) - ignored} skipped" + (f", {ignored} ignored" if ignored else "")
 
 
+def echo_notes(notes: list[str]) -> None:
+    for note in notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cjm")
 def cli() -> None:
@@ -185,6 +190,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
             if pdf:  # printed from the staged pages, so the PDF is swapped in with them
                 write_pdf(staging / "index.html", staging / "report.pdf")
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
+    echo_notes(result.notes)
     say(run, f"report: {out / 'index.html'}")
     say(run, f"data:   {out / 'journeys.json'}, {out / 'events.csv'}")
     if pdf:
@@ -220,6 +226,7 @@ def journeys(folder: Path, out: Path, no_review: bool, codebook: Path | None, la
     else:
         write_journeys(result.journeys, result.problems, out)
         say(run, f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
+    echo_notes(result.notes)
     echo_problems(result.problems, strict)
 
 
@@ -352,6 +359,26 @@ def schema() -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--preset", required=True, type=click.Choice(["five-step", "b2b-four-step", "hourglass"]),
+              help="The journey model: five-step (default stages), b2b-four-step or hourglass.")
+@reports_errors
+def init(folder: Path, preset: str) -> None:
+    """Start a series folder: interviews/, a codebook.yaml that extends the preset, and GUIDE.md.
+
+    Nothing that already exists is overwritten.
+
+    Example: cjm init acme-2025 --preset hourglass
+    """
+    from .scaffold import scaffold
+
+    for path in scaffold(folder, preset):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: put the transcripts into {folder / 'interviews'}, then "
+               f"cjm report {folder / 'interviews'} --codebook {folder / 'codebook.yaml'} -o {folder / 'report'}")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="The sheet to write: review.xlsx, or review.csv (+ review.interviews.csv beside it).")
@@ -393,6 +420,7 @@ def review(folder: Path, out: Path | None, sheet: Path | None, language: str | N
     from .pipeline import analyse
 
     result = analyse(folder, codebook=book, language=language, model=model, rules_only=rules_only)
+    echo_notes(result.notes)
     files = reviewing.write_review(result.journeys, result.codebook, out)
     rows = sum(j.review.get("respondent_utterances", 0) for j in result.journeys)
     done = sum(j.review.get("utterances_reviewed", 0) for j in result.journeys)

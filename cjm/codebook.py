@@ -1,9 +1,10 @@
 """Codebooks: the stages, roles and channels cjm tags, with their words, as YAML data.
 
 The default codebook ships in `cjm/data/codebook.yaml`. A user's codebook either replaces it or,
-with `extends: default`, adds to it: a label with a known id adds its patterns (or, with
-`replace: true`, swaps them), a new id adds a label, `drop:` removes labels. The whole file is
-validated at once and every problem is reported with its line.
+with `extends:` (the default, a preset in `cjm/data/presets/` or another file), adds to it: a label
+with a known id adds its patterns (or, with `replace: true`, swaps them), a new id adds a label,
+`drop:` removes labels, cue and lexicon sections merge key by key (or, with `replace: true`, swap).
+Every file is validated at once and every problem is reported with its line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ EVENT_LANES = ("action", "touchpoint")  # what the client did; where client and 
 LANGS = ("ru", "en")
 DEFAULT = "default"
 LINE, LINES = "__line__", "__lines__"  # where a mapping, and each of its values, is in the file
+# The parts of a journey the rules know, and the default codebook's stage that plays each: a preset
+# with other stages says which of its stages plays which (`plays:`), so the same passes apply.
+STAGE_PARTS = {"before_contact": "unaware", "discovery": "informed", "interest": "interested",
+               "decision": "motivated", "purchase": "bought"}
+PART_OF = {stage: part for part, stage in STAGE_PARTS.items()}
+FAMILIES = ("bant", "temperature")  # lead-qualification families (section `qualification:`)
+IGNORABLE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # sentence cues a family may ignore
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,9 @@ class Label:
     patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     beats: tuple[str, ...] = ()  # labels of the same kind this one overrides within a sentence
     requires_past: bool = False  # stages told only as past events ("оплатили", not "оплата", "подпишем")
+    plays: str | None = None  # stages only: the part of the journey the rules treat it as (STAGE_PARTS)
+    roles: tuple[str, ...] = ()  # qualification families only: roles whose presence is this signal
+    ignores: tuple[str, ...] = ()  # qualification families only: sentence cues that do not put it out
     meanings: dict[str, str] = field(default_factory=dict)  # language -> what the label means
     stage: str | None = None  # events only: the stage the event belongs to
     lane: str = ""  # events only: action | touchpoint
@@ -63,6 +74,7 @@ class Codebook:
     cues: dict[str, dict[str, tuple[str, ...]]]  # cue kind (negation, ...) -> language -> words
     lexicons: dict[str, Any]  # free-form word lists: durations, sentiment, ...
     source: str = DEFAULT
+    families: dict[str, list[Label]] = field(default_factory=dict)  # qualification family -> its labels
     events: list[Label] = field(default_factory=list)  # journey events (optional section `events`)
 
     def labels(self, kind: str) -> list[Label]:
@@ -83,6 +95,21 @@ class Codebook:
 
     def stage_index(self, stage: str) -> int:
         return self.ids(STAGE).index(stage)
+
+    def stage_playing(self, part: str) -> str | None:
+        """The stage that plays a part of the journey (`STAGE_PARTS`): the one saying so with
+        `plays:`, else the default codebook's stage of that id where this codebook has it."""
+        chosen = next((s.id for s in self.stages if s.plays == part), None)
+        if chosen is not None:
+            return chosen
+        default = STAGE_PARTS[part]
+        taken = {s.plays for s in self.stages if s.plays}
+        return default if default in self.ids(STAGE) and part not in taken else None
+
+    def reached_purchase(self, stage: str | None) -> bool:
+        """A furthest stage at or past the purchase: the deal is bought (the hourglass goes on past it)."""
+        purchase = self.stage_playing("purchase") or self.ids(STAGE)[-1]
+        return stage is not None and stage in self.ids(STAGE) and self.stage_index(stage) >= self.stage_index(purchase)
 
     def group_of(self, channel: str | None) -> str | None:
         label = self.get(CHANNEL, channel) if channel else None
@@ -136,7 +163,11 @@ _DEFAULT_CACHE: dict[str, Codebook] = {}
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    """The default codebook, or a user's (replacing the default or, with `extends`, extending it)."""
+    """The default codebook, or a user's (replacing the default or, with `extends`, extending it).
+
+    `extends:` names the default, a preset (`cjm/data/presets/NAME.yaml`, see `preset_names`) or
+    another codebook file (relative to this one); a chain of extensions is followed to its root.
+    """
     if path is None:
         if DEFAULT not in _DEFAULT_CACHE:
             _DEFAULT_CACHE[DEFAULT] = build(resolve(default_codebook_path(), ()), DEFAULT)
@@ -144,9 +175,19 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     return build(resolve(Path(path), ()), str(path))
 
 
+def presets_dir() -> Path:
+    return Path(str(resources.files("cjm") / "data" / "presets"))
+
+
+def preset_names() -> list[str]:
+    """The journey presets shipped with cjm (`cjm init --preset`, `extends: NAME`)."""
+    return sorted(p.stem for p in presets_dir().glob("*.yaml"))
+
+
 def resolve(path: Path, chain: tuple[Path, ...]) -> dict:
     """A codebook file with what it `extends` merged under it: `default` (or `true`) is the shipped
-    codebook, any other text a codebook file (relative to this one). A cycle is an error."""
+    codebook, a preset's name that preset (`cjm/data/presets/NAME.yaml`), any other text a codebook
+    file (relative to this one). Each file is checked before merging; a cycle is an error."""
     source = str(path)
     data = read_yaml(path)
     errors = check_fields(data)
@@ -158,6 +199,8 @@ def resolve(path: Path, chain: tuple[Path, ...]) -> dict:
     where = _line(data, "extends")
     if base_ref is True or base_ref == DEFAULT:
         base_path = default_codebook_path()
+    elif base_ref in preset_names():
+        base_path = presets_dir() / f"{base_ref}.yaml"
     else:
         base_path = (path.parent / str(base_ref)).expanduser()
     here = path.resolve()
@@ -165,12 +208,16 @@ def resolve(path: Path, chain: tuple[Path, ...]) -> dict:
     visited = chain + (here,)
     if target in visited:
         loop = " -> ".join(p.name for p in visited[visited.index(target):] + (target,))
-        raise CodebookError(f"line {where}: 'extends' makes a cycle ({loop})" if target != here else
-                            f"line {where}: 'extends' names this codebook itself", path=source, line=where,
-                            hint="extend 'default' or another codebook, never one that extends this one")
+        raise CodebookError(f"'extends' makes a cycle ({loop})" if target != here else
+                            "'extends' names this codebook itself", path=source, line=where,
+                            hint="extend 'default', a preset or another codebook, never one that extends this one")
     if not base_path.is_file():
-        raise CodebookError(f"line {where}: 'extends' names {str(base_ref)!r}, which is not a codebook file",
-                            path=source, line=where, hint="write 'extends: default' or a path to a codebook")
+        presets = ", ".join(preset_names())
+        if Path(str(base_ref)).suffix.lower() in (".yaml", ".yml") or "/" in str(base_ref) or "\\" in str(base_ref):
+            raise CodebookError(f"'extends' names {str(base_ref)!r}, which is not a codebook file", path=source,
+                                line=where, hint=f"write 'extends: default', a preset ({presets}) or a path to a codebook")
+        raise CodebookError(f"'extends: {base_ref}' is neither a preset ({presets}) nor a codebook file", path=source,
+                            line=where, hint="name a preset or a codebook file beside this one")
     return merge(resolve(base_path, visited), data, source)
 
 
@@ -179,44 +226,107 @@ def merge(base: dict, extra: dict, source: str) -> dict:
     errors: list[str] = []
     merged = {key: value for key, value in base.items() if key not in (LINE, LINES)}
     for key in ("stages", "roles", "channels", "groups", "events"):
-        items = [dict(item) for item in base.get(key) or []]
-        by_id = {item.get("id"): item for item in items}
-        for item in extra.get(key) or []:
-            if not isinstance(item, dict) or "id" not in item:
-                errors.append(f"line {_line(item)}: every entry of '{key}' needs an 'id'")
-                continue
-            target = by_id.get(item["id"])
-            if target is None:
-                items.append(item)
-                by_id[item["id"]] = item
-                continue
-            for field_name, value in item.items():
-                if field_name == "patterns" and not item.get("replace"):
-                    patterns = dict(target.get("patterns") or {})
-                    for lang, words in (value or {}).items():
-                        if lang not in (LINE, LINES):
-                            patterns[lang] = list(patterns.get(lang) or []) + list(words or [])
-                    target["patterns"] = patterns
-                elif field_name not in ("replace", LINE, LINES):
-                    target[field_name] = value
-        merged[key] = items
+        merged[key] = _merge_labels(base.get(key) or [], extra.get(key) or [], key, errors)
+    families = {k: v for k, v in (base.get("qualification") or {}).items() if k not in (LINE, LINES)}
+    for family, items in (extra.get("qualification") or {}).items():
+        if family not in (LINE, LINES):
+            families[family] = _merge_labels(families.get(family) or [], items or [], f"qualification.{family}", errors)
+    if families:  # with the lines of each family's name, for `build`'s messages
+        lines_of = {**((base.get("qualification") or {}).get(LINES) or {}),
+                    **((extra.get("qualification") or {}).get(LINES) or {})}
+        merged["qualification"] = {**families, LINES: lines_of}
+    dropped_stages: set[str] = set()
+    dropped_parts: dict[str, str | None] = {}  # dropped stage -> the part of the journey it played
     drop = extra.get("drop") or []
     for ident in [drop] if isinstance(drop, str) else drop:
         found = False
         for key in ("stages", "roles", "channels", "groups", "events"):
             before = len(merged.get(key) or [])
             merged[key] = merged.get(key) or []
+            if key == "stages":
+                dropped_parts.update({ident: item.get("plays") or PART_OF.get(ident)
+                                      for item in merged[key] if item.get("id") == ident})
             merged[key] = [item for item in merged[key] if item.get("id") != ident]
             found = found or len(merged[key]) < before
+            if key == "stages" and len(merged[key]) < before:
+                dropped_stages.add(ident)
         if not found:
             errors.append(f"line {_line(extra, 'drop')}: 'drop' names unknown label id {ident!r}")
+    if dropped_stages and merged.get("events"):
+        merged["events"] = _events_on_kept_stages(merged["events"], merged["stages"], dropped_parts)
     for section in ("cues", "lexicons"):
         if isinstance(extra.get(section), dict):
-            merged[section] = deep_merge(base.get(section) or {}, extra[section])
+            sections = extra[section]
+            swapped = {name: value for name, value in _without_replace(sections).items() if _swaps(sections[name])}
+            added = {name: value for name, value in _without_replace(sections).items() if name not in swapped}
+            merged[section] = {**deep_merge(base.get(section) or {}, added), **swapped}
+    questions = (merged.get("lexicons") or {}).get("questions")
+    if dropped_stages and isinstance(questions, dict):  # a dropped stage's questions go with it
+        merged["lexicons"] = {**merged["lexicons"],
+                              "questions": {k: v for k, v in questions.items() if k not in dropped_stages}}
     if errors:
         raise CodebookError("; ".join(errors), path=source, line=_first_line(errors),
                             hint="see the codebook section of the README")
     return merged
+
+
+def _events_on_kept_stages(events: list, stages: list, dropped_parts: dict[str, str | None]) -> list[dict]:
+    """Events of dropped stages move to the stage now playing the same part of the journey (`plays:`;
+    the default's `informed` event goes to the hourglass's `know`), else the closest earlier part that
+    is played (b2b-four-step has no `interest`: its events go to the review of solutions); an event
+    with no such stage (the time before contact, where nothing plays it) goes with its stage."""
+    ids = {s.get("id") for s in stages if isinstance(s, dict)}
+    playing = {s["plays"]: s.get("id") for s in stages if isinstance(s, dict) and s.get("plays")}
+    playing.update({part: stage for part, stage in STAGE_PARTS.items() if part not in playing and stage in ids})
+    parts = list(STAGE_PARTS)
+    kept = []
+    for event in events:
+        stage = event.get("stage") if isinstance(event, dict) else None
+        if stage in dropped_parts and stage not in ids:
+            part = dropped_parts[stage]
+            earlier = parts[:parts.index(part) + 1][::-1] if part in parts else []
+            target = next((playing[p] for p in earlier if p in playing), None)
+            if target is None:
+                continue
+            event = {**event, "stage": target}
+        kept.append(event)
+    return kept
+
+
+def _merge_labels(base_items: list, extra_items: list, key: str, errors: list[str]) -> list[dict]:
+    """A section's labels with the extension's: a known id adds (or, with `replace`, swaps) patterns."""
+    items = [dict(item) for item in base_items]
+    by_id = {item.get("id"): item for item in items}
+    for item in extra_items:
+        if not isinstance(item, dict) or "id" not in item:
+            errors.append(f"line {_line(item)}: every entry of '{key}' needs an 'id'")
+            continue
+        target = by_id.get(item["id"])
+        if target is None:
+            items.append(item)
+            by_id[item["id"]] = item
+            continue
+        for field_name, value in item.items():
+            if field_name == "patterns" and not item.get("replace"):
+                patterns = dict(target.get("patterns") or {})
+                for lang, words in (value or {}).items():
+                    if lang not in (LINE, LINES):
+                        patterns[lang] = list(patterns.get(lang) or []) + list(words or [])
+                target["patterns"] = patterns
+            elif field_name not in ("replace", LINE, LINES):
+                target[field_name] = value
+    return items
+
+
+def _swaps(value: Any) -> bool:
+    """A cue or lexicon section marked `replace: true`: it takes the place of the extended one's."""
+    return isinstance(value, dict) and value.get("replace") is True
+
+
+def _without_replace(sections: dict) -> dict:
+    """Sections (cues, lexicons) without their `replace` marks, which only steer the merge."""
+    return {name: {k: v for k, v in value.items() if k != "replace"} if isinstance(value, dict) else value
+            for name, value in sections.items()}
 
 
 def deep_merge(base: Any, extra: Any) -> Any:
@@ -259,9 +369,12 @@ def _strip_lines(value: Any) -> Any:
 
 # --- validation: every entry's type, each problem with its line and what is expected ---------
 
-TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "events", "cues", "lexicons", "drop")
-LABEL_KEYS = ("id", "name", "means", "group", "patterns", "beats", "requires_past", "replace") + LANGS
+TOP_KEYS = ("version", "extends", "stages", "roles", "channels", "groups", "events", "cues", "lexicons", "drop",
+            "qualification")
+LABEL_KEYS = ("id", "name", "means", "group", "patterns", "beats", "requires_past", "replace", "plays") + LANGS
 EVENT_KEYS = LABEL_KEYS + ("stage", "lane")  # an event also names its stage and its lane
+FAMILY_KEYS = ("id", "name", "means", "patterns", "beats", "replace", "roles", "ignores") + LANGS  # qualification labels
+SINGULAR = {"stages": "stage", "roles": "role", "channels": "channel", "groups": "group", "events": "event"}
 # Lexicon sections cjm reads, by shape; other sections are free-form (kept for the user's own use).
 PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
@@ -309,7 +422,8 @@ def check_fields(data: dict) -> list[str]:
             bad(_line(data, key), f"unknown key {key!r} (a codebook has: {', '.join(TOP_KEYS)})")
     extends = data.get("extends")
     if extends is not None and not isinstance(extends, (bool, str)):
-        bad(_line(data, "extends"), f"'extends' must be 'default' or a codebook file, not {_kind_of(extends)}")
+        bad(_line(data, "extends"), f"'extends' must be 'default' or a codebook file (or a preset: "
+            f"{', '.join(preset_names())}), not {_kind_of(extends)}")
     for kind_key in ("stages", "roles", "channels", "groups", "events"):
         if kind_key not in data:
             continue
@@ -325,6 +439,22 @@ def check_fields(data: dict) -> list[str]:
                 bad(where, f"every entry of '{kind_key}' is a mapping with an 'id', not {_kind_of(item)}")
                 continue
             check_label(item, kind_key, bad)
+    families = data.get("qualification")
+    if families is not None and not isinstance(families, dict):
+        bad(_line(data, "qualification"), f"'qualification' must map a family ({', '.join(FAMILIES)}) to a list "
+            f"of labels, not {_kind_of(families)}")
+    for family in _keys(families) if isinstance(families, dict) else []:
+        items = families[family]  # an unknown family is reported by `build`, with the whole codebook's
+        if items is not None and not isinstance(items, list):
+            bad(_line(families, family), f"'qualification.{family}' must be a list of entries with an 'id', "
+                f"not {_kind_of(items)}")
+            continue
+        for item in items or []:
+            if not isinstance(item, dict):
+                bad(_line(families, family), f"every entry of 'qualification.{family}' is a mapping with an 'id', "
+                    f"not {_kind_of(item)}")
+                continue
+            check_label(item, f"qualification.{family}", bad)
     drop = data.get("drop")
     if drop is not None and not isinstance(drop, str) and not (
             isinstance(drop, list) and all(isinstance(d, str) for d in drop)):
@@ -334,6 +464,7 @@ def check_fields(data: dict) -> list[str]:
         if not isinstance(cues, dict):
             bad(_line(data, "cues"), f"'cues' must map a cue kind to its words per language, not {_kind_of(cues)}")
         else:
+            cues = check_replace_marks(cues, "cues", bad)
             for cue in _keys(cues):
                 check_by_language(cues, cue, f"cues.{cue}", bad)
     lexicons = data.get("lexicons")
@@ -341,8 +472,22 @@ def check_fields(data: dict) -> list[str]:
         if not isinstance(lexicons, dict):
             bad(_line(data, "lexicons"), f"'lexicons' must be a mapping of word lists, not {_kind_of(lexicons)}")
         else:
-            check_lexicons(lexicons, bad)
+            check_lexicons(check_replace_marks(lexicons, "lexicons", bad), bad)
     return sorted(errors, key=lambda error: _first_line([error]) or 0)  # in the order of the file
+
+
+def check_replace_marks(sections: dict, where: str, bad: Callable[[int | None, str], None]) -> dict:
+    """Cue or lexicon sections as checked further: a section's `replace` (true swaps the extended
+    codebook's section for this one) is true or false, and is no word list of its own."""
+    checked = dict(sections)
+    for name in _keys(sections):
+        value = sections[name]
+        if isinstance(value, dict) and "replace" in value:
+            if not isinstance(value["replace"], bool):
+                bad(_line(value, "replace"), f"{where}.{name}: 'replace' must be true or false, "
+                    f"not {_kind_of(value['replace'])}")
+            checked[name] = {k: v for k, v in value.items() if k != "replace"}
+    return checked
 
 
 def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None]) -> None:
@@ -351,11 +496,23 @@ def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None
     if not isinstance(ident, str) or not ident.strip():
         bad(_line(item, "id"), f"every entry of '{kind_key}' needs an 'id' (a text), not {_kind_of(ident)}")
         return
-    label = f"{kind_key[:-1]} {ident!r}"
+    family = kind_key.startswith("qualification.")
+    label = f"{SINGULAR.get(kind_key, kind_key)} {ident!r}"
+    allowed = FAMILY_KEYS if family else EVENT_KEYS if kind_key == "events" else LABEL_KEYS
     for key in _keys(item):
-        allowed = EVENT_KEYS if kind_key == "events" else LABEL_KEYS
         if key not in allowed:
             bad(_line(item, key), f"{label}: unknown key {key!r} (expected: {', '.join(allowed)})")
+    plays = item.get("plays")
+    if "plays" in item and kind_key == "stages" and plays not in STAGE_PARTS:
+        bad(_line(item, "plays"), f"{label}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)}, "
+            f"not {_kind_of(plays)}")
+    elif "plays" in item and kind_key != "stages" and not family:
+        bad(_line(item, "plays"), f"{label}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)} "
+            "(stages only)")
+    for key in ("roles", "ignores"):  # what they name is checked by `build`, against the whole codebook
+        value = item.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            bad(_line(item, key), f"{label}: {key!r} must be a list of ids, not {_kind_of(value)}")
     for key in ("name", "means"):  # a text, or one text per language
         value = item.get(key)
         if value is None or isinstance(value, str):
@@ -374,7 +531,7 @@ def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None
         value = item.get(key)
         if value is not None and not isinstance(value, expected):
             bad(_line(item, key), f"{label}: {key!r} must be a text, not {_kind_of(value)}")
-    if "group" in item and kind_key != "channels":
+    if "group" in item and kind_key != "channels" and not family:
         bad(_line(item, "group"), f"{label}: only channels have a 'group'")
     for key in ("requires_past", "replace"):
         if key in item and not isinstance(item[key], bool):
@@ -489,9 +646,9 @@ def build(data: dict, source: str) -> Codebook:
                             hint=f"merge phrases with '|' alternatives, or {how_to_raise('max_codebook_phrases')}")
     lines: dict[tuple[str, str], int | None] = {}
 
-    def labels(kind_key: str, kind: str) -> list[Label]:
+    def labels(kind_key: str, kind: str, items: Any = None) -> list[Label]:
         result: list[Label] = []
-        items = data.get(kind_key)
+        items = data.get(kind_key) if items is None else items
         if not isinstance(items, list) or not items:
             errors.append(f"'{kind_key}' must be a non-empty list")
             return result
@@ -535,8 +692,12 @@ def build(data: dict, source: str) -> Codebook:
                                 group=item.get("group"), patterns=patterns,
                                 beats=tuple(item.get("beats") or ()),
                                 requires_past=bool(item.get("requires_past")),
+                                plays=item.get("plays"), roles=tuple(item.get("roles") or ()),
+                                ignores=tuple(item.get("ignores") or ()),
                                 meanings={k: v.strip() for k, v in meanings.items()},
                                 stage=item.get("stage"), lane=str(item.get("lane") or "")))
+            if item.get("plays") is not None and (kind != STAGE or item["plays"] not in STAGE_PARTS):
+                errors.append(f"{where}: 'plays' of {ident!r} must be one of {', '.join(STAGE_PARTS)} (stages only)")
         return result
 
     stages = labels("stages", STAGE)
@@ -569,8 +730,34 @@ def build(data: dict, source: str) -> Codebook:
             if other not in known:
                 errors.append(f"line {lines.get((label.kind, label.id))}: {label.kind} {label.id!r}: "
                               f"'beats' names unknown label id {other!r}")
+    played = [s.plays for s in stages if s.plays]
+    for part in sorted({p for p in played if played.count(p) > 1}):
+        errors.append(f"two stages play {part!r}: give 'plays: {part}' to one stage only")
+    families: dict[str, list[Label]] = {}
+    raw_families = data.get("qualification") or {}
+    if not isinstance(raw_families, dict):
+        errors.append("'qualification' must map a family (bant, temperature) to a list of labels")
+        raw_families = {}
+    for family, items in raw_families.items():
+        if family in (LINE, LINES):
+            continue
+        if family not in FAMILIES:
+            at = _line(raw_families, family)
+            errors.append(f"{f'line {at}: ' if at else ''}qualification: unknown family {family!r} "
+                          f"(known: {', '.join(FAMILIES)})")
+            continue
+        families[family] = labels(f"qualification.{family}", family, items)
+        for label in families[family]:
+            at = lines.get((family, label.id))
+            where = f"{f'line {at}: ' if at else ''}qualification.{family} {label.id!r}"
+            for cue in label.ignores:
+                if cue not in IGNORABLE_CUES:
+                    errors.append(f"{where}: 'ignores' names {cue!r} (one of {', '.join(IGNORABLE_CUES)})")
+            for role in label.roles:
+                if role not in {r.id for r in roles}:
+                    errors.append(f"{where}: 'roles' names unknown role {role!r}")
     cues: dict[str, dict[str, tuple[str, ...]]] = {}
-    for cue, by_lang in _strip_lines(data.get("cues") or {}).items():
+    for cue, by_lang in _without_replace(_strip_lines(data.get("cues") or {})).items():
         if not isinstance(by_lang, dict):
             errors.append(f"cues.{cue} must map a language to a list of words")
             continue
@@ -578,4 +765,5 @@ def build(data: dict, source: str) -> Codebook:
     if errors:
         raise CodebookError("; ".join(errors), path=source, line=_first_line(errors), hint=FIX_HINT)
     return Codebook(stages=stages, roles=roles, channels=channels, groups=groups, cues=cues,
-                    lexicons=_strip_lines(data.get("lexicons") or {}), source=source, events=events)
+                    lexicons=_without_replace(_strip_lines(data.get("lexicons") or {})), source=source,
+                    families=families, events=events)

@@ -310,8 +310,8 @@ def apply_question_context(tagged: list[TaggedUtterance], rules: CompiledRules, 
             item.asked = ASIDE  # "что-нибудь ещё хотите добавить?": what they say is not told as the story
             continue
         stages = sorted({doc.vocab.strings[key] for key, _, _ in rules.question_stages(doc)})
-        if "unaware" in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
-            stages = ["unaware"]
+        if rules.before_contact in stages:  # "как было до того, как вы узнали о нас?" asks about the time before
+            stages = [rules.before_contact]
         if not stages or len(item.utterance.text.split()) < MIN_ANSWER_WORDS:
             continue
         start, end = item.sentences[0]

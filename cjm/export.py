@@ -38,6 +38,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
             "first_contact_role": journey.first_contact_evidence,
             "cycle_days": list(journey.cycle_evidence),
         },
+        "qualification": journey.qualification.as_dict() if journey.qualification is not None else None,
         "format": t.format,
         "has_speakers": t.has_speakers,
         "interviewer": t.interviewer,

@@ -11,6 +11,7 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .qualification import qualify
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
@@ -40,19 +41,20 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
     journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
-    if journey.furthest_stage == stage_ids[-1]:
+    if codebook.reached_purchase(journey.furthest_stage):
         journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
-    journey.outcome = outcome(journey, respondent, stage_ids)
+    journey.outcome = outcome(journey, respondent, codebook)
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
+    journey.qualification = qualify(journey, codebook)
     return journey
 
 
-def outcome(journey: Journey, respondent: list[TaggedUtterance], stage_ids: list[str]) -> str | None:
-    """bought, lost (another supplier won, or the project was dropped) or stalled."""
+def outcome(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> str | None:
+    """bought (the purchase stage or past it), lost (another supplier won, or the project was dropped) or stalled."""
     if journey.furthest_stage is None:
         return None
-    if journey.furthest_stage == stage_ids[-1]:
+    if codebook.reached_purchase(journey.furthest_stage):
         return "bought"
     return "lost" if any(LOST_DEAL in t.cues for t in journey.utterances) else "stalled"
 
@@ -126,10 +128,11 @@ def detect_channel(respondent: list[TaggedUtterance], codebook: Codebook) -> tup
     First choice: a channel in an utterance that reports `informed` (the same sentence first);
     otherwise the first channel named at all.
     """
+    discovery = codebook.stage_playing("discovery")
     for item in respondent:
-        if "informed" not in item.stages or not item.channels:
+        if discovery not in item.stages or not item.channels:
             continue
-        informed = {m.sentence for m in item.mentions if m.kind == STAGE and m.label == "informed"}
+        informed = {m.sentence for m in item.mentions if m.kind == STAGE and m.label == discovery}
         channels = [m for m in item.mentions if m.kind == CHANNEL]
         same = [m for m in channels if m.sentence in informed]
         return (same or channels)[0].label, item.n
@@ -168,10 +171,19 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
     priority = list(codebook.lexicons.get("first_contact_priority") or [])
     at_discovery = journey.channel in set(codebook.lexicons.get("contact_at_discovery") or [])
     if not at_discovery:
-        found = detect_first_contact(respondent, priority, ("interested",))
+        found = detect_first_contact(respondent, priority, tuple(filter(None, [codebook.stage_playing("interest")])))
         if found[0]:
             return found
-    return detect_first_contact(respondent, priority)
+    return detect_first_contact(respondent, priority, contact_stages(codebook))
+
+
+def contact_stages(codebook: Codebook) -> tuple[str, ...]:
+    """The stages where first contact is told: discovery and interest (`informed`, `interested`)."""
+    return tuple(s for s in (codebook.stage_playing("discovery"), codebook.stage_playing("interest")) if s)
+
+
+def purchase_stage(codebook: Codebook) -> str:
+    return codebook.stage_playing("purchase") or codebook.ids(STAGE)[-1]
 
 
 def stage_path(respondent: list[TaggedUtterance], stage_ids: list[str]) -> list[str]:
@@ -212,6 +224,7 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
         return None, []
     shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
     longest = float(codebook.lexicons.get("max_cycle_days") or float("inf"))
+    purchase = purchase_stage(codebook)
     best: tuple[float, int, int] | None = None  # (score, days, utterance)
     for item in journey_items:
         if item.asked == "advice":
@@ -224,18 +237,19 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
                 continue
             cues = item.cycle_cues[index] if index < len(item.cycle_cues) else set()
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
-            score = (len(cues) + 0.5 * len(utterance_cues - cues) + (1.0 if "bought" in stages else 0.0)
-                     + (0.5 if "bought" in item.stages else 0.0) + (3.0 if item.asked_duration else 0.0))
+            score = (len(cues) + 0.5 * len(utterance_cues - cues) + (1.0 if purchase in stages else 0.0)
+                     + (0.5 if purchase in item.stages else 0.0) + (3.0 if item.asked_duration else 0.0))
             days = max(d.days for d in durations)
             if score >= MIN_CYCLE_SCORE and (best is None or score > best[0]):
                 best = (score, round(days), item.n)
     if best:
         return best[1], [best[2]]
-    return cycle_from_months(journey_items, lang, lexicon, shortest)
+    return cycle_from_months(journey_items, lang, lexicon, shortest, purchase, contact_stages(codebook))
 
 
-def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict,
-                      shortest: float = 0) -> tuple[int | None, list[int]]:
+def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dict, shortest: float = 0,
+                      purchase: str = "bought",
+                      contact: tuple[str, ...] = FIRST_CONTACT_STAGES) -> tuple[int | None, list[int]]:
     """'в конце января созвонились, а оплатили в середине марта': first contact month -> payment month.
 
     Two dates of one sentence closer than `shortest` days are one event's, not the cycle's ends."""
@@ -247,11 +261,11 @@ def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dic
             if not months:
                 continue
             stages = {m.label for m in sentence_mentions(item, index, STAGE)}
-            if len(months) >= 2 and "bought" in stages and days_between(months[0], months[-1]) >= shortest:
+            if len(months) >= 2 and purchase in stages and days_between(months[0], months[-1]) >= shortest:
                 return days_between(months[0], months[-1]), [item.n]
-            if start is None and stages & set(FIRST_CONTACT_STAGES):
+            if start is None and stages & set(contact):
                 start = (months[0], item.n)
-            elif start is not None and end is None and "bought" in stages:
+            elif start is not None and end is None and purchase in stages:
                 end = (months[-1], item.n)
     if start and end and days_between(start[0], end[0]) >= shortest:
         return days_between(start[0], end[0]), [start[1], end[1]]

@@ -124,6 +124,7 @@ class TaggedUtterance:
     asked_duration: bool = False  # the question before it asked how long the deal took
     probabilities: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> label -> P (the model's)
     cycle_cues: list[set[str]] = field(default_factory=list)  # per sentence: cues around a cycle length
+    signals: list[Mention] = field(default_factory=list)  # lead-qualification cues (kind: bant | temperature)
     reviewed: bool = False  # the labels are a person's (cjm review), not the tagger's
     events: list[Mention] = field(default_factory=list)  # journey events told as happening (kind EVENT)
     suppressed_events: list[Mention] = field(default_factory=list)  # negated, hypothetical, advice
@@ -157,6 +158,7 @@ class Journey:
     stage_path: list[str] = field(default_factory=list)  # ordered stage sequence (with back-steps)
     outcome: str | None = None  # bought | stalled | lost
     confidence: dict[str, Any] = field(default_factory=dict)  # field -> P (the model's, calibrated where it can be)
+    qualification: Any = None  # `cjm.qualification.Qualification`: BANT and the lead's temperature
     review: dict[str, Any] = field(default_factory=dict)  # how much of it a person reviewed (cjm review)
 
     @property

@@ -12,10 +12,11 @@ from .cache import JourneyCache, entry_key, fingerprint, run_fingerprint
 from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
-from .model import Journey, Problem, Transcript
+from .model import STAGE, Journey, Problem, Transcript
 from .tagger_model import TaggerModel, default_model, load_model
 from .review import ReviewMatch, load_reviews, match_review, review_path, review_summary, reviewed_utterances, use_review
 from .rules import validate_patterns
+from .qualification import validate_families
 from .tag import tag_transcript
 
 
@@ -25,6 +26,7 @@ class RunResult:
     problems: list[Problem]
     codebook: Codebook
     inputs: list[str] = field(default_factory=list)  # every file looked at, read or not
+    notes: list[str] = field(default_factory=list)  # run-level remarks (the model set aside, ...)
 
 
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
@@ -43,8 +45,15 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     validate_patterns(book)
+    validate_families(book)
     tagger = None if rules_only else resolve_model(model)
+    notes: list[str] = []
+    if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
+        notes.append(model_mismatch(tagger, book))
+        tagger = None
     transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
+    for transcript in transcripts:  # (before the cache keys are taken: a set-aside model's note is in them)
+        transcript.notes.extend(notes)
     reviews, unreadable = load_reviews(folder) if use_reviews else ({}, [])
     problems += [Problem(str(path), f"{why}: its corrections were not used") for path, why in unreadable]
     if Path(folder).is_dir():
@@ -61,7 +70,14 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
                                    progress=progress)
     problems = problems + failed
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
-    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs)
+    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes)
+
+
+def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
+    """Why the model is set aside: it can only answer with the stages it was trained on."""
+    return (f"labelled by the codebook's rules: the model ({Path(model.source).name}) knows the stages "
+            f"{', '.join(sorted(model.stage_labels()))}, this codebook has {', '.join(codebook.ids(STAGE))} "
+            f"(train one for it with 'cjm learn --codebook')")
 
 
 def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: TaggerModel | None, *,

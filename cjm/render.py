@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 
 from . import aggregate
 from . import findings as findings_mod
-from .aggregate import BOUGHT, STALLED, Cell, Ref, Tables
+from .aggregate import STALLED, Cell, Ref, Tables
 from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, Problem
 
 ASSETS = "assets"
@@ -279,6 +279,7 @@ class IndexPage:
     method: list[dict]
     evidence: list[Evidence]
     stages: list[tuple[str, str]]
+    qualification: dict | None = None  # lead qualification per channel group (`qualification_view`)
     reviewed: str = ""  # "N of M utterances reviewed", where a person reviewed any
     findings: list[dict] = field(default_factory=list)  # per group: {"name", "rows"}; then the comparison
     stalls: list[dict] = field(default_factory=list)
@@ -476,6 +477,7 @@ class Builder:
             ignored=[q.source for q in self.problems if q.ignored],
             groups=groups, funnel=self.funnel_chart(), compare=self.compare_view(), method=self.method(),
             evidence=[], stages=stage_names, findings=findings, stalls=self.stalls_view(), advice=self.advice_view())
+        page.qualification = self.qualification_view()
         page.evidence = self.evidence
         page.reviewed = self.reviewed_line(self.journeys)
         return page
@@ -780,6 +782,40 @@ class Builder:
                            heatmap=self.heatmap(c, a_name, b_name), spread_chart=self.spread_chart(c, a_name, b_name),
                            note=note)
 
+    def qualification_view(self) -> dict | None:
+        """BANT and temperature per channel group (`cjm.qualification.by_group`), each count linked to its quotes."""
+        from .qualification import BANT, TEMPERATURE, by_group
+
+        families = self.codebook.families
+        groups = by_group(self.journeys, self.codebook)
+        if not groups or not (families.get(BANT) or families.get(TEMPERATURE)):
+            return None
+        bant, temperature = families.get(BANT, []), families.get(TEMPERATURE, [])
+
+        def refs(found) -> list[Ref]:
+            return sorted(Ref(i, s.n, s.sentence, s.quote) for i, s in found)
+
+        rows = []
+        for g in groups:
+            gname = self.name("group", g.group)
+            cells = []
+            for label in bant:
+                found = g.bant.get(label.id, [])
+                stage, median = g.bant_stage.get(label.id), g.bant_median_n.get(label.id)
+                cells.append({"count": self.count(len(found), f"{gname}: {label.name(self.lang)}", refs=refs(found),
+                                                  text=f"{len(found)}/{g.n}"),
+                              "stage": self.name(STAGE, stage) if stage else "",
+                              "median": format_number(median, self.lang, 1 if median and median % 1 else 0)})
+            temps = [self.count(len(g.temperature.get(label.id, [])), f"{gname}: {label.name(self.lang)}",
+                                refs=refs(g.temperature.get(label.id, [])),
+                                text=f"{len(g.temperature.get(label.id, []))}/{g.n}") for label in temperature]
+            temps.append(self.count(len(g.unknown_temperature), f"{gname}: {self.t('unknown')}",
+                                    ids=g.unknown_temperature, text=f"{len(g.unknown_temperature)}/{g.n}"))
+            rows.append({"name": gname, "n": self.count(g.n, gname, ids=g.interviews), "bant": cells,
+                         "temperature": temps})
+        return {"rows": rows, "bant_names": [label.name(self.lang) for label in bant],
+                "temperature_names": [label.name(self.lang) for label in temperature] + [self.t("unknown")]}
+
     def heatmap(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
         fig = make_subplots(rows=2, cols=1, subplot_titles=(plotly_text(f"{a_name} (n = {len(c.a_ids)})"),
                                                             plotly_text(f"{b_name} (n = {len(c.b_ids)})")),
@@ -871,7 +907,7 @@ class Builder:
             steps.append({"stage": stage, "name": self.name(STAGE, stage), "back": back, "visit": visits[stage],
                           "color": PALETTE[min(order.get(stage, 0), len(PALETTE) - 1)]})
             previous = stage
-        bought = aggregate.furthest(journey, self.codebook) == BOUGHT
+        bought = self.codebook.reached_purchase(aggregate.furthest(journey, self.codebook))
         if path and not bought:
             steps.append({"stage": STALLED, "name": self.t("stalled"), "back": False, "visit": 1, "color": STALL_COLOR})
         respondent = [u for u in journey.utterances if not u.utterance.is_interviewer]

@@ -131,6 +131,7 @@ class CompiledRules:
     cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
     cycle_questions: Matcher | None = None  # questions that ask how long the deal took
     lost_deal: Matcher | None = None  # "went with another vendor", "отказались от проекта"
+    before_contact: str | None = "unaware"  # the stage of "how was it before you knew us?" (`Codebook.stage_playing`)
     # For the report, recorded once here so that aggregation never parses again:
     events: Matcher | None = None  # journey events, a key per event id (no "..." gaps)
     event_past: frozenset[str] = frozenset()  # events told only as done ("оплатили", not "оплатим")
@@ -206,7 +207,8 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     clause_words = frozenset(w.lower() for w in codebook.cues.get("clause_breaks", {}).get(lang, ()))
     past_only = frozenset((label.kind, label.id) for label in codebook.stages if label.requires_past)
     rules = CompiledRules(matcher, cues, keys, frozenset(weak_keys), past_only, clause_words, idioms, questions,
-                          situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal)
+                          situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal,
+                          codebook.stage_playing("before_contact"))
     rules.events = events
     rules.event_past = frozenset(label.id for label in codebook.events if label.requires_past)
     rules.tone = tone

@@ -19,16 +19,19 @@ from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
 from .rules import CompiledRules, get_rules
 
 
-def stages_under_way(order: list[str]) -> set[str]:
+def stages_under_way(codebook: Codebook) -> set[str]:
     """The stages past discovery (`informed`): once one is told, the journey is under way."""
-    return set(order[order.index("informed") + 1:]) if "informed" in order else set()
+    order, discovery = codebook.ids(STAGE), codebook.stage_playing("discovery")
+    return set(order[order.index(discovery) + 1:]) if discovery else set()
 
 
 def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebook, supplier: set[str]) -> None:
     """A channel named before the journey is under way tells how they came across the supplier."""
     quiet = set((codebook.lexicons.get("channels_not_implying_informed") or []))
-    order = codebook.ids(STAGE)
-    later = stages_under_way(order)
+    discovery = codebook.stage_playing("discovery")
+    if discovery is None:
+        return
+    later = stages_under_way(codebook)
     contact = False
     situation = False  # later stage words before any contact: the need, or the search under way
     for item in respondent:
@@ -39,15 +42,15 @@ def channel_implies_informed(respondent: list[TaggedUtterance], codebook: Codebo
         channels = [m for m in item.mentions if m.kind == CHANNEL and m.label not in quiet]
         if situation and not (names_supplier(item.utterance.text, supplier) or "supplier_side" in item.cues):
             channels = []  # "обзвонила дистрибьюторов", "somebody pitched us at a show once": not this supplier
-        contact = contact or bool(channels) or "informed" in stages
+        contact = contact or bool(channels) or discovery in stages
         for mention in channels:
             if not any(m.kind == STAGE and m.sentence == mention.sentence for m in item.mentions):
-                item.mentions.append(Mention(STAGE, "informed", mention.start, mention.end, mention.text, mention.sentence,
+                item.mentions.append(Mention(STAGE, discovery, mention.start, mention.end, mention.text, mention.sentence,
                                              origin="channel"))
 
 
 CARRY_MIN_WORDS = 8
-POINT_STAGE = "informed"  # a moment, not a phase: the story carries on at the stage after it
+POINT_PART = "discovery"  # a moment, not a phase: the story carries on at the stage after it
 UNSUPPORTED = "unsupported"  # weak evidence the story had not reached yet: the utterance is unclear
 UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual", UNSUPPORTED}
 
@@ -64,6 +67,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
     short answers stay unlabelled.
     """
     order = codebook.ids(STAGE)
+    point = codebook.stage_playing(POINT_PART)
     docs_by_n = {item.n: doc for item, doc in zip(respondent, docs)}
     current: str | None = None
     for item in respondent:
@@ -80,7 +84,7 @@ def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], code
             continue
         start, end = item.sentences[0]
         # Discovery is a moment: what the story tells after it is the next step, interest.
-        label = order[order.index(current) + 1] if current == POINT_STAGE and current != order[-1] else current
+        label = order[order.index(current) + 1] if current == point and current != order[-1] else current
         item.mentions.append(Mention(STAGE, label, start, end, item.utterance.text[start:end], 0, origin="carried"))
 
 
@@ -91,8 +95,8 @@ def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Code
     else: last year's tender, "пишите в телеграм". Before that, a guru in the discovery story
     means the channel is a recommendation (`lexicons.role_implies_channel`).
     """
-    order = codebook.ids(STAGE)
-    later = stages_under_way(order)
+    discovery = codebook.stage_playing("discovery")
+    later = stages_under_way(codebook)
     implied = codebook.lexicons.get("role_implies_channel") or {}
     under_way = False
     for item in respondent:
@@ -100,7 +104,7 @@ def keep_channels_in_discovery(respondent: list[TaggedUtterance], codebook: Code
         if under_way:
             item.mentions = [m for m in item.mentions if m.kind != CHANNEL]
             continue
-        if "informed" in stages and not any(m.kind == CHANNEL for m in item.mentions):
+        if discovery is not None and discovery in stages and not any(m.kind == CHANNEL for m in item.mentions):
             for mention in item.mentions:
                 channel = implied.get(mention.label) if mention.kind == ROLE else None
                 if channel and channel in codebook.ids(CHANNEL):
@@ -118,11 +122,12 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
     inside it, stage words describe the old supplier and the need ("раньше заказывали у..."),
     so they become unaware, and so does any utterance with a situation word (problem, supplier, price).
     """
-    if "unaware" not in codebook.ids(STAGE):
+    before, discovery = codebook.stage_playing("before_contact"), codebook.stage_playing("discovery")
+    if before is None:
         return
     quiet = set(codebook.lexicons.get("channels_not_implying_informed") or [])  # a tender posted is not discovery
-    end = next((i for i, t in enumerate(respondent) if t.asked != "unaware" and any(
-        (m.kind == CHANNEL and m.label not in quiet) or (m.kind == STAGE and m.label == "informed")
+    end = next((i for i, t in enumerate(respondent) if t.asked != before and any(
+        (m.kind == CHANNEL and m.label not in quiet) or (m.kind == STAGE and m.label == discovery)
         for m in t.mentions)), None)
     if end is None:
         end = next((i for i, t in enumerate(respondent) if any(m.kind == STAGE for m in t.mentions)), 0)
@@ -135,7 +140,7 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
         channel = next((m for m in item.mentions if m.kind == CHANNEL), None)
         if staged or channel:  # the channel in use before contact: "разместили извещение на площадке"
             first = staged[0] if staged else channel
-            item.mentions.append(Mention(STAGE, "unaware", first.start, first.end, first.text, first.sentence))
+            item.mentions.append(Mention(STAGE, before, first.start, first.end, first.text, first.sentence))
             continue
         found = sorted({(start, stop) for _, start, stop in rules.situation(doc)}) if rules.situation else []
         if item.cues & UNCARRIED_CUES:  # "обычно я обзваниваю поставщиков": a habit, not the situation then
@@ -144,7 +149,7 @@ def mark_pre_contact(respondent: list[TaggedUtterance], docs: list[Doc], codeboo
             start, stop = found[0]
             span = doc[start:stop]
             sentence = next(i for i, s in enumerate(doc.sents) if s.start <= start < s.end)
-            item.mentions.append(Mention(STAGE, "unaware", span.start_char, span.end_char, span.text, sentence))
+            item.mentions.append(Mention(STAGE, before, span.start_char, span.end_char, span.text, sentence))
 
 
 MIN_SITUATION_WORDS = 2
@@ -234,6 +239,8 @@ def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook, 
     recaps of the whole deal, which name the current stage and tell the time it took.
     """
     order = codebook.ids(STAGE)
+    decision = codebook.stage_playing("decision")
+    decided_at = order.index(decision) if decision else len(order)
     current = -1
     for item in respondent:
         stages = [m for m in item.mentions if m.kind == STAGE]
@@ -241,7 +248,7 @@ def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook, 
             current = min(order.index(m.label) for m in stages if m.back)
         recap = any(order.index(m.label) >= current for m in stages) and spans_time(item, lang, codebook)
         drop = set() if recap else {id(m) for m in stages if 0 < order.index(m.label) < current and not m.back
-                                    and order.index(m.label) < order.index("motivated")}
+                                    and order.index(m.label) < decided_at}
         item.mentions = [m for m in item.mentions if id(m) not in drop]
         kept = [order.index(m.label) for m in item.mentions if m.kind == STAGE]
         if kept:
@@ -251,13 +258,14 @@ def no_silent_back_steps(respondent: list[TaggedUtterance], codebook: Codebook, 
 def drop_late_discovery(respondent: list[TaggedUtterance], codebook: Codebook) -> None:
     """Once the deal is being decided, "heard about", "recommended" speak of someone else's discovery."""
     order = codebook.ids(STAGE)
-    if "informed" not in order or "motivated" not in order:
+    discovery, decision = codebook.stage_playing("discovery"), codebook.stage_playing("decision")
+    if discovery is None or decision is None:
         return
     decided = False
     for item in respondent:
         if decided:
-            item.mentions = [m for m in item.mentions if not (m.kind == STAGE and m.label == "informed")]
-        decided = decided or any(m.kind == STAGE and order.index(m.label) >= order.index("motivated")
+            item.mentions = [m for m in item.mentions if not (m.kind == STAGE and m.label == discovery)]
+        decided = decided or any(m.kind == STAGE and order.index(m.label) >= order.index(decision)
                                  for m in item.mentions)
 
 

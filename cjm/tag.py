@@ -13,6 +13,7 @@ from .codebook import Codebook
 from .evidence import extract_evidence
 from .model import TaggedUtterance, Transcript
 from .nlp import pipeline
+from .qualification import find_signals
 from .rules import get_rules
 from .rules_decision import decide_by_rules
 
@@ -21,6 +22,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook, model=None) -> li
     """Label every utterance of one interview: by the learned `model` where one is given, else by the rules."""
     nlp = pipeline(transcript.language)
     evidence = extract_evidence(transcript, get_rules(codebook, transcript.language), nlp)
+    find_signals(evidence, codebook)  # lead qualification: cues on the utterances, not labels
     by_rules = decide_by_rules(evidence, codebook)
     if model is None:
         return by_rules

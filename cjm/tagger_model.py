@@ -79,6 +79,10 @@ class TaggerModel:
         best = tagger.tag(rows)
         return best, [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
 
+    def stage_labels(self) -> set[str]:
+        """The stages the stage model was trained on (its labels but "no stage")."""
+        return set(self.tagger("stages").labels()) - {NONE}
+
     def accept(self, member: str, rows: list[dict[str, float]]) -> list[float]:
         """P(yes) for each candidate of a binary member (roles, channels)."""
         tagger = self.tagger(member)

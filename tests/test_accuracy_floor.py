@@ -39,7 +39,9 @@ def measure(work: Path, sets: list[str]) -> dict[str, float]:
         result = runner.invoke(cli, ["journeys", str(folder), "-o", str(out)])
         assert result.exit_code == 0, result.output
         document = json.loads(out.read_text(encoding="utf-8"))
-        assert not document.get("skipped"), document.get("skipped")
+        unread = [p for p in document.get("skipped") or []  # the gold/ folder beside is listed as ignored
+                  if Path(p["source"]) != folder / "gold"]
+        assert not unread, unread
         interviews += document["interviews"]
         for path in sorted((folder / "gold").glob("*.gold.json")):
             shutil.copyfile(path, gold / path.name)

@@ -131,6 +131,12 @@ def write_book(folder: Path, name: str, text: str) -> Path:
     ("stages:\n  - id: informed\n    means: [a, b]\n", 4, "'means' must be a text or {ru: ..., en: ...}"),
     ("roles:\n  - id: guru\n    group: referral\n", 4, "only channels have a 'group'"),
     ("extends: [default]\n", 1, "'extends' must be 'default' or a codebook file"),
+    ("stages:\n  - id: informed\n    plays: paying\n", 4, "'plays' of 'informed' must be one of before_contact"),
+    ("roles:\n  - id: guru\n    plays: purchase\n", 4, "(stages only)"),
+    ("qualification: 5\n", 2, "'qualification' must map a family (bant, temperature)"),
+    ("qualification:\n  bant:\n  - id: budget\n    roles: big_boss\n", 5, "'roles' must be a list of ids"),
+    ("qualification:\n  bant:\n  - id: budget\n    group: money\n", 5, "unknown key 'group'"),
+    ("lexicons:\n  advice_questions:\n    replace: maybe\n", 4, "'replace' must be true or false"),
 ])
 def test_wrong_types_are_validation_messages_with_line(tmp_path, body, line, words):
     text = body if body.startswith("extends") else "extends: default\n" + body
@@ -185,6 +191,16 @@ def test_user_lexicons_merge_deeply(tmp_path):
                                              "      units: {fortnight: 14}\n")
     durations = load_codebook(path).lexicons["durations"]["en"]
     assert durations["units"]["fortnight"] == 14 and durations["units"]["week"] == 7 and durations["numbers"]
+
+
+def test_a_lexicon_section_with_replace_is_swapped_not_extended(tmp_path):
+    default = load_codebook().lexicons["advice_questions"]
+    swapped = load_codebook(write_book(tmp_path, "swap.yaml", "extends: default\nlexicons:\n  advice_questions:\n"
+                                       "    replace: true\n    en: [any advice]\n")).lexicons["advice_questions"]
+    added = load_codebook(write_book(tmp_path, "add.yaml", "extends: default\nlexicons:\n  advice_questions:\n"
+                                     "    en: [any advice]\n")).lexicons["advice_questions"]
+    assert swapped == {"en": ["any advice"]}
+    assert added["en"] == default["en"] + ["any advice"] and added["ru"] == default["ru"] and "replace" not in added
 
 
 def test_alias_bomb_in_lexicons_is_refused(tmp_path):

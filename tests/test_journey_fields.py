@@ -35,18 +35,18 @@ def transcript(language="en", channel=None):
 
 def test_the_channel_where_discovery_is_told_wins_over_one_named_first():
     story = [told(2, channels=["exhibition"]), told(4, stages=["informed"], channels=["referral"])]
-    assert J.detect_channel(story, None) == ("referral", 4)
-    assert J.detect_channel(story[:1], None) == ("exhibition", 2)
-    assert J.detect_channel([told(2, stages=["informed"])], None) == (None, None)
+    assert J.detect_channel(story, load_codebook()) == ("referral", 4)
+    assert J.detect_channel(story[:1], load_codebook()) == ("exhibition", 2)
+    assert J.detect_channel([told(2, stages=["informed"])], load_codebook()) == (None, None)
 
 
 def test_the_channel_in_the_discovery_sentence_comes_first():
     item = told(2, stages=["informed"], channels=["exhibition", "referral"], mentions=[
         Mention("channel", "exhibition", 0, 1, "x", 0), Mention("stage", "informed", 2, 3, "x", 1),
         Mention("channel", "referral", 4, 5, "x", 1)])
-    assert J.detect_channel([item], None) == ("referral", 2)
+    assert J.detect_channel([item], load_codebook()) == ("referral", 2)
     item.mentions[1] = Mention("stage", "informed", 2, 3, "x", 2)  # discovery told in a sentence with no channel
-    assert J.detect_channel([item], None) == ("exhibition", 2)
+    assert J.detect_channel([item], load_codebook()) == ("exhibition", 2)
 
 
 def test_detect_channel_by_rules():

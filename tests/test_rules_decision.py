@@ -26,8 +26,11 @@ def labels(item, kind="stage"):
 
 
 def test_stages_under_way():
-    assert R.stages_under_way(["unaware", "informed", "interested", "bought"]) == {"interested", "bought"}
-    assert R.stages_under_way(["a", "b"]) == set()
+    import dataclasses
+
+    book = load_codebook()  # the stages past the one playing discovery (i13p: `plays:`, any stage set)
+    assert R.stages_under_way(book) == {"interested", "motivated", "bought"}
+    assert R.stages_under_way(dataclasses.replace(book, stages=[s for s in book.stages if s.id != "informed"])) == set()
 
 
 def test_channels_are_kept_in_discovery_only(book):

@@ -80,6 +80,10 @@ BREAKS = {
         **d["interviews"][0]["utterances"][0],
         "mentions": [{"kind": "mood", "label": "x", "start": 0, "end": 1, "text": "x"}]}),
     "skipped without a message": lambda d: d.update(skipped=[{"source": "a.pdf"}]),
+    "qualification as text": lambda d: d["interviews"][0].update(qualification="hot"),
+    "a BANT signal numbered 0": lambda d: d["interviews"][0]["qualification"]["bant"].update(
+        budget={"label": "budget", "n": 0}),
+    "a temperature that is a number": lambda d: d["interviews"][0]["qualification"].update(temperature=3),
 }
 
 
