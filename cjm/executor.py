@@ -88,6 +88,7 @@ def run_local(transcripts: list[Transcript], analyse: Analyse, jobs: int,
     """A process pool of `jobs` workers; see the module docstring for what a dead worker costs."""
     if jobs <= 1 or len(transcripts) < 2:
         return run_serial(transcripts, analyse, progress)
+    warm_up({t.language for t in transcripts})
     results: dict[int, Outcome] = {}
     breaks: dict[int, int] = {}
     pending = list(range(len(transcripts)))
@@ -109,6 +110,18 @@ def run_local(transcripts: list[Transcript], analyse: Analyse, jobs: int,
                 break  # re-plan: the unfinished ones go round again
         pending = [i for i in range(len(transcripts)) if i not in results]
     return [results[i] for i in range(len(transcripts))]
+
+
+def warm_up(languages: set[str]) -> None:
+    """Load the language pipelines and natasha's parser in this process before the workers fork,
+    so that every worker starts with them (shared pages) instead of loading its own."""
+    from .nlp import pipeline
+    from .syntax import _models
+
+    for language in languages:
+        pipeline(language)
+    if "ru" in languages:
+        _models()
 
 
 def _report(progress: Progress | None, results: dict, transcripts: list) -> None:

@@ -18,7 +18,11 @@ OWN_CLAUSE_RELATIONS = frozenset({"conj", "parataxis", "advcl", "ccomp", "acl", 
 @lru_cache(maxsize=1)
 def _models():
     from natasha import NewsEmbedding, NewsSyntaxParser, Segmenter
+    from threadpoolctl import threadpool_limits
 
+    # natasha's matrices are small: one BLAS thread is faster than OpenBLAS's spinning pool (11.2 s
+    # -> 8.7 s on eval/train), and worker processes (--jobs) would otherwise fight over the cores
+    threadpool_limits(limits=1, user_api="blas")
     return Segmenter(), NewsSyntaxParser(NewsEmbedding())
 
 
