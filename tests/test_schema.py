@@ -69,6 +69,8 @@ BREAKS = {
     "roles not a list": lambda d: d["interviews"][0].update(roles="big_boss"),
     "unknown channel source": lambda d: d["interviews"][0].update(channel_source="crm"),
     "unknown outcome": lambda d: d["interviews"][0].update(outcome="won"),
+    "reviewed as text": lambda d: d["interviews"][0]["utterances"][1].update(reviewed="yes"),
+    "a negative review count": lambda d: d["interviews"][0].update(review={"utterances_reviewed": -1}),
     "unknown language": lambda d: d["interviews"][0].update(language="de"),
     "no furthest stage": lambda d: d["interviews"][0].pop("furthest_stage"),
     "utterance numbered 0": lambda d: d["interviews"][0]["utterances"][0].update(n=0),
@@ -94,7 +96,7 @@ def test_a_broken_document_fails(validator, document, name):
 
 def test_extra_fields_are_allowed(validator, document):
     """The contract welcomes extensions: a field cjm does not know yet is no error."""
-    extended = _break(document, lambda d: d["interviews"][0]["utterances"][1].update(reviewed=True))
+    extended = _break(document, lambda d: d["interviews"][0]["utterances"][1].update(said_with_a_smile=True))
     assert errors(validator, extended) == []
 
 
