@@ -44,7 +44,8 @@ TARGETS: dict[str, dict] = {
                                    "lexicons.aside_questions", "lexicons.contact_at_discovery",
                                    "lexicons.first_contact_priority"]},
     # Not in the default run (their tests take longer); run them with `--module render_escaping --module redact`.
-    "render_escaping": {"path": "cjm/render.py", "tests": ["tests/test_render.py"], "default": False,
+    "render_escaping": {"path": "cjm/render.py", "tests": ["tests/test_render.py", "tests/test_output.py"],
+                        "default": False,
                         "only": ["report_data", "slug", "Builder.segments", "environment", "plotly_text", "plotly_texts"]},
     "redact": {"path": "cjm/redact.py", "tests": ["tests/test_redact.py"], "default": False, "limit": 60},
 }

@@ -175,6 +175,19 @@ def test_segments_split_overlaps_and_keep_text(codebook):
     assert [(s.text, s.kinds) for s in segments] == [("ab ", ["stage"]), ("<x>", ["role", "stage"]), (" cd", ["role"])]
 
 
+def test_suppressed_mentions_are_marked_and_plain_text_is_not(codebook):
+    """A negated mention (even one at the very start) is shown as suppressed; text no mention
+    covers is plain, and a segment under a kept mention is not suppressed."""
+    builder = render.Builder([], [], codebook, render.aggregate.build_tables([], codebook), "en", None)
+    text = "never visited; then we paid"
+    negated = [Mention("stage", "interested", 0, 13, "never visited", 0)]
+    kept = [Mention("stage", "bought", 23, 27, "paid", 0)]
+    segments = builder.segments(text, kept, negated)
+    assert [(s.text, s.kinds, s.suppressed) for s in segments] == [
+        ("never visited", [], True), ("; then we ", [], False), ("paid", ["stage"], False)]
+    assert "(" in segments[0].title and segments[1].title == ""
+
+
 def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     out, _ = report
     index = (out / "index.html").read_text(encoding="utf-8")
