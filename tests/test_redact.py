@@ -395,3 +395,26 @@ def test_issue_files_leave_no_trace_in_any_output(tmp_path: Path) -> None:
     leaks = {(p.name, original) for p in written for original in ISSUE_ORIGINALS
              if original in html.unescape(p.read_text(encoding="utf-8"))}
     assert leaks == set()
+
+
+@pytest.mark.parametrize("word, surname", [
+    ("шахман", True),   # a word pymorphy3 does not know, after a lower-case first name: a surname
+    ("иванов", True),   # a surname pymorphy3 knows
+    ("петрович", True),  # a patronymic
+    ("склад", False),   # an ordinary word: "сергей склад проверил" keeps "склад"
+    ("поставка", False),
+])
+def test_lower_case_surnames_known_or_unknown(word, surname):
+    from cjm.redact import is_lower_case_surname
+
+    assert is_lower_case_surname(word) is surname
+
+
+@pytest.mark.parametrize("text, phone", [
+    ("415.555.0134", True),   # a North American number written with dots
+    ("12.03.2024.15", False),  # a date and a number, dotted
+    ("2024.03.12", False),
+    ("+7 915 123-45-67", True),
+])
+def test_dotted_numbers_are_phones_only_in_the_phone_layout(text, phone):
+    assert is_phone(text) is phone
