@@ -8,7 +8,7 @@ Nothing is ever written through an entry that already exists, so a symlinked `jo
 `interviews/` inside the output folder cannot make cjm write outside it.
 
 The swap deletes the old folder, so it only replaces a folder that holds a cjm report and
-nothing else (hidden files such as `.gitkeep` are carried over); anything else is refused with
+nothing else (a few plain files of the user's, such as `.gitkeep` or a log, are carried over); anything else is refused with
 a message, never deleted. The guarantee is against the process being killed; files are not
 fsynced one by one (a power cut may still lose the new report, the old one is never at risk
 before the swap).
@@ -41,6 +41,11 @@ except ImportError:  # pragma: no cover - Windows: msvcrt's byte lock, also rele
 REPORT_FILES = frozenset({"index.html", "evidence.html", "method.html", "report.pdf", "journeys.json", "events.csv"})
 REPORT_FOLDERS = {"interviews": (".html",), "assets": (".js", ".css")}  # what cjm writes in each
 OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # file managers add these; dropped
+# A few plain files of the user's in the output folder (a .gitkeep, a notes.md, the log a script
+# redirects into it) are carried over into the new report, linked, never deleted; more or larger
+# than this, or any folder or link cjm did not make, and the folder is refused instead.
+CARRY_MAX_FILES = 20
+CARRY_MAX_BYTES = 50 * 1024 * 1024
 MAX_NAME = 200  # bytes of the target's name: room for the staging and lock names beside it
 _SWAP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 
@@ -81,10 +86,13 @@ def check_target(out: str | Path, *, folder: bool) -> Path:
 
 
 def foreign_entries(folder: Path) -> list[str]:
-    """What in an existing output folder cjm did not write, each with why: the swap would delete
-    these, so their presence refuses the run. Symlinks with cjm's names are fine (the link is
-    removed, what it points to is never touched); hidden files are carried over."""
+    """What in an existing output folder cjm did not write and will not carry over, each with why:
+    the swap would delete these, so their presence refuses the run. Symlinks with cjm's names are
+    fine (the link is removed, what it points to is never touched); a few plain files of the
+    user's are carried over (`user_files`)."""
     found: list[str] = []
+    carried = 0
+    carried_bytes = 0
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             name = entry.name
@@ -99,10 +107,14 @@ def foreign_entries(folder: Path) -> list[str]:
                     found.append(f"{name} (a file where cjm writes a folder)")
                 else:
                     found.extend(f"{name}/{inner}" for inner in _foreign_inside(Path(entry.path), REPORT_FOLDERS[name]))
-            elif name.startswith(".") and entry.is_file(follow_symlinks=False):
-                continue  # .gitkeep and the like: carried over into the new report
             elif name in OS_CLUTTER:
                 continue
+            elif entry.is_file(follow_symlinks=False):
+                carried += 1
+                carried_bytes += entry.stat(follow_symlinks=False).st_size
+                if carried > CARRY_MAX_FILES or carried_bytes > CARRY_MAX_BYTES:
+                    found.append(f"{name} (more files of yours than cjm carries over: {CARRY_MAX_FILES} files, "
+                                 f"{CARRY_MAX_BYTES // (1024 * 1024)} MB)")
             else:
                 found.append(name + ("/" if entry.is_dir(follow_symlinks=False) else ""))
     return found
@@ -269,7 +281,7 @@ def staged_folder(target: Path, *, shown: str | Path | None = None) -> Iterator[
             raise OutputError(f"could not write the report: {str(exc).replace(str(staging), str(shown))}") from None
         if target.is_dir() and not target.is_symlink():
             check_replaceable(target, shown=shown)  # again: the folder may have changed during the run
-            _carry_hidden_files(target, staging)
+            _carry_user_files(target, staging)
             os.chmod(staging, stat.S_IMODE(os.stat(target).st_mode))  # the folder keeps its permissions
         try:
             swap_in(staging, target)
@@ -280,12 +292,23 @@ def staged_folder(target: Path, *, shown: str | Path | None = None) -> Iterator[
         raise
 
 
-def _carry_hidden_files(old: Path, new: Path) -> None:
+def _carry_user_files(old: Path, new: Path) -> None:
+    """Put the user's plain files of the old folder into the new one: a hard link (the same file,
+    so a log still being written stays whole), else a copy."""
     with os.scandir(old) as entries:
         for entry in entries:
-            if entry.name.startswith(".") and entry.name not in OS_CLUTTER and not (new / entry.name).exists() \
-                    and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
-                shutil.copy2(entry.path, new / entry.name, follow_symlinks=False)
+            name = entry.name
+            if name in OS_CLUTTER or name in REPORT_FILES or name in REPORT_FOLDERS or os.path.lexists(new / name):
+                continue
+            if entry.is_symlink():
+                if name.startswith("."):
+                    shutil.copy2(entry.path, new / name, follow_symlinks=False)
+                continue
+            if entry.is_file(follow_symlinks=False):
+                try:
+                    os.link(entry.path, new / name, follow_symlinks=False)
+                except OSError:
+                    shutil.copy2(entry.path, new / name, follow_symlinks=False)
 
 
 def swap_in(staging: Path, target: Path) -> None:

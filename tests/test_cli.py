@@ -165,8 +165,8 @@ def no_analysis(monkeypatch):
     (lambda t: (t / "file").write_text("x"), ["report", "-o", "{t}/file/sub"], "file is a file, not a folder"),
     (lambda t: (t / "out" / "journeys.json").mkdir(parents=True), ["report", "-o", "{t}/out"],
      "journeys.json/ (a folder where cjm writes a file)"),
-    (lambda t: (t / "out").mkdir() or (t / "out" / "notes.md").write_text("mine"), ["report", "-o", "{t}/out"],
-     "holds what cjm did not write: notes.md"),
+    (lambda t: (t / "out" / "data").mkdir(parents=True), ["report", "-o", "{t}/out"],
+     "holds what cjm did not write: data/"),
     (lambda t: (t / "file").write_text("x"), ["journeys", "-o", "{t}/file/sub.json"], "file is a file, not a folder"),
     (lambda t: None, ["report", "-o", "{t}/" + "r" * 230], "too long"),
 ])

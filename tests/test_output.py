@@ -163,7 +163,7 @@ def test_a_link_given_as_the_output_is_followed_and_its_report_replaced(tmp_path
 
 
 @pytest.mark.parametrize("make, shown", [
-    (lambda o: (o / "notes.md").write_text("mine"), "notes.md"),
+    (lambda o: [(o / f"note-{k:02d}.md").write_text("mine") for k in range(21)], "more files of yours than cjm carries"),
     (lambda o: (o / "data").mkdir(), "data/"),
     (lambda o: (o / ".git").mkdir(), ".git/"),
     (lambda o: (o / "journeys.json").unlink() or (o / "journeys.json").mkdir(), "journeys.json/ (a folder"),
@@ -186,11 +186,29 @@ def test_a_folder_with_what_cjm_did_not_write_is_refused_before_anything(tmp_pat
 
 def test_a_folder_that_changes_during_the_run_is_rechecked_before_the_swap(tmp_path):
     out = fake_report(tmp_path / "reports")
-    with pytest.raises(OutputError, match="notes.md"):
+    with pytest.raises(OutputError, match="data/"):
         with claim_folder(out) as target, staged_folder(target) as staging:
             write_new(staging)
-            (out / "notes.md").write_text("written while cjm ran")
-    assert (out / "notes.md").exists() and (out / "interviews" / "b.html").exists() and beside(out) == []
+            (out / "data").mkdir()  # a folder of the user's, made while cjm ran
+    assert (out / "data").is_dir() and (out / "interviews" / "b.html").exists() and beside(out) == []
+
+
+def test_a_few_plain_files_of_the_user_s_are_carried_over_as_the_same_files(tmp_path):
+    """notes.md, or the log a script redirects into the output folder while cjm runs, survive the
+    swap as the very same file (a hard link), so a log still being written stays whole."""
+    out = fake_report(tmp_path / "reports")
+    (out / "notes.md").write_text("mine")
+    log = (out / "log").open("w")
+    log.write("before\n")
+    log.flush()
+    inode = os.stat(out / "log").st_ino
+    assert foreign_entries(out) == []
+    run_into(out)
+    log.write("after\n")
+    log.close()
+    assert (out / "notes.md").read_text() == "mine" and os.stat(out / "log").st_ino == inode
+    assert (out / "log").read_text() == "before\nafter\n"
+    assert not (out / "interviews" / "b.html").exists()  # the old report's pages are gone all the same
 
 
 def test_hidden_files_are_carried_over_and_file_manager_clutter_dropped(tmp_path):
