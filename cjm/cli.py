@@ -242,13 +242,13 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
 
     Example: cjm tag interviews/ru-01.txt
     """
-    from .export import journey_to_dict
+    from .export import journey_to_dict, strict_json
     from .pipeline import analyse
 
     result = analyse(file, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only)
     journey = result.journeys[0]
     if as_json:
-        click.echo(json.dumps(journey_to_dict(journey), ensure_ascii=False, indent=2))
+        click.echo(strict_json(journey_to_dict(journey)))  # RFC 8259, as journeys.json
         return
     for item in journey.utterances:
         labels = item.stages + item.roles + item.channels

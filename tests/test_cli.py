@@ -211,3 +211,15 @@ def test_journeys_replaces_a_link_and_never_writes_through_it(tmp_path):
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious\n"
     assert json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))["interviews"][0]["id"] == "en_questions"
+
+
+def test_tag_json_is_strict_json():
+    """`cjm tag --json` writes RFC 8259 JSON, as journeys.json does (no NaN or Infinity tokens)."""
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    hostile = Path(__file__).parent / "data" / "output" / "hostile-values.txt"
+    result = CliRunner().invoke(cli, ["tag", str(hostile), "--json", "--rules-only"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout, parse_constant=refuse)
+    assert document["metadata"]["budget"] == ".inf" and document["utterances"]
