@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable
 
 from .model import Journey, Problem, Transcript
 
@@ -59,8 +59,13 @@ def _init_worker(analyse: Analyse) -> None:
 
 
 def _run_one(index: int, transcript: Transcript) -> Outcome:
+    return _call(_WORK["analyse"], index, transcript)
+
+
+def _call(analyse: Analyse, index: int, transcript: Transcript) -> Outcome:
+    """One interview's analysis as an `Outcome`: an exception in cjm becomes its problem."""
     try:
-        return Outcome(index, journey=_WORK["analyse"](transcript))
+        return Outcome(index, journey=analyse(transcript))
     except Exception as exc:  # noqa: BLE001 - one interview's bug must not end the run
         return Outcome(index, problem=failure(transcript, exc))
 
@@ -157,7 +162,7 @@ def run_dask(transcripts: list[Transcript], analyse: Analyse, scheduler: str | N
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
         work = client.scatter(analyse, broadcast=True)
-        futures = [client.submit(_run_remote, work, i, t, key=f"cjm-{i}-{id(transcripts)}", pure=False)
+        futures = [client.submit(_call, work, i, t, key=f"cjm-{i}-{id(transcripts)}", pure=False)
                    for i, t in enumerate(transcripts)]
         index = {f.key: i for i, f in enumerate(futures)}
         results: dict[int, Outcome] = {}
@@ -175,13 +180,6 @@ def run_dask(transcripts: list[Transcript], analyse: Analyse, scheduler: str | N
             client.close()
 
 
-def _run_remote(analyse: Analyse, index: int, transcript: Transcript) -> Outcome:
-    try:
-        return Outcome(index, journey=analyse(transcript))
-    except Exception as exc:  # noqa: BLE001
-        return Outcome(index, problem=failure(transcript, exc))
-
-
 def run(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
         scheduler=None, progress: Progress | None = None) -> list[Outcome]:
     """Map `analyse` over the transcripts; one `Outcome` per transcript, in their order."""
@@ -190,13 +188,3 @@ def run(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "loc
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}: one of {', '.join(EXECUTORS)}")
     return run_local(transcripts, analyse, jobs or default_jobs(), progress)
-
-
-def journeys_and_problems(outcomes: Iterable[Outcome]) -> tuple[list[Journey], list[Problem]]:
-    journeys, problems = [], []
-    for outcome in outcomes:
-        if outcome.journey is not None:
-            journeys.append(outcome.journey)
-        elif outcome.problem is not None:
-            problems.append(outcome.problem)
-    return journeys, problems
