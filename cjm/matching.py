@@ -12,10 +12,17 @@ token norm, not once per token.
 answers as `Matcher.__call__` does: a list of `(key hash, start, end)` over a `Doc` or `Span`, in
 token offsets of that doclike, every distinct match (every start and every end a pattern can
 reach). `tests/test_matching.py` checks it against spaCy's `Matcher` on the whole corpus.
+
+The rules of one language are ONE `PatternMatcher`: every family (labels, cues, lexicons, events,
+tone) is a named group of it, and `group(name)` gives a view that answers like a matcher of that
+group alone. A sentence is scanned once, for every group together, the first time any view asks;
+the others read the result kept on the doc. (Thirteen separate matchers each walked every sentence:
+a third of the tag stage's time went to those walks.)
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -27,6 +34,9 @@ LEMMA, LOWER, NORM = "LEMMA", "LOWER", "NORM"
 OPTIONAL = "?"
 MEMO_SIZE = 500_000  # distinct token keys remembered per matcher (a long run stays bounded)
 STEM_ALTERNATIVE = re.compile(r"^(?P<stem>[^\\\s()|?*+\[\]{}^$.]+)\\S\*$")
+SCANS = "cjm_scans"  # doc.user_data key: (matcher serial, span bounds) -> matches by group
+_serials = itertools.count()
+ALL = "\x00all"  # the scan's key for every group's matches in order, with their group (no group is named so)
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,9 @@ class PatternMatcher:
 
     def __init__(self, vocab: Vocab, validate: bool = False) -> None:
         self.vocab = vocab
-        self._patterns: list[tuple[int, tuple[Spec, ...]]] = []
+        self._serial = next(_serials)
+        self._patterns: list[tuple[int, tuple[Spec, ...], str]] = []  # (key hash, specs, group)
+        self._group_sizes: dict[str, int] = {}
         self._by_word: dict[str, list[int]] = {}  # lemma / lower / norm part -> pattern indexes
         self._by_stem: dict[str, list[int]] = {}
         self._everywhere: list[int] = []
@@ -112,14 +124,17 @@ class PatternMatcher:
     def __len__(self) -> int:
         return len(self._patterns)
 
-    def add(self, key: str, patterns: Iterable[list[dict]]) -> None:
+    def add(self, key: str, patterns: Iterable[list[dict]], group: str = "") -> None:
+        """Add patterns under `key` (as `Matcher.add`), in a named group (see `group`)."""
         key_hash = self.vocab.strings.add(key)
+        self._group_sizes.setdefault(group, 0)
         for pattern in patterns:
             specs = tuple(parse_spec(token) for token in pattern)
             if not specs or specs[0].attr is None or specs[0].optional:
                 raise ValueError(f"a pattern must start with a required word: {pattern!r}")
             index = len(self._patterns)
-            self._patterns.append((key_hash, specs))
+            self._patterns.append((key_hash, specs, group))
+            self._group_sizes[group] += 1
             if all(spec.attr is not None and not spec.optional for spec in specs):
                 self._plain.add(index)
             self._candidates_memo.clear()
@@ -135,22 +150,50 @@ class PatternMatcher:
         self._stem_lengths = sorted({len(s) for s in self._by_stem})
 
     def __call__(self, doclike: Doc | Span) -> list[tuple[int, int, int]]:
-        tokens = token_keys(doclike)
-        found: dict[tuple[int, int, int], int] = {}
+        """Every group's matches, as `Matcher.__call__` answers."""
+        return list(dict.fromkeys(m[1:] for m in self.scan(doclike)[ALL]))
+
+    def group(self, name: str) -> "MatcherGroup":
+        """A view that answers like a matcher holding this group's patterns alone."""
+        self._group_sizes.setdefault(name, 0)
+        return MatcherGroup(self, name)
+
+    def group_size(self, name: str) -> int:
+        return self._group_sizes.get(name, 0)
+
+    def scan(self, doclike: Doc | Span) -> dict[str, list[tuple[int, int, int]]]:
+        """The matches of every group in one walk over the tokens, kept on the doc: a second
+        question about the same sentence (another group, another pass) reads them."""
+        doc = doclike.doc if isinstance(doclike, Span) else doclike
+        where = (self._serial, doclike.start, doclike.end) if isinstance(doclike, Span) else (self._serial,)
+        scans = doc.user_data.setdefault(SCANS, {})
+        if where not in scans:
+            scans[where] = self._walk(token_keys(doclike))
+        return scans[where]
+
+    def _walk(self, tokens: list[tuple[str, str, str]]) -> dict[str, list[tuple[int, int, int]]]:
+        found: dict[tuple[str, int, int, int], int] = {}
         for start in range(len(tokens)):
             for index in self._candidates(tokens[start]):
-                key_hash, specs = self._patterns[index]
+                key_hash, specs, group = self._patterns[index]
+                # (the first spec accepts this token: `_candidates` checked it)
                 if index in self._plain:  # required words only: one way to match, no search
                     end = start + len(specs)
-                    if end <= len(tokens) and all(self._accepts(spec, tokens[start + i])
-                                                  for i, spec in enumerate(specs)):
-                        found.setdefault((key_hash, start, end), len(found))
+                    if end <= len(tokens) and all(self._accepts(specs[i], tokens[start + i])
+                                                  for i in range(1, len(specs))):
+                        found.setdefault((group, key_hash, start, end), len(found))
                     continue
-                for end in self._ends(specs, 0, start, tokens):
-                    found.setdefault((key_hash, start, end), len(found))
-        return sorted(found, key=lambda m: (m[1], m[2], found[m]))
+                for end in self._ends(specs, 1, start + 1, tokens):
+                    found.setdefault((group, key_hash, start, end), len(found))
+        ordered = sorted(found, key=lambda m: (m[2], m[3], found[m]))
+        by_group: dict = {ALL: ordered}
+        for group, key_hash, start, end in ordered:
+            by_group.setdefault(group, []).append((key_hash, start, end))
+        return by_group
 
     def _candidates(self, token: tuple[str, str, str]) -> list[int]:
+        """The patterns whose first spec accepts this token (the index narrows, the spec decides),
+        remembered per distinct token."""
         hits = self._candidates_memo.get(token)
         if hits is None:
             if len(self._candidates_memo) > MEMO_SIZE:
@@ -168,7 +211,7 @@ class PatternMatcher:
                 if length > len(word):
                     break
                 hits.update(self._by_stem.get(word[:length], ()))
-        return sorted(hits)
+        return [index for index in sorted(hits) if self._accepts(self._patterns[index][1][0], token)]
 
     def _accepts(self, spec: Spec, token: tuple[str, str, str]) -> bool:
         if spec.attr == LEMMA:
@@ -200,3 +243,17 @@ class PatternMatcher:
         if position < len(tokens) and self._accepts(spec, tokens[position]):
             ends |= self._ends(specs, i + 1, position + 1, tokens)
         return ends
+
+
+@dataclass(frozen=True)
+class MatcherGroup:
+    """One family of a `PatternMatcher` (the cues, the lost-deal phrases ...), called like a matcher."""
+
+    matcher: PatternMatcher
+    name: str
+
+    def __call__(self, doclike: Doc | Span) -> list[tuple[int, int, int]]:
+        return self.matcher.scan(doclike).get(self.name, [])
+
+    def __len__(self) -> int:
+        return self.matcher.group_size(self.name)

@@ -1,6 +1,7 @@
-"""The codebook's phrases compiled into spaCy matchers: the rules every later stage reads.
+"""The codebook's phrases compiled into one matcher per language: the rules every later stage reads.
 
-spaCy `Matcher` patterns over lemmas. A match becomes a `Mention` unless a cue puts it out of
+Token patterns over lemmas (spaCy `Matcher` dictionaries, run by `cjm.matching`; each family —
+labels, cues, lexicons, events, tone — is a group of the one matcher, so a sentence is scanned once). A match becomes a `Mention` unless a cue puts it out of
 this journey: a negation or a hypothetical in its clause ("на выставку мы не поехали", "if it had
 gone to tender"), a generic habit or advice in its sentence, or a "your/ваш" before a role (the
 supplier's people get no role). The interviewer's turns are not tagged.
@@ -30,6 +31,7 @@ from importlib import resources
 import yaml
 
 from spacy.language import Language
+from .matching import MatcherGroup  # one family of the compiled matcher, called like a matcher
 from .matching import PatternMatcher as Matcher  # spaCy's Matcher, indexed: see matching.py
 
 from .codebook import Codebook, LANGS
@@ -117,25 +119,25 @@ def split_punct(item: str) -> list[str]:
 class CompiledRules:
     """The codebook's phrases for one language, compiled once."""
 
-    matcher: Matcher
-    cues: Matcher
+    matcher: MatcherGroup  # the labels' phrases (a group of the one compiled matcher, as every family here)
+    cues: MatcherGroup
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # match key -> (kind, label)
     weak_keys: frozenset[str] = frozenset()
     past_only: frozenset[tuple[str, str]] = frozenset()  # (kind, label) told only as past events
     clause_words: frozenset[str] = frozenset()
-    hypothetical_idioms: Matcher | None = None
-    question_stages: Matcher | None = None
-    situation: Matcher | None = None  # words of the pre-contact situation (problem, old supplier)
-    advice_questions: Matcher | None = None  # questions whose answers are advice or wishes
-    aside_questions: Matcher | None = None  # closing, off-topic and would-you questions
-    cycle_cues: Matcher | None = None  # words around a stated cycle length ("от звонка до оплаты")
-    cycle_questions: Matcher | None = None  # questions that ask how long the deal took
-    lost_deal: Matcher | None = None  # "went with another vendor", "отказались от проекта"
+    hypothetical_idioms: MatcherGroup | None = None
+    question_stages: MatcherGroup | None = None
+    situation: MatcherGroup | None = None  # words of the pre-contact situation (problem, old supplier)
+    advice_questions: MatcherGroup | None = None  # questions whose answers are advice or wishes
+    aside_questions: MatcherGroup | None = None  # closing, off-topic and would-you questions
+    cycle_cues: MatcherGroup | None = None  # words around a stated cycle length ("от звонка до оплаты")
+    cycle_questions: MatcherGroup | None = None  # questions that ask how long the deal took
+    lost_deal: MatcherGroup | None = None  # "went with another vendor", "отказались от проекта"
     before_contact: str | None = "unaware"  # the stage of "how was it before you knew us?" (`Codebook.stage_playing`)
     # For the report, recorded once here so that aggregation never parses again:
-    events: Matcher | None = None  # journey events, a key per event id (no "..." gaps)
+    events: MatcherGroup | None = None  # journey events, a key per event id (no "..." gaps)
     event_past: frozenset[str] = frozenset()  # events told only as done ("оплатили", not "оплатим")
-    tone: Matcher | None = None  # keys positive, negative, pain, question (sentiment.yaml)
+    tone: MatcherGroup | None = None  # keys positive, negative, pain, question (sentiment.yaml)
     negators: frozenset[str] = frozenset()  # a tone word right after one of these flips
     durations: dict | None = None  # the codebook's duration words (lexicons.durations)
     stage_time: dict = field(default_factory=dict)  # words that make a duration a price, a term, a date
@@ -143,12 +145,12 @@ class CompiledRules:
 
 def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules:
     """Compile every label's and cue's phrases; a bad phrase is a `CodebookError` naming it."""
-    matcher = Matcher(nlp.vocab, validate=True)
-    cues = Matcher(nlp.vocab, validate=True)
+    compiled = Matcher(nlp.vocab, validate=True)  # ONE matcher; each family below is a group of it
+    matcher, cues = compiled.group("labels"), compiled.group("cues")
     keys: dict[str, tuple[str, str]] = {}
     errors: list[str] = []
 
-    def add(target: Matcher, key: str, phrases, where: str) -> None:
+    def add(target: MatcherGroup, key: str, phrases, where: str) -> None:
         patterns = []
         for phrase in phrases:
             try:
@@ -156,7 +158,7 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             except ValueError as exc:
                 errors.append(f"{where}: {exc}")
         if patterns:
-            target.add(key, patterns)
+            compiled.add(key, patterns, group=target.name)
 
     weak_keys: set[str] = set()
     for kind in (STAGE, ROLE, CHANNEL):
@@ -171,17 +173,17 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
             add(matcher, key + ":back", [p[1:] for p in phrases if p.startswith("<")], f"{kind} {label.id!r} ({lang})")
     for cue in CLAUSE_CUES + SENTENCE_CUES + ("supplier_side",):
         add(cues, cue, codebook.cues.get(cue, {}).get(lang, ()), f"cues.{cue} ({lang})")
-    def lexicon_matcher(section: str) -> Matcher:
-        """One matcher of a lexicon section's phrases, a key per phrase (the cycle score counts
+    def lexicon_matcher(section: str) -> MatcherGroup:
+        """One group of a lexicon section's phrases, a key per phrase (the cycle score counts
         how many different cues a sentence holds)."""
-        target = Matcher(nlp.vocab)
+        target = compiled.group(f"lexicons.{section}")
         for i, phrase in enumerate((codebook.lexicons.get(section) or {}).get(lang, ())):
             add(target, f"{section}:{i}", [phrase], f"lexicons.{section} ({lang})")
         return target
 
-    idioms = Matcher(nlp.vocab)
+    idioms = compiled.group("cues.hypothetical_idioms")
     add(idioms, "idiom", codebook.cues.get("hypothetical_idioms", {}).get(lang, ()), f"cues.hypothetical_idioms ({lang})")
-    questions = Matcher(nlp.vocab)
+    questions = compiled.group("lexicons.questions")
     for stage, by_lang in (codebook.lexicons.get("questions") or {}).items():
         if stage not in codebook.ids(STAGE):
             errors.append(f"lexicons.questions: unknown stage id {stage!r}")
@@ -193,11 +195,11 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     cycle_cues = lexicon_matcher("cycle_cues")
     cycle_questions = lexicon_matcher("cycle_questions")
     lost_deal = lexicon_matcher("lost_deal")
-    events = Matcher(nlp.vocab, validate=True)
+    events = compiled.group("events")
     for label in codebook.events:
         add(events, f"{EVENT}:{label.id}", label.patterns.get(lang, ()), f"event {label.id!r} ({lang})")
     words = sentiment_lexicon()
-    tone = Matcher(nlp.vocab, validate=True)
+    tone = compiled.group("tone")
     for key, entries in (("positive", words["tone"]["positive"]), ("negative", words["tone"]["negative"]),
                          ("pain", words["pains"]), ("topic", words.get("objection_topics") or {}),
                          ("question", words["questions"])):

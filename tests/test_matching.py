@@ -73,28 +73,52 @@ def test_unsupported_tokens_are_refused():
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_the_default_codebook_matches_as_with_spacy_on_the_sample(lang, monkeypatch):
-    """Differential test: every compiled matcher of the default codebook, on every sentence of the
-    sample series, gives the same matches through both implementations."""
-    made: list[tuple[Matcher, PatternMatcher]] = []
+    """Differential test: every family (group) of the default codebook's one compiled matcher, on
+    every sentence of the sample series, gives the same matches as a spaCy Matcher of that family."""
+    made: dict[str, Matcher] = {}
+    compiled: list[PatternMatcher] = []
 
-    class Twin:
+    class Twin(PatternMatcher):
         def __init__(self, vocab, validate: bool = False):
-            self.theirs, self.ours = Matcher(vocab), PatternMatcher(vocab)
-            made.append((self.theirs, self.ours))
+            super().__init__(vocab)
+            compiled.append(self)
 
-        def add(self, key, patterns):
-            self.theirs.add(key, patterns)
-            self.ours.add(key, patterns)
+        def add(self, key, patterns, group=""):
+            patterns = list(patterns)
+            made.setdefault(group, Matcher(self.vocab)).add(key, patterns)
+            super().add(key, patterns, group=group)
 
     monkeypatch.setattr(rules, "Matcher", Twin)
     rules.compile_rules(load_codebook(None), lang, pipeline(lang))
     transcripts, _ = read_folder(SAMPLE)
     texts = [u.text for t in transcripts if t.language == lang for u in t.utterances]
-    assert texts and len(made) > 5
+    assert texts and len(compiled) == 1 and len(made) > 5
+    ours = compiled[0]
     compared = 0
     for doc in pipeline(lang).pipe(texts):
         for sent in doc.sents:
-            for theirs, ours in made:
-                assert sorted(ours(sent)) == sorted(theirs(sent)), sent.text
+            for group, theirs in made.items():
+                assert sorted(ours.group(group)(sent)) == sorted(theirs(sent)), (group, sent.text)
                 compared += 1
+            assert sorted(ours(sent)) == sorted({m for theirs in made.values() for m in theirs(sent)})
     assert compared > 1000
+
+
+def test_a_sentence_is_walked_once_for_every_group(monkeypatch):
+    """The families share one walk per sentence: asking a second group reads the first's scan."""
+    nlp = pipeline("en")
+    matcher = PatternMatcher(nlp.vocab)
+    matcher.add("quote", [[{"LEMMA": {"IN": ["quote"]}}]], group="labels")
+    matcher.add("negation", [[{"LEMMA": {"IN": ["not"]}}]], group="cues")
+    walks = []
+    real_walk = matcher._walk
+    monkeypatch.setattr(matcher, "_walk", lambda tokens: walks.append(1) or real_walk(tokens))
+    doc = nlp("They did not send a quote. Fine.")
+    first, second = list(doc.sents)
+    labels, cues = matcher.group("labels"), matcher.group("cues")
+    assert [(s, e) for _, s, e in labels(first)] == [(5, 6)]
+    assert [(s, e) for _, s, e in cues(first)] == [(2, 3)]
+    assert len(walks) == 1
+    assert cues(second) == [] and len(walks) == 2  # another sentence is another walk
+    assert [(s, e) for _, s, e in labels(doc)] == [(5, 6)] and len(walks) == 3  # so is the whole doc
+    assert len(labels) == 1 and len(matcher.group("events")) == 0 and not matcher.group("events")
