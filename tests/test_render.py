@@ -197,7 +197,7 @@ def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     page = parse(out / "index.html")
     evidence = [link for link in page.links if link.startswith("evidence.html#ev-")]
     assert len(evidence) > 50
-    for key in ("fig-sankey-cold_inbound", "fig-sankey-referral", "fig-funnel", "fig-compare-roles",
+    for key in ("fig-flow-cold_inbound", "fig-flow-referral", "fig-funnel", "fig-compare-roles",
                 "fig-dmu-referral"):
         assert key in page.ids
     assert "в пределах шума" in index
