@@ -92,3 +92,9 @@ def format_spread(unit: str, values: list, median, q1, q3, low, high, lang: str)
     if n >= 2:
         return f"{fmt(median)} · {fmt(low)}–{fmt(high)} · n={n}"
     return f"{fmt(median)} · n={n}"
+
+
+def interviews(k: int, lang: str) -> str:
+    """"1 interview", "4 interviews" ("интервью" does not change in Russian)."""
+    key = "n_interview_one" if k == 1 else "n_interviews"
+    return f"{k}\u00a0{ui_strings()[key][lang]}"

@@ -30,7 +30,8 @@ from plotly.subplots import make_subplots
 from . import aggregate
 from .aggregate import STALLED, Ref, Tables
 from .formatting import (format_clock, format_days, format_mood, format_number, format_p,  # noqa: F401 (re-exported)
-                         format_percent, format_share, format_spread, ui_strings)
+                         format_percent, format_share, format_spread, interviews, ui_strings)
+from .messages import translate
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
                        EvidenceBook, FindingBlock, GroupSection, Quote, Sections, ShareCell, StallRow, branches)
@@ -298,8 +299,8 @@ class Builder:
                 group=self.name("group", row.channel_group), channel=self.name(CHANNEL, row.channel),
                 outcome=outcome, bought=bool(row.bought), first_contact=self.name(ROLE, row.first_contact_role),
                 cycle=format_days(row.cycle_days, self.lang), steps=int(row.steps), date=self.date(row.date) if isinstance(row.date, str) else "—",
-                notes=list(row.notes)))
-            notes.extend((row.interview, self.href(row.interview), note) for note in row.notes)
+                notes=[translate(note, self.lang) for note in row.notes]))
+            notes.extend((row.interview, self.href(row.interview), translate(note, self.lang)) for note in row.notes)
         groups = []
         for gid, g in self.tables.groups.items():
             section = self.sections.group(gid, g)
@@ -314,7 +315,8 @@ class Builder:
         page = IndexPage(
             lang=self.lang, title=self.t("report_title"), n=len(frame), date_range=date_range, languages=languages,
             by_group=by_group, outcomes=outcomes, interviews=rows, notes=notes,
-            problems=[q for q in self.problems if not q.ignored],
+            problems=[Problem(q.source, translate(q.message, self.lang), q.line, translate(q.hint, self.lang) or None)
+                      for q in self.problems if not q.ignored],  # cjm's messages in the report's language
             ignored=[q.source for q in self.problems if q.ignored],
             groups=groups, funnel=self.funnel_chart(), compare=compare, method=self.method(),
             evidence=[], stages=stage_names, findings=findings, stalls=self.sections.stalls(),
@@ -332,6 +334,7 @@ class Builder:
     # --- charts
     def _layout(self, fig: go.Figure, height: int, **extra: Any) -> go.Figure:
         settings = dict(template="none", height=height, margin=dict(l=10, r=10, t=30, b=10),
+                        separators=", " if self.lang == "ru" else ".,",  # 0,5 and 1 000 in Russian ticks
                         font=dict(family=FONT, size=12, color="#1d2733"), paper_bgcolor="white", plot_bgcolor="white")
         settings.update(extra)
         fig.update_layout(**settings)
@@ -364,7 +367,7 @@ class Builder:
         height = 120 + len(stages) * max(1, len(groups)) * 15
         self._layout(fig, height, barmode="group", bargap=0.25, bargroupgap=0.05,
                      xaxis=dict(tickformat=".0%", range=[0, 1.18], gridcolor="#e6e9ee",
-                                title=plotly_text(f"{self.t('share_reached')}, %")),
+                                title=plotly_text(self.t("share_reached_1")) + "<br>" + plotly_text(self.t("share_reached_2"))),
                      yaxis=dict(autorange="reversed"),
                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(l=10, r=10, t=10, b=10))
         return self._html(fig, "fig-funnel")
@@ -375,13 +378,14 @@ class Builder:
         frame = g.dmu
         fig = go.Figure(go.Scatter(
             x=list(frame["median_order"]), y=plotly_texts(self.name(ROLE, r) for r in frame["role"]), mode="markers+text",
-            marker=dict(size=[12 + 10 * int(k) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
+            # at most 30 px, under the 34 px row pitch: two roles' dots never cover each other
+            marker=dict(size=[10 + 20 * int(k) / max(g.n, 1) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
                         sizemode="diameter"),
             text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
             hovertemplate="%{y}: %{x} <extra></extra>"))
         top = max(float(frame["median_order"].max()), 2.0)
         self._layout(fig, 70 + 34 * len(frame),
-                     xaxis=dict(title=plotly_text(f"{self.t('entry_order')} · n = {g.n} {self.t('n_interviews')}"),
+                     xaxis=dict(title=plotly_text(self.t("entry_order")) + "<br>" + plotly_text(f"n = {interviews(g.n, self.lang)}"),
                                 range=[0.5, top + 1.5], dtick=1, gridcolor="#e6e9ee"),
                      yaxis=dict(autorange="reversed"), showlegend=False)
         fig.update_layout(margin=dict(l=10, r=10, t=10, b=40))
@@ -523,7 +527,8 @@ class Builder:
         utterances = [self.utterance_view(u) for u in journey.utterances]
         return InterviewPage(lang=self.lang, id=journey.id, title=f"{self.t('interview')} {journey.id}",
                              metadata=metadata, derived=derived, path=steps, strip=strip,
-                             strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source,
+                             strip_utterances=strip_utts, utterances=utterances, notes=[translate(note, self.lang) for note in t.notes],
+                             source=t.source,
                              reviewed=self.reviewed_line([journey]))
 
     def meta_key(self, key: str) -> str:

@@ -19,7 +19,7 @@ from . import aggregate
 from . import findings as findings_mod
 from . import flowchart
 from .aggregate import STALLED, Cell, Ref, Tables
-from .formatting import format_clock, format_days, format_number, ui_strings
+from .formatting import format_clock, format_days, format_number, interviews, ui_strings
 from .model import CHANNEL, EVENT, ROLE, STAGE
 
 EVIDENCE_PAGE = "evidence.html"  # the quotes behind every number, apart from the index (its size)
@@ -406,16 +406,15 @@ class Sections:
         for row in flows.itertuples(index=False):
             through.setdefault(row.source, set()).update(row.interviews)
             through.setdefault(row.target, set()).update(row.interviews)
-        unit = self.t("n_interviews")
         inputs = []
         for row in flows.itertuples(index=False):
             source, target = self.node_name(row.source), self.node_name(row.target)
             count = self.count(int(row.count), f"{gname}: {source} → {target}", ids=list(row.interviews))
             inputs.append(flowchart.FlowInput(
                 row.source, row.target, row.kind, int(row.count), count.href,
-                f"{source} → {target} ({self.t('kind_' + row.kind)}): {int(row.count)} {unit}"))
+                f"{source} → {target} ({self.t('kind_' + row.kind)}): {interviews(int(row.count), self.lang)}"))
         stages = [(s, self.name(STAGE, s)) for s in self.codebook.ids(STAGE)]
-        titles = {key: f"{self.node_name(key)}: {len(ids)} {unit}" for key, ids in through.items()}
+        titles = {key: f"{self.node_name(key)}: {interviews(len(ids), self.lang)}" for key, ids in through.items()}
         chart = flowchart.layout(stages, inputs, g.n, self.t("stalled"),
                                  {k: len(v) for k, v in through.items()}, titles)
         chart.caption = self.t("flow_caption").format(n=g.n)

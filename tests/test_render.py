@@ -191,8 +191,8 @@ def test_suppressed_mentions_are_marked_and_plain_text_is_not(codebook):
 def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     out, _ = report
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "interviews/broken.docx" in index and "zip archive is damaged" in index
-    assert "no speakers" in index
+    assert "interviews/broken.docx" in index and "файл Word повреждён или это не .docx (BadZipFile)" in index
+    assert "сохраните заново как .docx" in index and "в файле нет говорящих" in index  # cjm's messages in Russian
     assert "30.08.2024 – 14.01.2025" in index
     page = parse(out / "index.html")
     evidence = [link for link in page.links if link.startswith("evidence.html#ev-")]
