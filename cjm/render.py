@@ -1,7 +1,9 @@
 """Render: journeys + tables -> a self-contained, offline HTML report (index + one page per interview).
 
-The report context is built first as plain dataclasses (`IndexPage`, `InterviewPage`); one jinja2
-environment (autoescape on) then templates it. No HTML is built here: transcript text is split into
+The sections' content is built first as plain data (`cjm.sections`: findings, map, flows, comparison,
+roles, stalls, advice; the flow chart's geometry in `cjm.flowchart`); the `Builder` adds the Plotly
+charts, the overview and the interview pages (`IndexPage`, `InterviewPage`); one jinja2 environment
+(autoescape on, number formats as filters) then templates it. No HTML is built here: transcript text is split into
 segments and the template escapes each one. Plotly figures go into the page as JSON with stable div
 ids (see `Builder._html` for why not `to_html`); plotly.js is written once to `assets/`, packed (gzip +
 base64 in a small script, see `plotly_asset`), and loaded by a relative path, so opening the report
@@ -13,7 +15,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,23 +25,23 @@ from typing import Any
 import jinja2
 import pandas as pd
 import plotly.graph_objects as go
-import yaml
 from plotly.subplots import make_subplots
 
 from . import aggregate
-from . import findings as findings_mod
-from .aggregate import STALLED, Cell, Ref, Tables
-from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, Problem
+from .aggregate import STALLED, Ref, Tables
+from .formatting import (format_clock, format_days, format_mood, format_number, format_p,  # noqa: F401 (re-exported)
+                         format_percent, format_share, format_spread, interviews, ui_strings)
+from .messages import translate
+from .model import CHANNEL, ROLE, STAGE, Journey, Problem
+from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
+                       EvidenceBook, FindingBlock, GroupSection, Quote, Sections, ShareCell, StallRow, branches)
 
 ASSETS = "assets"
 PLOTLY_JS = "plotly.gz.js"  # plotly.min.js, gzip-compressed, as base64 in a script that unpacks it
 OLD_PLOTLY_JS = "plotly.min.js"  # what earlier versions wrote unpacked (4.8 MB); removed when found
-INTERVIEWS = "interviews"
-EVIDENCE_PAGE = "evidence.html"  # the quotes behind every number, apart from the index (its size)
 METHOD_PAGE = "method.html"
 PALETTE = ["#2f6f9f", "#3f8fbf", "#5aa9c9", "#7cc0c4", "#2e9d6e"]  # unaware -> bought
 STALL_COLOR = "#c8553d"
-BACK_COLOR = "rgba(230,140,40,0.55)"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -56,12 +57,6 @@ def templates_dir() -> Path:
     return Path(cjm.__file__).resolve().parent.parent / "templates"
 
 
-@lru_cache(maxsize=1)
-def ui_strings() -> dict[str, dict[str, str]]:
-    """UI strings per key and language, from `cjm/data/ui.yaml`."""
-    return yaml.safe_load((resources.files("cjm") / "data" / "ui.yaml").read_text(encoding="utf-8"))
-
-
 # --------------------------------------------------------------------------- text for Plotly
 
 def plotly_text(value: Any) -> str:
@@ -75,60 +70,6 @@ def plotly_texts(values) -> list[str]:
     return [plotly_text(v) for v in values]
 
 
-# --------------------------------------------------------------------------- number formatting
-
-def format_number(value: Any, lang: str, digits: int = 0) -> str:
-    """1 234,5 in Russian (narrow no-break space, decimal comma), 1,234.5 in English."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "—"
-    text = f"{float(value):,.{digits}f}"
-    if lang == "ru":
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
-
-
-def format_percent(value: Any, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    number = format_number(100 * float(value), lang)
-    return f"{number}\u00a0%" if lang == "ru" else f"{number}%"
-
-
-def format_days(value: Any, lang: str) -> str:
-    """Days as a reader says them: days below two months, months below two years, then years."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    days = float(value)
-    words = ui_strings()["units"]
-    if days < 60:
-        return f"{format_number(days, lang)}\u00a0{words['days'][lang]}"
-    if days < 730:
-        return f"{format_number(days / 30.4, lang, 1)}\u00a0{words['months'][lang]}"
-    return f"{format_number(days / 365, lang, 1)}\u00a0{words['years'][lang]}"
-
-
-def format_p(value: Any, lang: str) -> str:
-    if value is None:
-        return "—"
-    if value < 0.001:
-        return "p\u00a0<\u00a0" + format_number(0.001, lang, 3)
-    return "p\u00a0=\u00a0" + format_number(value, lang, 2)
-
-
-def format_clock(seconds: Any) -> str:
-    if seconds is None or seconds is pd.NA or (isinstance(seconds, float) and math.isnan(seconds)):
-        return ""
-    total = int(round(float(seconds)))
-    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
-def format_mood(value: float | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return sign + format_number(abs(value), lang, 2)
-
-
 # --------------------------------------------------------------------------- the report context
 
 @dataclass
@@ -140,107 +81,22 @@ class Chart:
     height: int
 
 
-@dataclass
-class Quote:
-    """A sentence shown in the report, linking to its utterance on the interview page."""
-
-    interview: str
-    n: int
-    text: str
-    href: str
-    clock: str = ""
 
 
-@dataclass
-class Evidence:
-    """The quotes behind one number; every linked number points at one of these blocks."""
-
-    id: str
-    title: str
-    quotes: list[Quote]
 
 
-@dataclass
-class Count:
-    """A number with the anchor of its evidence (empty when the number is zero)."""
-
-    value: Any
-    href: str = ""
-    text: str = ""  # preformatted value, when set
 
 
-@dataclass
-class LaneItem:
-    text: str
-    count: Count
 
 
-@dataclass
-class MapColumn:
-    """One stage column of the journey map grid."""
-
-    stage: str
-    name: str
-    interviews: Count
-    actions: list[LaneItem]
-    touchpoints: list[LaneItem]
-    roles: list[LaneItem]
-    questions: list[Quote]
-    pains: list[Quote]
-    questions_count: Count
-    pains_count: Count
-    mood: float | None
-    mood_text: str
-    mood_count: Count
-    days: Count
-    quotes: list[Quote]
 
 
-@dataclass
-class MoodPoint:
-    """The mood curve inside one stage cell: y at the centre, and where the line meets each edge
-    (half-way to the neighbour's y), so the cells together draw one continuous curve."""
-
-    y: float | None
-    left: float | None
-    right: float | None
-    tone: str
 
 
-@dataclass
-class GroupView:
-    """One channel group: its map grid, its flow charts and its decision-making unit."""
-
-    id: str
-    name: str
-    n: int
-    interviews: list[tuple[str, str]]  # (id, href)
-    columns: list[MapColumn]
-    mood_points: list[MoodPoint]
-    sankey: Chart | None
-    transitions: list[dict]
-    dmu_chart: Chart | None
-    dmu: list[dict]
-    paths: list[dict] = field(default_factory=list)  # the path strip, where paths do not branch
 
 
-@dataclass
-class Row:
-    cells: list[Any]
 
 
-@dataclass
-class CompareView:
-    a: str
-    b: str
-    a_name: str
-    b_name: str
-    a_n: Count
-    b_n: Count
-    rows: list[dict]
-    heatmap: Chart
-    spread_chart: Chart
-    note: str
 
 
 @dataclass
@@ -273,17 +129,17 @@ class IndexPage:
     interviews: list[InterviewRow]
     problems: list[Problem]
     notes: list[tuple[str, str, str]]  # (interview, href, note)
-    groups: list[GroupView]
+    groups: list[GroupSection]
     funnel: Chart
-    compare: CompareView | None
+    compare: CompareSection | None
     method: list[dict]
     evidence: list[Evidence]
     stages: list[tuple[str, str]]
     qualification: dict | None = None  # lead qualification per channel group (`qualification_view`)
     reviewed: str = ""  # "N of M utterances reviewed", where a person reviewed any
-    findings: list[dict] = field(default_factory=list)  # per group: {"name", "rows"}; then the comparison
-    stalls: list[dict] = field(default_factory=list)
-    advice: list[dict] = field(default_factory=list)
+    findings: list[FindingBlock] = field(default_factory=list)  # per group, then the comparison
+    stalls: list[StallRow] = field(default_factory=list)
+    advice: list[AdviceBlock] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # entries not read by design (gold/, reviewed/, hidden files)
 
 
@@ -364,9 +220,11 @@ class Builder:
         self.tables = tables
         self.lang = lang
         self.compare_keys = compare_keys
-        self.evidence: list[Evidence] = []
-        self._evidence_keys: dict[tuple, str] = {}
         self.files = self._file_names()
+        self.book = EvidenceBook(self.files, lang)
+        self.evidence = self.book.blocks
+        self.sections = Sections(self.journeys, codebook, tables, lang, self.book)
+        self.href, self.quote, self.count = self.book.href, self.book.quote, self.book.count
         self.by_id = {j.id: j for j in self.journeys}
 
     # --- helpers
@@ -395,31 +253,6 @@ class Builder:
             used.add(candidate.lower())
             names[journey.id] = f"{candidate}.html"
         return names
-
-    def href(self, interview: str, n: int | None = None, prefix: str = f"{INTERVIEWS}/") -> str:
-        anchor = f"#u-{n}" if n is not None else ""
-        return f"{prefix}{self.files[interview]}{anchor}"
-
-    def quote(self, ref: Ref) -> Quote:
-        return Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
-                     href=self.href(ref.interview, ref.utterance), clock=format_clock(ref.start))
-
-    def interview_quotes(self, ids: list[str]) -> list[Quote]:
-        """When a number counts interviews, its evidence is the interviews themselves."""
-        return [Quote(interview=i, n=0, text=self.t("open_interview"), href=self.href(i)) for i in sorted(ids)]
-
-    def count(self, value: Any, title: str, refs: list[Ref] | None = None, ids: list[str] | None = None,
-              text: str = "") -> Count:
-        """A number linked to its evidence block (shared when the same evidence repeats)."""
-        quotes = [self.quote(r) for r in refs] if refs else self.interview_quotes(ids or [])
-        if not quotes:
-            return Count(value=value, text=text)
-        key = (title, tuple((q.interview, q.n, q.text) for q in quotes))
-        if key not in self._evidence_keys:
-            ident = f"ev-{len(self.evidence) + 1}"
-            self._evidence_keys[key] = ident
-            self.evidence.append(Evidence(id=ident, title=title, quotes=quotes))
-        return Count(value=value, href=f"{EVIDENCE_PAGE}#{self._evidence_keys[key]}", text=text)
 
     # --- the index page
     def index(self) -> IndexPage:
@@ -466,17 +299,28 @@ class Builder:
                 group=self.name("group", row.channel_group), channel=self.name(CHANNEL, row.channel),
                 outcome=outcome, bought=bool(row.bought), first_contact=self.name(ROLE, row.first_contact_role),
                 cycle=format_days(row.cycle_days, self.lang), steps=int(row.steps), date=self.date(row.date) if isinstance(row.date, str) else "—",
-                notes=list(row.notes)))
-            notes.extend((row.interview, self.href(row.interview), note) for note in row.notes)
-        groups = [self.group_view(gid, g) for gid, g in self.tables.groups.items()]
-        findings = self.findings_view()
+                notes=[translate(note, self.lang) for note in row.notes]))
+            notes.extend((row.interview, self.href(row.interview), translate(note, self.lang)) for note in row.notes)
+        groups = []
+        for gid, g in self.tables.groups.items():
+            section = self.sections.group(gid, g)
+            section.charts["dmu"] = self.dmu_chart(gid or "none", g)
+            groups.append(section)
+        findings = self.sections.findings()  # after the groups: the evidence blocks keep their order
+        compare = self.sections.comparison()
+        if compare is not None:
+            c = self.tables.comparison
+            compare.charts = {"heatmap": self.heatmap(c, compare.a_name, compare.b_name),
+                              "spread": self.spread_chart(c, compare.a_name, compare.b_name)}
         page = IndexPage(
             lang=self.lang, title=self.t("report_title"), n=len(frame), date_range=date_range, languages=languages,
             by_group=by_group, outcomes=outcomes, interviews=rows, notes=notes,
-            problems=[q for q in self.problems if not q.ignored],
+            problems=[Problem(q.source, translate(q.message, self.lang), q.line, translate(q.hint, self.lang) or None)
+                      for q in self.problems if not q.ignored],  # cjm's messages in the report's language
             ignored=[q.source for q in self.problems if q.ignored],
-            groups=groups, funnel=self.funnel_chart(), compare=self.compare_view(), method=self.method(),
-            evidence=[], stages=stage_names, findings=findings, stalls=self.stalls_view(), advice=self.advice_view())
+            groups=groups, funnel=self.funnel_chart(), compare=compare, method=self.method(),
+            evidence=[], stages=stage_names, findings=findings, stalls=self.sections.stalls(),
+            advice=self.sections.advice())
         page.qualification = self.qualification_view()
         page.evidence = self.evidence
         page.reviewed = self.reviewed_line(self.journeys)
@@ -487,145 +331,10 @@ class Builder:
         total = sum((j.review or {}).get("respondent_utterances", 0) for j in journeys)
         return self.t("reviewed_count").format(done=done, total=total) if done else ""
 
-    def group_view(self, gid: str, g: aggregate.GroupTables) -> GroupView:
-        gname = self.name("group", gid or None)
-        columns = [self.map_column(gname, cell, g.n) for cell in g.cells]
-        ys = [None if c.mood is None else round(50 - 42 * c.mood, 1) for c in columns]
-        points = []
-        for i, y in enumerate(ys):
-            prev = ys[i - 1] if i > 0 else None
-            nxt = ys[i + 1] if i + 1 < len(ys) else None
-            tone = "" if y is None else ("pos" if y < 45 else ("neg" if y > 55 else ""))
-            points.append(MoodPoint(y=y, left=None if y is None or prev is None else round((prev + y) / 2, 1),
-                                    right=None if y is None or nxt is None else round((nxt + y) / 2, 1), tone=tone))
-        transitions = []
-        for row in g.transitions.itertuples(index=False):
-            transitions.append({"source": self.node_name(row.source), "target": self.node_name(row.target),
-                                "kind": row.kind, "steps": int(row.steps), "count": self.count(int(row.count),
-                                f"{gname}: {self.node_name(row.source)} → {self.node_name(row.target)}",
-                                ids=list(row.interviews))})
-        dmu = []
-        for row in g.dmu.itertuples(index=False):
-            dmu.append({"role": self.name(ROLE, row.role),
-                        "interviews": self.count(int(row.interviews), f"{gname}: {self.name(ROLE, row.role)}",
-                                                 refs=list(row.refs)),
-                        "first": int(row.first), "order": format_number(row.median_order, self.lang, 1),
-                        "entry": self.name(STAGE, row.entry_stage), "approves": int(row.approves), "pays": int(row.pays),
-                        "quote": self.quote(row.refs[0]) if row.refs else None})
-        return GroupView(id=gid or "none", name=gname, n=g.n,
-                         interviews=[(i, self.href(i)) for i in g.interviews], columns=columns, mood_points=points,
-                         sankey=self.sankey(gid or "none", g), transitions=transitions,
-                         dmu_chart=self.dmu_chart(gid or "none", g), dmu=dmu,
-                         paths=[] if branches(g.flows) else self.path_strip(g))
-
-    # --- findings, stalls, advice (their data: cjm.findings)
-    def fill(self, f: findings_mod.Finding) -> str:
-        """A finding's sentence in the report's language: ids named, numbers formatted."""
-        values: dict[str, Any] = {"k": f.k, "n": f.n}
-        for key, value in f.values.items():
-            if key == "role":
-                values[key] = self.name(ROLE, value)
-            elif key == "roles":
-                values[key] = " → ".join(self.name(ROLE, r) for r in value)
-            elif key == "stage":
-                values[key] = self.name(STAGE, value)
-            elif key == "event":
-                values[key] = self.name(EVENT, value)
-            elif key in ("a", "b"):
-                kind = "group" if value in self.codebook.ids("group") else CHANNEL
-                values[key] = self.name(kind, value)
-            elif key in ("days", "a_median", "b_median") and f.key != "finding_cmp_steps":
-                values[key] = format_days(value, self.lang)
-            elif isinstance(value, float):
-                values[key] = format_number(value, self.lang, 0 if float(value).is_integer() else 1)
-            elif value is None:
-                values[key] = self.t("not_known")
-            else:
-                values[key] = value
-        return self.t(f.key).format(**values)
-
-    def finding_row(self, f: findings_mod.Finding, where: str) -> dict:
-        text = self.fill(f)
-        return {"text": text, "quotes": self.count(f.k, f"{where}: {text}", refs=f.refs or None, ids=f.ids,
-                                                   text=self.t("quotes_link")),
-                "n": f"n\u00a0=\u00a0{f.n}", "test": self.test_name(f.test) if f.test else self.t("count_test"),
-                "p": format_p(f.p, self.lang) if f.test else "", "noise": f.noise, "tested": bool(f.test)}
-
-    def test_name(self, test: str) -> str:
-        """A test's name in the report's language ("Fisher" -> "Фишер")."""
-        return self.t({"Fisher": "test_fisher", "Mann–Whitney": "test_mann_whitney"}[test])
-
-    def findings_view(self) -> list[dict]:
-        out = []
-        for gid, g in self.tables.groups.items():
-            gname = self.name("group", gid or None)
-            rows = [self.finding_row(f, gname) for f in findings_mod.group_findings(gid, g, self.tables)]
-            if rows:
-                out.append({"id": gid or "none", "name": gname, "n": g.n, "rows": rows})
-        compared = findings_mod.comparison_findings(self.tables.comparison)
-        if compared:
-            out.append({"id": "compare", "name": self.t("findings_compare"), "n": len(self.tables.comparison.a_ids)
-                        + len(self.tables.comparison.b_ids), "rows": [self.finding_row(f, self.t("compare"))
-                                                                      for f in compared]})
-        return out
-
-    def stalls_view(self) -> list[dict]:
-        outcomes = {j.id: j.outcome for j in self.journeys}
-        out = []
-        for st in findings_mod.stalls(self.tables, outcomes, self.codebook):
-            out.append({"interview": st.interview, "href": self.href(st.interview),
-                        "group": self.name("group", st.group or None), "stage": self.name(STAGE, st.stage),
-                        "outcome": self.t(f"outcome_{st.outcome}"), "reasons": [self.quote(r) for r in st.reasons]})
-        return out
-
-    def advice_view(self) -> list[dict]:
-        return [{"interview": a.interview, "href": self.href(a.interview), "group": self.name("group", a.group or None),
-                 "quotes": [self.quote(r) for r in a.refs]} for a in findings_mod.advice(self.tables)]
-
-    def map_column(self, gname: str, cell: Cell, n: int) -> MapColumn:
-        sname = self.name(STAGE, cell.stage)
-        where = f"{gname} · {sname}"
-
-        def items(things: list[aggregate.Item], kind: str) -> list[LaneItem]:
-            out = []
-            for item in things:
-                if kind == "touch":
-                    kind_, _, ident = item.key.partition(":")
-                    text = self.name(CHANNEL, ident) if kind_ == "channel" else self.name(EVENT, ident)
-                elif kind == ROLE:
-                    text = self.name(ROLE, item.key)
-                else:
-                    text = self.name(EVENT, item.key)
-                out.append(LaneItem(text=text, count=self.count(item.interviews, f"{where}: {text}", refs=item.refs)))
-            return out
-
-        mood_text = format_mood(cell.mood, self.lang) if cell.mood is not None else self.t("not_enough")
-        return MapColumn(
-            stage=cell.stage, name=sname,
-            interviews=self.count(cell.interviews, f"{where}: {self.t('interviews')}", refs=cell.refs),
-            actions=items(cell.actions, "action"), touchpoints=items(cell.touchpoints, "touch"),
-            roles=items(cell.roles, ROLE),
-            questions=[self.quote(r) for r in cell.questions[:2]], pains=[self.quote(r) for r in cell.pains[:2]],
-            questions_count=self.count(len(cell.questions), f"{where}: {self.t('questions')}", refs=cell.questions),
-            pains_count=self.count(len(cell.pains), f"{where}: {self.t('pains')}", refs=cell.pains),
-            mood=cell.mood, mood_text=mood_text,
-            mood_count=self.count(cell.mood_n, f"{where}: {self.t('mood')}", refs=cell.mood_refs),
-            days=self.count(cell.days_n, f"{where}: {self.t('time_spent')}", refs=cell.days_refs,
-                            text=format_days(cell.days_median, self.lang) if cell.days_median is not None
-                            else self.t("not_known")),
-            quotes=[self.quote(r) for r in cell.quotes])
-
-    def node_name(self, key: str) -> str:
-        kind, _, stage = key.rpartition(":")
-        if kind == STALLED:
-            return f"{self.t('stalled_at')} {self.name(STAGE, stage)}"
-        if kind == aggregate.BACK:
-            return f"↩ {self.t('back_to')} {self.name(STAGE, stage)}"
-        return self.name(STAGE, stage)
-
     # --- charts
     def _layout(self, fig: go.Figure, height: int, **extra: Any) -> go.Figure:
         settings = dict(template="none", height=height, margin=dict(l=10, r=10, t=30, b=10),
+                        separators=", " if self.lang == "ru" else ".,",  # 0,5 and 1 000 in Russian ticks
                         font=dict(family=FONT, size=12, color="#1d2733"), paper_bgcolor="white", plot_bgcolor="white")
         settings.update(extra)
         fig.update_layout(**settings)
@@ -639,63 +348,6 @@ class Builder:
         first paint (about 1.5 s cold). Here plotly.js loads with `defer` and a small script in
         the template draws each chart from its escaped JSON after the page is shown."""
         return Chart(id=div_id, figure=fig.to_json(), height=int(fig.layout.height or 320))
-
-    def sankey(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
-        """A flow chart only where paths branch (some stage leads to two places); node labels carry
-        their interview counts, links theirs on hover and in the transitions table below."""
-        flows = g.flows
-        if flows.empty or not branches(flows):
-            return None
-        order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
-
-        def rank(key: str) -> tuple:
-            kind, _, stage = key.rpartition(":")
-            return (order.get(stage, 0), {"": 0, aggregate.BACK: 1, STALLED: 2}.get(kind, 3), key)
-
-        keys = sorted(set(flows["source"]) | set(flows["target"]), key=rank)
-        index = {k: i for i, k in enumerate(keys)}
-        through: dict[str, set] = {}
-        for row in flows.itertuples(index=False):
-            through.setdefault(row.source, set()).update(row.interviews)
-            through.setdefault(row.target, set()).update(row.interviews)
-
-        def color(key: str) -> str:
-            if key.startswith(STALLED):
-                return STALL_COLOR
-            if key.startswith(aggregate.BACK):
-                return "#e68c28"
-            return PALETTE[min(order.get(key, 0), len(PALETTE) - 1)]
-
-        link_colors = {"forward": "rgba(47,111,159,0.30)", "skip": "rgba(47,111,159,0.22)",
-                       aggregate.BACK: BACK_COLOR, "stall": "rgba(200,85,61,0.45)"}
-        n = plotly_text(self.t("n_interviews"))
-        labels = [f"{self.node_name(k)}: {len(through.get(k, ()))}" for k in keys]
-        fig = go.Figure(go.Sankey(
-            arrangement="snap", valueformat="d",
-            node=dict(label=plotly_texts(labels), color=[color(k) for k in keys], pad=22, thickness=14,
-                      line=dict(width=0), hovertemplate="%{label} " + n + "<extra></extra>"),
-            link=dict(source=[index[k] for k in flows["source"]], target=[index[k] for k in flows["target"]],
-                      value=[int(v) for v in flows["count"]], color=[link_colors[k] for k in flows["kind"]],
-                      label=[plotly_text(f"{int(v)} {self.t('n_interviews')}") for v in flows["count"]],
-                      hovertemplate="%{source.label} → %{target.label}: %{value} " + n + "<extra></extra>")))
-        fig = self._layout(fig, 190 + 22 * len(keys), margin=dict(l=10, r=10, t=30, b=10),
-                           title=dict(text=plotly_text(f"{self.t('flows')} · n = {g.n} {self.t('n_interviews')}"),
-                                      font=dict(size=12), x=0.01))
-        return self._html(fig, f"fig-sankey-{gid}")
-
-    def path_strip(self, g: aggregate.GroupTables) -> list[dict]:
-        """Where paths do not branch: each distinct path in full, with its interviews."""
-        frame = self.tables.interviews[self.tables.interviews["interview"].isin(g.interviews)]
-        paths: dict[tuple, list[str]] = {}
-        for row in frame.itertuples(index=False):
-            steps = tuple(row.path) + (() if row.bought or not row.path else (STALLED,))
-            paths.setdefault(steps, []).append(row.interview)
-        out = []
-        for steps, ids in sorted(paths.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            names = [self.t("stalled") if s == STALLED else self.name(STAGE, s) for s in steps]
-            out.append({"steps": names, "stalled": bool(steps) and steps[-1] == STALLED,
-                        "count": self.count(len(ids), " → ".join(names), ids=ids)})
-        return out
 
     def funnel_chart(self) -> Chart:
         """Share of each group's interviews that reached each stage (furthest stage), with k/n.
@@ -715,7 +367,7 @@ class Builder:
         height = 120 + len(stages) * max(1, len(groups)) * 15
         self._layout(fig, height, barmode="group", bargap=0.25, bargroupgap=0.05,
                      xaxis=dict(tickformat=".0%", range=[0, 1.18], gridcolor="#e6e9ee",
-                                title=plotly_text(f"{self.t('share_reached')}, %")),
+                                title=plotly_text(self.t("share_reached_1")) + "<br>" + plotly_text(self.t("share_reached_2"))),
                      yaxis=dict(autorange="reversed"),
                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(l=10, r=10, t=10, b=10))
         return self._html(fig, "fig-funnel")
@@ -726,62 +378,20 @@ class Builder:
         frame = g.dmu
         fig = go.Figure(go.Scatter(
             x=list(frame["median_order"]), y=plotly_texts(self.name(ROLE, r) for r in frame["role"]), mode="markers+text",
-            marker=dict(size=[12 + 10 * int(k) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
+            # at most 30 px, under the 34 px row pitch: two roles' dots never cover each other
+            marker=dict(size=[10 + 20 * int(k) / max(g.n, 1) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
                         sizemode="diameter"),
             text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
             hovertemplate="%{y}: %{x} <extra></extra>"))
         top = max(float(frame["median_order"].max()), 2.0)
         self._layout(fig, 70 + 34 * len(frame),
-                     xaxis=dict(title=plotly_text(f"{self.t('entry_order')} · n = {g.n} {self.t('n_interviews')}"),
+                     xaxis=dict(title=plotly_text(self.t("entry_order")) + "<br>" + plotly_text(f"n = {interviews(g.n, self.lang)}"),
                                 range=[0.5, top + 1.5], dtick=1, gridcolor="#e6e9ee"),
                      yaxis=dict(autorange="reversed"), showlegend=False)
         fig.update_layout(margin=dict(l=10, r=10, t=10, b=40))
         return self._html(fig, f"fig-dmu-{gid}")
 
     # --- comparison
-    def compare_view(self) -> CompareView | None:
-        c = self.tables.comparison
-        if c is None:
-            return None
-        kinds = {"group": "group", "channel": CHANNEL, "unknown": "group"}
-        a_name, b_name = self.name(kinds[c.a_kind], c.a), self.name(kinds[c.b_kind], c.b)
-        rows = []
-
-        def share_row(label: str, s: aggregate.Share) -> dict:
-            return {"label": label,
-                    "a": self.count(s.a_k, f"{a_name}: {label}", ids=s.a_ids,
-                                    text=f"{s.a_k}/{s.a_n} · {format_percent(s.a_k / s.a_n, self.lang) if s.a_n else '—'}"),
-                    "b": self.count(s.b_k, f"{b_name}: {label}", ids=s.b_ids,
-                                    text=f"{s.b_k}/{s.b_n} · {format_percent(s.b_k / s.b_n, self.lang) if s.b_n else '—'}"),
-                    "test": self.test_name("Fisher"), "p": format_p(s.p, self.lang), "noise": s.noise, "section": ""}
-
-        def spread_row(label: str, s: aggregate.Spread, fmt) -> dict:
-            out = {"label": label, "test": self.test_name("Mann–Whitney"), "p": format_p(s.p, self.lang), "noise": s.noise,
-                   "section": ""}
-            for side, values, ids, name in (("a", s.a, s.a_ids, a_name), ("b", s.b, s.b_ids, b_name)):
-                d = aggregate.Spread.describe(values)
-                if len(values) >= 4:
-                    text = f"{fmt(d['median'])} · {self.t('iqr')} {fmt(d['q1'])}–{fmt(d['q3'])} · n={len(values)}"
-                elif len(values) >= 2:
-                    text = f"{fmt(d['median'])} · {fmt(d['min'])}–{fmt(d['max'])} · n={len(values)}"
-                else:
-                    text = f"{fmt(d['median'])} · n={len(values)}"
-                out[side] = self.count(len(values), f"{name}: {label}", ids=ids, text=text)
-            return out
-
-        rows.append(share_row(self.t("conversion"), c.conversion))
-        for s in c.first_contact:
-            row = share_row(f"{self.t('first_contact')}: {self.name(ROLE, s.key)}", s)
-            rows.append(row)
-        rows.append(spread_row(self.t("cycle_days"), c.cycle_days, lambda v: format_days(v, self.lang)))
-        rows.append(spread_row(self.t("steps"), c.steps, lambda v: format_number(v, self.lang, 1 if v and v % 1 else 0)))
-        note = self.t("noise_note")
-        return CompareView(a=c.a, b=c.b, a_name=a_name, b_name=b_name,
-                           a_n=self.count(len(c.a_ids), a_name, ids=c.a_ids),
-                           b_n=self.count(len(c.b_ids), b_name, ids=c.b_ids), rows=rows,
-                           heatmap=self.heatmap(c, a_name, b_name), spread_chart=self.spread_chart(c, a_name, b_name),
-                           note=note)
-
     def qualification_view(self) -> dict | None:
         """BANT and temperature per channel group (`cjm.qualification.by_group`), each count linked to its quotes."""
         from .qualification import BANT, TEMPERATURE, by_group
@@ -917,7 +527,8 @@ class Builder:
         utterances = [self.utterance_view(u) for u in journey.utterances]
         return InterviewPage(lang=self.lang, id=journey.id, title=f"{self.t('interview')} {journey.id}",
                              metadata=metadata, derived=derived, path=steps, strip=strip,
-                             strip_utterances=strip_utts, utterances=utterances, notes=list(t.notes), source=t.source,
+                             strip_utterances=strip_utts, utterances=utterances, notes=[translate(note, self.lang) for note in t.notes],
+                             source=t.source,
                              reviewed=self.reviewed_line([journey]))
 
     def meta_key(self, key: str) -> str:
@@ -973,13 +584,14 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["days"] = lambda v: format_days(v, lang)
     env.filters["pval"] = lambda v: format_p(v, lang)
     env.filters["clock"] = format_clock
+    env.filters["mood"] = lambda v: format_mood(v, lang)
+    env.filters["cell"] = lambda c: (format_share(c.k, c.n, lang) if isinstance(c, ShareCell) else
+                                     format_spread(c.unit, c.values, c.median, c.q1, c.q3, c.low, c.high, lang))
+    env.filters["svgnum"] = lambda v: f"{float(v):g}"  # coordinates of the flow chart, as SVG reads them
     env.globals["t"] = lambda key: (ui_strings()[key].get(lang) or ui_strings()[key]["en"])
     return env
 
 
-def branches(flows: pd.DataFrame) -> bool:
-    """Paths branch when some node leads to two different places (a stall, a back-step, a skip)."""
-    return bool((flows.groupby("source")["target"].nunique() > 1).any()) if not flows.empty else False
 
 
 def majority_language(journeys: list[Journey]) -> str:

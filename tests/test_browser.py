@@ -138,12 +138,106 @@ def test_every_finding_links_to_its_quotes(browser, tmp_path):
         page.goto((out / href.split("#")[0]).as_uri() + "#" + href.split("#")[1])
         block = page.query_selector("#" + href.split("#")[1])
         assert block is not None and len(block.query_selector_all("li a")) >= 1, href  # lands on quotes
+        assert page.evaluate("() => document.querySelector(':target') && document.querySelector(':target').id") \
+            == href.split("#")[1]
+        top = block.bounding_box()["y"]
+        assert 0 <= top < 900, f"{href}: the quotes are not on screen ({top} px)"
+        quote = block.query_selector("li a")
+        target = quote.get_attribute("href")  # and each quote opens its utterance
+        page.goto((out / target.split("#")[0]).as_uri() + ("#" + target.split("#")[1] if "#" in target else ""))
+        if "#" in target:
+            assert page.query_selector("#" + target.split("#")[1]) is not None, target
 
 
-@pytest.mark.parametrize("width, bound", [(1400, 15_000), (390, None)])
-def test_sample_index_fits(browser, tmp_path, width, bound):
-    """Under 15,000 px tall at 1,400 px; no horizontal overflow at 390 px; chart texts never overlap."""
+def test_flow_chart_counts_link_to_their_interviews(browser, tmp_path):
     out = _sample_report(tmp_path, "ru")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto((out / "index.html").as_uri())
+    labels = page.query_selector_all("svg.flow a.fl-n")
+    assert labels, "no flow chart in the sample"
+    evidence = (out / "evidence.html").read_text(encoding="utf-8")
+    for label in labels:
+        href = label.get_attribute("href")
+        assert href and href.startswith("evidence.html#ev-"), href
+        assert f'id="{href.split("#")[1]}"' in evidence
+        count = label.query_selector("text").text_content().replace("↩", "").strip()
+        assert count.isdigit() and int(count) >= 1
+
+
+# Visible text a reader sees, outside what the interviews themselves say (quotes, transcripts, names
+# and values from the files): chart strings included (axis titles, ticks, legends, hover texts).
+VISIBLE = r"""() => {
+  const skip = 'blockquote, .utt-text, code, script, style, #cjm-data, .src, .ev li, .speaker, table.kv td';
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const el = node.parentElement;
+    if (el && !el.closest(skip) && node.textContent.trim()) out.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[title], [aria-label], svg title'))
+    if (!el.closest(skip)) out.push(el.getAttribute('title') || el.getAttribute('aria-label') || el.textContent);
+  for (const d of document.querySelectorAll('div.plot[data-figure]')) {
+    const texts = (v, key) => {
+      if (typeof v === 'string') { if (/text|title|name|label|template/.test(key)) out.push(v.replace(/%\{[^}]*\}|<[^>]*>/g, ' ')); }
+      else if (Array.isArray(v)) v.forEach(x => texts(x, key));
+      else if (v && typeof v === 'object') for (const k in v) if (!/^(x|y|z|font|color.*|.*format|legendgroup|textposition|textinfo|.*mode|type|.*anchor|.*ref|side)$/.test(k)) texts(v[k], k);
+    };
+    texts(JSON.parse(d.getAttribute('data-figure')), '');
+  }
+  return out; }"""
+ALLOWED_LATIN = {"BANT", "cjm", "Google", "Ads", "PDF", "CRM", "URL", "IQR", "UTF"}  # names, not words
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_one_language(browser, tmp_path, lang):
+    """Every word cjm writes in a Russian report is Russian, and in an English one English: labels,
+    table headers, chart axes and hover texts, metadata keys, channel meanings, cjm's messages."""
+    import re
+
+    out = _sample_report(tmp_path, lang)
+    pages = [out / "index.html", out / "method.html", out / "evidence.html"] + sorted((out / "interviews").glob("*.html"))
+    page = browser.new_page()
+    foreign: dict[str, str] = {}
+    pattern = re.compile(r"\b[A-Za-z][A-Za-z']{2,}\b" if lang == "ru" else r"[А-Яа-яЁё]{3,}")
+    for path in pages:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        for text in page.evaluate(VISIBLE):
+            for word in pattern.findall(text):
+                if word not in ALLOWED_LATIN:
+                    foreign.setdefault(word, f"{path.name}: {text[:80]}")
+    assert not foreign, foreign
+
+
+# Every text of every chart (Plotly's SVG and cjm's flow charts), as the browser drew it: no two
+# boxes meet, and none reaches outside its chart (a clipped label).
+OVERLAPS = """() => {
+  const out = [];
+  for (const plot of document.querySelectorAll('.js-plotly-plot, svg.flow')) {
+    const frame = plot.getBoundingClientRect();
+    const boxes = [...plot.querySelectorAll('text')].filter(t => t.textContent.trim())
+      .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0 && r.height > 0);
+    for (const [text, r] of boxes) {
+      if (r.left < frame.left - 1 || r.right > frame.right + 1 || r.top < frame.top - 1 || r.bottom > frame.bottom + 1)
+        out.push((plot.id || 'chart') + ' clipped: ' + text);
+    }
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [ta, a] = boxes[i], [tb, b] = boxes[j];
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 2 && h > 2) out.push((plot.id || 'chart') + ': ' + ta + ' / ' + tb);
+    }
+  }
+  return out; }"""
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("width, bound", [(1400, 15_000), (390, None)])
+def test_sample_index_fits(browser, tmp_path, width, bound, lang):
+    """Under 15,000 px tall at 1,400 px; no horizontal overflow at 390 px; chart texts never overlap
+    nor leave their chart, at either width."""
+    out = _sample_report(tmp_path, lang)
     page = browser.new_page(viewport={"width": width, "height": 900})
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -154,20 +248,9 @@ def test_sample_index_fits(browser, tmp_path, width, bound):
     if bound:
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < bound, f"index is {height} px tall"
-    overlaps = page.evaluate("""() => {
-      const out = [];
-      for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        const boxes = [...plot.querySelectorAll('svg text')].filter(t => t.textContent.trim())
-          .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0 && r.height > 0);
-        for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-          const [ta, a] = boxes[i], [tb, b] = boxes[j];
-          const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-          const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-          if (w > 2 && h > 2) out.push(plot.id + ': ' + ta + ' / ' + tb);
-        }
-      }
-      return out; }""")
-    assert not overlaps, overlaps  # (on a phone the flow charts give way to their link counts)
+    overlaps = page.evaluate(OVERLAPS)
+    assert page.query_selector_all("svg.flow"), "the sample's branching groups draw their flow charts"
+    assert not overlaps, overlaps
 
 
 def test_markup_in_an_id_makes_no_request_and_no_element(browser, tmp_path):

@@ -95,7 +95,7 @@ def test_every_preset_runs_the_sample_end_to_end(name, tmp_path):
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     for label in book.stages:
         assert label.name("en") in page
-    assert len(re.findall(r'id="fig-sankey-', page)) >= 2  # flows per channel group
+    assert len(re.findall(r'id="fig-flow-', page)) >= 2  # flows per channel group
     assert 'id="compare"' in page and 'id="qualification"' in page
     if name == "five-step":
         assert "note:" not in result.output

@@ -191,13 +191,13 @@ def test_suppressed_mentions_are_marked_and_plain_text_is_not(codebook):
 def test_overview_lists_problems_notes_and_numbers_link_to_evidence(report):
     out, _ = report
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "interviews/broken.docx" in index and "zip archive is damaged" in index
-    assert "no speakers" in index
+    assert "interviews/broken.docx" in index and "файл Word повреждён или это не .docx (BadZipFile)" in index
+    assert "сохраните заново как .docx" in index and "в файле нет говорящих" in index  # cjm's messages in Russian
     assert "30.08.2024 – 14.01.2025" in index
     page = parse(out / "index.html")
     evidence = [link for link in page.links if link.startswith("evidence.html#ev-")]
     assert len(evidence) > 50
-    for key in ("fig-sankey-cold_inbound", "fig-sankey-referral", "fig-funnel", "fig-compare-roles",
+    for key in ("fig-flow-cold_inbound", "fig-flow-referral", "fig-funnel", "fig-compare-roles",
                 "fig-dmu-referral"):
         assert key in page.ids
     assert "в пределах шума" in index
@@ -336,3 +336,19 @@ def test_entries_passed_over_by_design_are_not_listed_as_unreadable(tmp_path):
     problems = page[page.index('class="grid-table problems"'):page.index("</table>", page.index('class="grid-table problems"'))]
     assert "broken.pdf" in problems and "gold" not in problems
     assert "Не транскрипты, пропущены намеренно" in page and f"<code>{series / 'gold'}</code>" in page
+
+
+def test_flow_chart_escapes_every_text():
+    """The flow chart is cjm's own SVG: a codebook name or title holding markup stays text."""
+    from cjm.flowchart import FlowInput, layout
+
+    hostile = '<script>alert(1)</script><a href="https://x.test">'
+    chart = layout([("a", hostile), ("b", "B")], [FlowInput("a", "b", "forward", 2, "evidence.html#ev-1", hostile),
+                                                   FlowInput("b", "stalled:b", "stall", 1, "", hostile)],
+                   2, hostile, {"a": 2, "b": 2, "stalled:b": 1}, {"a": hostile})
+    chart.caption = hostile
+    svg = str(render.environment("en").get_template("partials/flowchart.html").module.flowchart(chart, "g"))
+    assert "<script" not in svg and "<a href=\"https://x.test\"" not in svg
+    assert "&lt;script&gt;" in svg and 'href="evidence.html#ev-1"' in svg
+    lines = sum(len(b.lines) for b in chart.boxes)
+    assert svg.count("<text") == lines + len(chart.boxes) + len(chart.links)  # names, box counts, link counts

@@ -3,7 +3,8 @@
    assets/plotly.gz.js, loaded with defer): window.cjmPlotly is the promise of its being unpacked. */
 (function () {
   "use strict";
-  var config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
+  // no mode bar: its tooltips would be English in a Russian report, and an owner reads, not zooms
+  var config = {displaylogo: false, responsive: true, displayModeBar: false};
   function drawAll() {
     var nodes = Array.prototype.slice.call(document.querySelectorAll("div.plot[data-figure]"));
     var i = 0;

@@ -79,5 +79,5 @@ def load_journeys(path: Path = HERE / "journeys.json") -> list[Journey]:
 
 
 def problems() -> list[Problem]:
-    return [Problem(source="interviews/broken.docx", message="not a valid DOCX file (zip archive is damaged)",
-                    hint="re-export the file from the meeting tool")]
+    return [Problem(source="interviews/broken.docx", message="the Word file is damaged or not a .docx (BadZipFile)",
+                    hint="open it in Word and save it again as .docx")]
