@@ -38,15 +38,19 @@ def format_percent(value: Any, lang: str) -> str:
     return f"{number}\u00a0%" if lang == "ru" else f"{number}%"
 
 
-def format_days(value: Any, lang: str) -> str:
-    """Days as a reader says them: days below two months, months below two years, then years."""
+def format_days(value: Any, lang: str, scale: float | None = None) -> str:
+    """Days as a reader says them: days below two months, months below two years, then years.
+
+    `scale` (the largest of the values shown together) picks the unit instead of the value itself,
+    so that numbers side by side share one unit: "51 days vs 76 days", not "51 days vs 2.5 months"."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "—"
     days = float(value)
     words = ui_strings()["units"]
-    if days < 60:
+    unit_of = days if scale is None or (isinstance(scale, float) and math.isnan(scale)) else float(scale)
+    if unit_of < 60:
         return f"{format_number(days, lang)}\u00a0{words['days'][lang]}"
-    if days < 730:
+    if unit_of < 730:
         return f"{format_number(days / 30.4, lang, 1)}\u00a0{words['months'][lang]}"
     return f"{format_number(days / 365, lang, 1)}\u00a0{words['years'][lang]}"
 
@@ -80,8 +84,10 @@ def format_share(k: int, n: int, lang: str) -> str:
 
 def format_spread(unit: str, values: list, median, q1, q3, low, high, lang: str) -> str:
     """A median with its spread, as much as n allows: quartiles from 4 values, the range from 2."""
+    scale = max((float(v) for v in values), default=None)  # one unit for the median and its spread
+
     def fmt(v):
-        return format_days(v, lang) if unit == "days" else format_number(v, lang, 1 if v and v % 1 else 0)
+        return format_days(v, lang, scale) if unit == "days" else format_number(v, lang, 1 if v and v % 1 else 0)
 
     n = len(values)
     if not n:

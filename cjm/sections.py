@@ -310,7 +310,8 @@ class Sections:
                 kind = "group" if value in self.codebook.ids("group") else CHANNEL
                 values[key] = self.name(kind, value)
             elif key in ("days", "a_median", "b_median") and f.key != "finding_cmp_steps":
-                values[key] = format_days(value, self.lang)
+                shown = [f.values.get(k) for k in ("a_median", "b_median")] if key != "days" else [value]
+                values[key] = format_days(value, self.lang, max((float(v) for v in shown if v is not None), default=None))
             elif isinstance(value, float):
                 values[key] = format_number(value, self.lang, 0 if float(value).is_integer() else 1)
             elif value is None:

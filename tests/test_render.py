@@ -352,3 +352,16 @@ def test_flow_chart_escapes_every_text():
     assert "&lt;script&gt;" in svg and 'href="evidence.html#ev-1"' in svg
     lines = sum(len(b.lines) for b in chart.boxes)
     assert svg.count("<text") == lines + len(chart.boxes) + len(chart.links)  # names, box counts, link counts
+
+
+def test_days_shown_together_share_one_unit():
+    """A comparison or a spread names one unit: 51 days beside 76 days is told in months for both,
+    and a value on its own keeps its own unit."""
+    from cjm.formatting import format_spread
+
+    assert format_days(51, "en", scale=76) == "1.7\u00a0months" and format_days(76, "en", scale=76) == "2.5\u00a0months"
+    assert format_days(51, "en") == "51\u00a0days" and format_days(51, "en", scale=59) == "51\u00a0days"
+    assert format_days(400, "en", scale=800) == "1.1\u00a0years"
+    spread = format_spread("days", [20, 30, 45, 90], 37.5, 27.5, 56.25, 20, 90, "en")
+    assert spread.count("months") == 3 and "days" not in spread
+    assert format_spread("days", [20, 30], 25, None, None, 20, 30, "en") == "25\u00a0days · 20\u00a0days–30\u00a0days · n=2"
