@@ -314,6 +314,11 @@ def test_a_positive_quote_is_no_pain(codebook):
     assert any(n.pain for n in pain.notes)
     assert not any(n.pain for n in tagged_one("The price was fine, we were happy.", "en").notes)  # topic, not pain
     assert any(n.pain for n in tagged_one("The price was too expensive, a real problem.", "en").notes)
+    # a payment term told plainly is the story, not a pain; told with a complaint it is one
+    assert not any(n.pain for n in tagged_one("Договор подписал в мае, через несколько дней аванс отправили.", "ru").notes)
+    assert any(n.pain for n in tagged_one("Аванс в пятьдесят процентов нас сильно напряг, было неприятно.", "ru").notes)
+    assert not any(n.pain for n in tagged_one("We paid the upfront part in June.", "en").notes)
+    assert any(n.pain for n in tagged_one("Paying everything upfront was awful for our cash flow.", "en").notes)
 
 
 def test_mood_needs_three_toned_sentences(codebook):
