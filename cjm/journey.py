@@ -11,6 +11,7 @@ from .codebook import Codebook
 from .durations import days_between, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .outcome import PurchaseClue, purchase_clues
 from .qualification import qualify
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
@@ -36,18 +37,35 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
         journey.channel_source = "detected" if journey.channel else None
     journey.channel_group = codebook.group_of(journey.channel)
     stage_ids = codebook.ids(STAGE)
-    reached = [stage_ids.index(s) for t in respondent for s in t.stages]
-    journey.furthest_stage = stage_ids[max(reached)] if reached else None
+    clues = purchase_clues(tagged, transcript, codebook)
+    journey.furthest_stage = furthest_stage(respondent, stage_ids, codebook, bool(clues))
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
     journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
     if codebook.reached_purchase(journey.furthest_stage):
         journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
     journey.outcome = outcome(journey, respondent, codebook)
+    journey.outcome_evidence = [c.n for c in clues]
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
     journey.qualification = qualify(journey, codebook)
     return journey
+
+
+def furthest_stage(respondent: list[TaggedUtterance], stage_ids: list[str], codebook: Codebook,
+                   purchase_told: bool) -> str | None:
+    """The furthest stage told; the purchase stage only where the purchase is told as done
+    (`cjm.outcome`), and then even where no utterance got the label ("Signed March twentieth")."""
+    purchase = codebook.stage_playing("purchase")
+    reached = [stage_ids.index(s) for t in respondent for s in t.stages]
+    if purchase is None:
+        return stage_ids[max(reached)] if reached else None
+    if purchase_told:
+        return purchase
+    before = [i for i in reached if i < stage_ids.index(purchase)]
+    if before:
+        return stage_ids[max(before)]
+    return stage_ids[stage_ids.index(purchase) - 1] if reached and stage_ids.index(purchase) > 0 else None
 
 
 def outcome(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> str | None:

@@ -100,8 +100,11 @@ def test_furthest_stage_roles_and_outcome(book):
     assert j.outcome == "stalled" and j.stage_path == ["informed", "motivated", "interested"]
     story[2].cues.add(LOST_DEAL)
     assert J.derive_journey(transcript(), story, book).outcome == "lost"
-    bought = story + [told(8, stages=["bought"])]
+    bought = story + [told(8, "We paid the first invoice.", stages=["bought"])]
     assert J.derive_journey(transcript(), bought, book).outcome == "bought"  # a purchase beats a lost-deal cue
+    labelled_only = story + [told(8, "It went well.", stages=["bought"])]
+    j = J.derive_journey(transcript(), labelled_only, book)  # a `bought` label with no purchase told as done
+    assert (j.outcome, j.furthest_stage) == ("lost", "motivated")
     j = J.derive_journey(transcript(), [told(2)], book)
     assert j.furthest_stage is None and j.outcome is None and j.confidence == {}
 
@@ -192,10 +195,10 @@ def cycle_story(answer, language="en", asked=False, cues=None, stages=("bought",
 def test_no_cycle_without_a_purchase(book):
     story = cycle_story("About three months from the first call until we paid.", asked=True)
     assert J.derive_journey(transcript(), story, book).cycle_days == 90
-    story[1].stages = ["motivated"]
-    story[1].mentions = [Mention("stage", "motivated", 0, 1, "x", 0)]
+    # a purchase label alone is not a purchase: none is told as done, so the deal did not close
+    story = cycle_story("About three months from the first call until the trial ended.", asked=True)
     j = J.derive_journey(transcript(), story, book)
-    assert j.cycle_days is None and j.cycle_evidence == []
+    assert j.cycle_days is None and j.cycle_evidence == [] and j.outcome == "stalled"
 
 
 def test_a_duration_needs_a_score_of_two(book):
