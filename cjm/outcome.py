@@ -46,6 +46,7 @@ class PurchaseClue:
     sentence: int
     how: str
     text: str
+    asked: str = ""  # the question it answers, for "answered" and "confirmed"
 
 
 class PurchaseLexicon:
@@ -173,7 +174,7 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
                     sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked)):
                 how = "confirmed"  # a yes to a recap that dates the purchase ("...first payment May sixth. Right?")
             if how:
-                clues.append(PurchaseClue(item.n, index, how, text))
+                clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
         question = ""  # a question is answered once
     return clues
 
