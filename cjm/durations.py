@@ -126,7 +126,7 @@ def find_months(text: str, lang: str, lexicon: dict, ordinals: bool = False) -> 
     lex = lexicon[lang]
     months: dict[str, int] = lex["months"]
     parts: dict[str, int] = lex.get("month_parts", {})
-    words = words_with_offsets(text)
+    words = split_hyphenated_months(words_with_offsets(text), months) if ordinals else words_with_offsets(text)
     lemmas = [normal(w, lang) for w, _, _ in words]
     found: list[MonthMention] = []
     for i, lemma in enumerate(lemmas):
@@ -154,6 +154,18 @@ def find_months(text: str, lang: str, lexicon: dict, ordinals: bool = False) -> 
             day = int(lemmas[i + 1])
         found.append(MonthMention(months[lemma], day, words[first][1], words[i][2], text[words[first][1]:words[i][2]]))
     return found
+
+
+def split_hyphenated_months(words: list[tuple[str, int, int]], months: dict) -> list[tuple[str, int, int]]:
+    """'mid-August' -> 'mid', 'august' (with their offsets), so the part of the month counts."""
+    out = []
+    for word, start, end in words:
+        head, _, tail = word.rpartition("-")
+        if head and tail in months:
+            out += [(head, start, start + len(head)), (tail, end - len(tail), end)]
+        else:
+            out.append((word, start, end))
+    return out
 
 
 def ordinal_at(lemmas: list[str], i: int, lex: dict) -> tuple[int, int] | None:

@@ -93,11 +93,21 @@ def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dic
         "channel": 1.0 if journey.channel_source == "metadata" else
         probability(by_n.get(journey.channel_evidence or -1), CHANNEL, journey.channel),
         "furthest_stage": furthest,
-        "outcome": furthest,  # the same raw score; its own calibration map says how often the outcome was right
+        "outcome": outcome_confidence(journey, respondent),
         "first_contact_role": probability(by_n.get(journey.first_contact_evidence or -1), ROLE, journey.first_contact_role),
         "roles": roles,
         "cycle_days": cycle_confidence(journey, by_n),
     }
+
+
+def outcome_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> float:
+    """The raw score of the outcome: where the purchase is told, how sure the model is that those
+    utterances tell it; where none is, how unsure it is of any purchase (its calibration map says
+    how often each was right)."""
+    bought = {t.n: t.probabilities.get(STAGE, {}).get("bought", 0.0) for t in respondent}
+    if journey.outcome == "bought":
+        return 0.5 + 0.5 * max((bought.get(n, 0.0) for n in journey.outcome_evidence), default=0.0)
+    return 1.0 - max(bought.values(), default=0.0)
 
 
 CYCLE_EVIDENCE_LEVELS = {"asked": 0.9, "stated": 0.7, "dates": 0.5, "none": 0.3}  # raw ranks, mapped by calibration
@@ -312,13 +322,13 @@ def cycle_days(tagged: list[TaggedUtterance], lang: str, codebook: Codebook, clu
 def asks_whole_cycle(tagged: list[TaggedUtterance], evidence: list[int], lang: str, codebook: Codebook) -> bool:
     """The duration answers "how long?" and the question (or the answer) names the deal's ends or its
     whole ("from the first call to the payment", "в итоге", "overall")."""
-    cues = phrase_list(codebook.lexicons, "cycle_cues", lang)
+    whole = phrase_list(codebook.lexicons, "cycle_whole", lang)
     question = ""
     for item in tagged:
         if item.utterance.is_interviewer:
             question = item.utterance.text
         elif item.n in evidence and item.asked_duration:
-            return bool(cues.find(question)) or any(len(c) >= 2 for c in item.cycle_cues)
+            return bool(whole.find(question) or whole.find(item.utterance.text))
     return False
 
 

@@ -315,3 +315,48 @@ def test_probability_of_a_missing_item_or_label():
     assert J.probability(item, "role", "expert") == 0.4
     assert J.probability(item, "role", "user") is None and J.probability(item, "stage", "x") is None
     assert J.probability(None, "role", "expert") is None and J.probability(item, "role", None) is None
+
+
+# --------------------------------------------------------------------------- cycle days from dates, whole-deal answers
+
+def dated_story():
+    """A referral: recommended in November, first call in mid-December, paid in early February."""
+    return [told(2, "Lesha recommended them in November.", stages=["informed"], channels=["referral"]),
+            told(4, "I called them in mid-December.", stages=["interested"]),
+            told(6, "We signed the contract at the end of January and paid the deposit in early February.",
+                 stages=["bought"])]
+
+
+def test_the_cycle_runs_from_the_first_contact_date_to_the_first_payment_date(book):
+    j = J.derive_journey(transcript(), dated_story(), book)
+    assert (j.cycle_days, j.cycle_evidence) == (50, [4, 6])  # mid-December -> early February, not from November
+    # at a stand the discovery is the contact
+    story = dated_story()
+    story[0].channels = ["exhibition"]
+    story[0].mentions = [Mention("stage", "informed", 0, 1, "x", 0), Mention("channel", "exhibition", 0, 1, "x", 0)]
+    assert J.derive_journey(transcript(), story, book).cycle_days == 80
+    # no purchase told with a month: no pair
+    story = dated_story()
+    story[2] = told(6, "We signed the contract and paid the deposit.", stages=["bought"])
+    assert J.derive_journey(transcript(), story, book).cycle_evidence != [4, 6]
+
+
+def test_a_how_long_answer_about_a_step_gives_way_to_the_dates(book):
+    question = TaggedUtterance(Utterance(5, "I", "How long did the trial take?", is_interviewer=True))
+    step = told(6, "Thirty days.", stages=["motivated"], asked_duration=True, cycle_cues=[set()])
+    story = dated_story()
+    tagged = story[:2] + [question, step, told(8, story[2].utterance.text, stages=["bought"])]
+    j = J.derive_journey(transcript(), tagged, book)
+    assert j.cycle_days == 50 and j.cycle_evidence == [4, 8]
+    question.utterance.text = "How long did it take from the first call to the payment?"
+    j = J.derive_journey(transcript(), tagged, book)
+    assert (j.cycle_days, j.cycle_evidence) == (30, [6])  # an answer on the whole deal wins
+
+
+def test_the_payment_date_beats_the_signing_date(book):
+    lex = book
+    clues = [J.PurchaseClue(6, 0, "told", "We signed the contract on the fourth of March."),
+             J.PurchaseClue(8, 0, "answered", "May sixth.", "And when was the first invoice paid?")]
+    story = [told(2, "We found them in early February.", stages=["interested"]), told(6, "x"), told(8, "y")]
+    assert J.cycle_from_dates(story, "en", lex, clues) == (91, [2, 8])
+    assert J.cycle_from_dates(story, "en", lex, clues[:1]) == (29, [2, 6])
