@@ -56,14 +56,14 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
 
 def furthest_stage(respondent: list[TaggedUtterance], stage_ids: list[str], codebook: Codebook,
                    purchase_told: bool) -> str | None:
-    """The furthest stage told; the purchase stage only where the purchase is told as done
-    (`cjm.outcome`), and then even where no utterance got the label ("Signed March twentieth")."""
+    """The furthest stage told; the purchase stage (or one past it) only where the purchase is told
+    as done (`cjm.outcome`), and then even where no utterance got the label ("Signed March twentieth")."""
     purchase = codebook.stage_playing("purchase")
     reached = [stage_ids.index(s) for t in respondent for s in t.stages]
     if purchase is None:
         return stage_ids[max(reached)] if reached else None
-    if purchase_told:
-        return purchase
+    if purchase_told:  # and past it where the map goes on (the hourglass's repeat, refer)
+        return stage_ids[max(reached + [stage_ids.index(purchase)])]
     before = [i for i in reached if i < stage_ids.index(purchase)]
     if before:
         return stage_ids[max(before)]

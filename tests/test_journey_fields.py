@@ -301,7 +301,15 @@ def test_field_confidence_reads_the_models_probabilities(book):
     c.probabilities = {"stage": {"interested": 0.65}}
     j = J.derive_journey(transcript(), [a, b, c], book)
     assert j.confidence["channel"] == 0.7
-    assert j.confidence["furthest_stage"] == 0.8 and j.confidence["outcome"] == 0.8  # the best of the two
+    assert j.confidence["furthest_stage"] == 0.8  # the best of the two
+    assert j.outcome == "stalled" and j.confidence["outcome"] == 1.0  # nothing had any P(bought)
+    c.probabilities["stage"]["bought"] = 0.3
+    assert J.derive_journey(transcript(), [a, b, c], book).confidence["outcome"] == 0.7
+    paid = told(8, "We paid the first invoice.", stages=["bought"])
+    paid.probabilities = {"stage": {"bought": 0.6}}
+    j = J.derive_journey(transcript(), [a, b, c, paid], book)
+    assert j.outcome == "bought" and j.confidence["outcome"] == 0.8  # 0.5 + 0.5 * P(bought) where it is told
+    j = J.derive_journey(transcript(), [a, b, c], book)
     assert j.confidence["roles"] == {"big_boss": 0.55, "expert": 0.9}
     assert j.confidence["first_contact_role"] == 0.9  # "expert" at utterance 4, the first request
     assert j.confidence["cycle_days"] == 0.3
