@@ -376,11 +376,14 @@ EVENT_KEYS = LABEL_KEYS + ("stage", "lane")  # an event also names its stage and
 FAMILY_KEYS = ("id", "name", "means", "patterns", "beats", "replace", "roles", "ignores") + LANGS  # qualification labels
 SINGULAR = {"stages": "stage", "roles": "role", "channels": "channel", "groups": "group", "events": "event"}
 # Lexicon sections cjm reads, by shape; other sections are free-form (kept for the user's own use).
-PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal")
+PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal",
+                   "purchase_told", "purchase_dated", "purchase_dated_terse", "purchase_questions", "purchase_confirmations",
+                   "purchase_negators", "purchase_not_a_purchase", "purchase_not_done", "purchase_plan", "purchase_elsewhere",
+                   "payment_words", "cycle_whole")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
                     "contact_at_discovery")
 NUMBER_SECTIONS = ("min_cycle_days", "max_cycle_days")
-DURATION_TABLES = ("numbers", "units", "whole", "months", "month_parts")
+DURATION_TABLES = ("numbers", "units", "whole", "months", "month_parts", "ordinals", "ordinal_tens")
 DURATION_REQUIRED = ("numbers", "units", "months")
 FIX_HINT = "fix these entries of the codebook"
 

@@ -18,20 +18,23 @@ from dataclasses import replace
 from .codebook import Codebook
 from .evidence import InterviewEvidence
 from .features import candidates, stage_features
-from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance
+from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
 from .tagger_model import NONE, TaggerModel
 
 ACCEPT = 0.5
 PURCHASE = "bought"
 
 
-def purchase_told(by_rules: list[TaggedUtterance]) -> bool:
-    """A purchase told as done: a strong `bought` phrase that survived every context check.
+def purchase_told(by_rules: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> bool:
+    """This client's purchase from this supplier told as done somewhere in the interview
+    (`cjm.outcome.purchase_clues`: a purchase phrase in the past, a purchase word with its date, a
+    date in answer to "when did you pay?"; never an NDA, a plan, another supplier's repeat order).
 
     (Also requiring the model to read that utterance as the purchase was tried: on the training
     folds it cost as many real purchases as it saved stalled deals.)"""
-    return any(m.kind == STAGE and m.label == PURCHASE and m.origin == "pattern" and not m.weak
-               for t in by_rules for m in t.mentions)
+    from .outcome import purchase_clues
+
+    return bool(purchase_clues(by_rules, transcript, codebook))
 
 
 def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: TaggerModel,
@@ -41,7 +44,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     rows = stage_features(evidence, by_rules, codebook.ids(STAGE))
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
-    bought_allowed = purchase_told(by_rules)
+    bought_allowed = purchase_told(by_rules, evidence.transcript, codebook)
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
     no_stage_above = model.threshold("stage_none", None)

@@ -25,7 +25,7 @@ class Duration:
 
 @dataclass(frozen=True)
 class MonthMention:
-    month: int  # 1..12
+    month: int  # 1..12 (0: a day of a month not said)
     day: int  # position in the month the words imply
     start: int
     end: int
@@ -120,31 +120,98 @@ def _half_after(lemmas: list[str], i: int, lex: dict) -> int | None:
     return None
 
 
-def find_months(text: str, lang: str, lexicon: dict) -> list[MonthMention]:
-    """Month names with where in the month they point ('в конце марта' -> (3, 25))."""
+def find_months(text: str, lang: str, lexicon: dict, ordinals: bool = False) -> list[MonthMention]:
+    """Month names with where in the month they point ('в конце марта' -> (3, 25)); with `ordinals`,
+    also a day told as an ordinal ("the ninth of December", "May sixth")."""
     lex = lexicon[lang]
     months: dict[str, int] = lex["months"]
     parts: dict[str, int] = lex.get("month_parts", {})
-    words = words_with_offsets(text)
+    words = split_hyphenated_months(words_with_offsets(text), months) if ordinals else words_with_offsets(text)
     lemmas = [normal(w, lang) for w, _, _ in words]
     found: list[MonthMention] = []
     for i, lemma in enumerate(lemmas):
         if lemma not in months:
             continue
+        after = ordinal_at(lemmas, i + 1, lex) if ordinals else None
         if lemma in lex.get("ambiguous_months", ()) and not (
                 i > 0 and lemmas[i - 1] in lex.get("month_markers", ())
-                or i + 1 < len(lemmas) and re.fullmatch(r"\d{1,2}", lemmas[i + 1])):
-            continue  # "we may", "Jan" the name
+                or i + 1 < len(lemmas) and re.fullmatch(r"\d{1,2}", lemmas[i + 1]) or after):
+            continue  # "we may", "Jan" the name ("May sixth" is a date)
         day, first = 15, i
         for j in range(max(0, i - 3), i):
             if lemmas[j] in parts:
                 day, first = parts[lemmas[j]], j
             elif re.fullmatch(r"\d{1,2}", lemmas[j]) and j == i - 1 and 1 <= int(lemmas[j]) <= 31:
                 day, first = int(lemmas[j]), j
+        if ordinals:  # "двадцать восьмого мая", "the ninth of December", "March twentieth"
+            before = ordinal_ending(lemmas, i - 1, lex) or (
+                ordinal_ending(lemmas, i - 2, lex) if i >= 2 and lemmas[i - 1] == "of" else None)
+            if before:
+                day, first = before[0], before[1]
+            elif after:
+                day = after[0]
         if i + 1 < len(lemmas) and re.fullmatch(r"\d{1,2}", lemmas[i + 1]) and lang == "en" and 1 <= int(lemmas[i + 1]) <= 31:
             day = int(lemmas[i + 1])
         found.append(MonthMention(months[lemma], day, words[first][1], words[i][2], text[words[first][1]:words[i][2]]))
     return found
+
+
+def split_hyphenated_months(words: list[tuple[str, int, int]], months: dict) -> list[tuple[str, int, int]]:
+    """'mid-August' -> 'mid', 'august' (with their offsets), so the part of the month counts."""
+    out = []
+    for word, start, end in words:
+        head, _, tail = word.rpartition("-")
+        if head and tail in months:
+            out += [(head, start, start + len(head)), (tail, end - len(tail), end)]
+        else:
+            out.append((word, start, end))
+    return out
+
+
+def ordinal_at(lemmas: list[str], i: int, lex: dict) -> tuple[int, int] | None:
+    """The day an ordinal starting at word i names ("twenty", "third" -> 23), and its last word."""
+    if i >= len(lemmas):
+        return None
+    ordinals, tens = lex.get("ordinals") or {}, lex.get("ordinal_tens") or {}
+    parts = lemmas[i].split("-")
+    if len(parts) == 2 and parts[0] in tens and parts[1] in ordinals:  # "twenty-third"
+        return int(tens[parts[0]] + ordinals[parts[1]]), i
+    if lemmas[i] in tens and i + 1 < len(lemmas) and lemmas[i + 1] in ordinals and ordinals[lemmas[i + 1]] < 10:
+        return int(tens[lemmas[i]] + ordinals[lemmas[i + 1]]), i + 1
+    if lemmas[i] in ordinals:
+        return int(ordinals[lemmas[i]]), i
+    return None
+
+
+def ordinal_ending(lemmas: list[str], i: int, lex: dict) -> tuple[int, int] | None:
+    """The day an ordinal ending at word i names, and its first word ("двадцать восьмого" -> (28, i - 1))."""
+    if i < 0:
+        return None
+    for first in (i - 1, i):
+        if first >= 0 and (found := ordinal_at(lemmas, first, lex)) and found[1] == i:
+            return found[0], first
+    return None
+
+
+def find_dates(text: str, lang: str, lexicon: dict) -> list[MonthMention]:
+    """Points in time: months with their day ("May sixth", "девятого февраля"), and in Russian a day
+    alone where nothing follows it but "числа" or the end of the sentence ("Оплатили девятого.")."""
+    found = find_months(text, lang, lexicon, ordinals=True)
+    lex = lexicon[lang]
+    words = words_with_offsets(text)
+    lemmas = [normal(w, lang) for w, _, _ in words]
+    taken = {(m.start, m.end) for m in found}
+    for i in range(len(lemmas)):
+        day = ordinal_at(lemmas, i, lex)
+        if not day or lang != "ru" or not words[day[1]][0].endswith(("ого", "его")):
+            continue
+        nxt = day[1] + 1
+        if nxt < len(lemmas) and lemmas[nxt] not in lex.get("day_words", ()):
+            continue  # "третьего этапа": an ordinal of something else
+        start, end = words[i][1], words[day[1]][2]
+        if not any(s <= start < e for s, e in taken):
+            found.append(MonthMention(0, day[0], start, end, text[start:end]))  # month 0: not said
+    return sorted(found, key=lambda m: m.start)
 
 
 def days_between(a: MonthMention, b: MonthMention) -> int:

@@ -37,6 +37,7 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
             "channel": journey.channel_evidence,
             "first_contact_role": journey.first_contact_evidence,
             "cycle_days": list(journey.cycle_evidence),
+            "outcome": list(journey.outcome_evidence),
         },
         "qualification": journey.qualification.as_dict() if journey.qualification is not None else None,
         "format": t.format,

@@ -8,9 +8,11 @@ involved, the cycle length in days and the ordered stage path with its back-step
 from __future__ import annotations
 
 from .codebook import Codebook
-from .durations import days_between, find_durations, find_months
+from .durations import MonthMention, days_between, find_dates, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .outcome import PurchaseClue, purchase_clues
+from .textmatch import phrase_list
 from .qualification import qualify
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
@@ -36,18 +38,36 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
         journey.channel_source = "detected" if journey.channel else None
     journey.channel_group = codebook.group_of(journey.channel)
     stage_ids = codebook.ids(STAGE)
-    reached = [stage_ids.index(s) for t in respondent for s in t.stages]
-    journey.furthest_stage = stage_ids[max(reached)] if reached else None
+    clues = purchase_clues(tagged, transcript, codebook)
+    journey.furthest_stage = furthest_stage(respondent, stage_ids, codebook, bool(clues))
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
     journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
     if codebook.reached_purchase(journey.furthest_stage):
-        journey.cycle_days, journey.cycle_evidence = detect_cycle_days(respondent, transcript.language, codebook)
+        journey.cycle_days, journey.cycle_evidence = cycle_days(tagged, transcript.language, codebook, clues,
+                                                               journey.channel)
     journey.outcome = outcome(journey, respondent, codebook)
+    journey.outcome_evidence = [c.n for c in clues]
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
     journey.qualification = qualify(journey, codebook)
     return journey
+
+
+def furthest_stage(respondent: list[TaggedUtterance], stage_ids: list[str], codebook: Codebook,
+                   purchase_told: bool) -> str | None:
+    """The furthest stage told; the purchase stage (or one past it) only where the purchase is told
+    as done (`cjm.outcome`), and then even where no utterance got the label ("Signed March twentieth")."""
+    purchase = codebook.stage_playing("purchase")
+    reached = [stage_ids.index(s) for t in respondent for s in t.stages]
+    if purchase is None:
+        return stage_ids[max(reached)] if reached else None
+    if purchase_told:  # and past it where the map goes on (the hourglass's repeat, refer)
+        return stage_ids[max(reached + [stage_ids.index(purchase)])]
+    before = [i for i in reached if i < stage_ids.index(purchase)]
+    if before:
+        return stage_ids[max(before)]
+    return stage_ids[stage_ids.index(purchase) - 1] if reached and stage_ids.index(purchase) > 0 else None
 
 
 def outcome(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> str | None:
@@ -73,11 +93,21 @@ def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dic
         "channel": 1.0 if journey.channel_source == "metadata" else
         probability(by_n.get(journey.channel_evidence or -1), CHANNEL, journey.channel),
         "furthest_stage": furthest,
-        "outcome": furthest,  # the same raw score; its own calibration map says how often the outcome was right
+        "outcome": outcome_confidence(journey, respondent),
         "first_contact_role": probability(by_n.get(journey.first_contact_evidence or -1), ROLE, journey.first_contact_role),
         "roles": roles,
         "cycle_days": cycle_confidence(journey, by_n),
     }
+
+
+def outcome_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> float:
+    """The raw score of the outcome: where the purchase is told, how sure the model is that those
+    utterances tell it; where none is, how unsure it is of any purchase (its calibration map says
+    how often each was right)."""
+    bought = {t.n: t.probabilities.get(STAGE, {}).get("bought", 0.0) for t in respondent}
+    if journey.outcome == "bought":
+        return 0.5 + 0.5 * max((bought.get(n, 0.0) for n in journey.outcome_evidence), default=0.0)
+    return 1.0 - max(bought.values(), default=0.0)
 
 
 CYCLE_EVIDENCE_LEVELS = {"asked": 0.9, "stated": 0.7, "dates": 0.5, "none": 0.3}  # raw ranks, mapped by calibration
@@ -270,3 +300,87 @@ def cycle_from_months(respondent: list[TaggedUtterance], lang: str, lexicon: dic
     if start and end and days_between(start[0], end[0]) >= shortest:
         return days_between(start[0], end[0]), [start[1], end[1]]
     return None, []
+
+
+def cycle_days(tagged: list[TaggedUtterance], lang: str, codebook: Codebook, clues: list[PurchaseClue],
+               channel: str | None = None) -> tuple[int | None, list[int]]:
+    """Days from first contact to first payment (contract section 5), in this order of trust: the
+    answer to a question on the whole deal's length ("how long from the first call to the
+    payment?"), the dates of the first contact and of the first payment (seldom in one sentence:
+    "Expo was the middle of June" ... "paid the first invoice in early January"), a duration stated
+    beside payment words. A "how long did that take?" asks of a step, not of the deal."""
+    respondent = [t for t in tagged if not t.utterance.is_interviewer]
+    stated, evidence = detect_cycle_days(respondent, lang, codebook)
+    if stated is not None and asks_whole_cycle(tagged, evidence, lang, codebook):
+        return stated, evidence
+    paired = cycle_from_dates(respondent, lang, codebook, clues, channel)
+    if paired[0] is not None:
+        return paired
+    return stated, evidence
+
+
+def asks_whole_cycle(tagged: list[TaggedUtterance], evidence: list[int], lang: str, codebook: Codebook) -> bool:
+    """The duration answers "how long?" and the question (or the answer) names the deal's ends or its
+    whole ("from the first call to the payment", "в итоге", "overall")."""
+    whole = phrase_list(codebook.lexicons, "cycle_whole", lang)
+    question = ""
+    for item in tagged:
+        if item.utterance.is_interviewer:
+            question = item.utterance.text
+        elif item.n in evidence and item.asked_duration:
+            return bool(whole.find(question) or whole.find(item.utterance.text))
+    return False
+
+
+def cycle_from_dates(respondent: list[TaggedUtterance], lang: str, codebook: Codebook,
+                     clues: list[PurchaseClue], channel: str | None = None) -> tuple[int | None, list[int]]:
+    """The first contact's date to the first payment's: the payment from the sentences that tell the
+    purchase with a month (one with payment words first), the contact from the first month told
+    from the first contact on (at a stand or on a cold call the discovery; after a recommendation
+    or a search the first request or call, as for the first-contact role)."""
+    lexicon = codebook.lexicons.get("durations") or {}
+    if lang not in lexicon:
+        return None, []
+    payment_words = phrase_list(codebook.lexicons, "payment_words", lang)
+    paid: tuple[MonthMention, int] | None = None
+    signed: tuple[MonthMention, int] | None = None
+    for clue in clues:
+        months = [m for m in find_dates(clue.text, lang, lexicon) if m.month]
+        if not months:
+            continue
+        if paid is None and (payment_words.find(clue.text) or payment_words.find(clue.asked)):
+            paid = (months[-1], clue.n)
+        if signed is None:
+            signed = (months[-1], clue.n)
+    end = paid or signed
+    if end is None:
+        return None, []
+    at_discovery = channel in set(codebook.lexicons.get("contact_at_discovery") or [])
+    interest = codebook.stage_playing("interest")
+    starts = [set(contact_stages(codebook))] if at_discovery or not interest else [{interest}, set(contact_stages(codebook))]
+    for start_stages in starts:
+        found = first_date_from(respondent, start_stages, end, lang, lexicon)
+        if found is not None:
+            days = days_between(found[0], end[0])
+            shortest = float(codebook.lexicons.get("min_cycle_days") or 0)
+            longest = float(codebook.lexicons.get("max_cycle_days") or float("inf"))
+            return (days, [found[1], end[1]]) if shortest <= days <= longest else (None, [])
+    return None, []
+
+
+def first_date_from(respondent: list[TaggedUtterance], stages: set[str], end: tuple[MonthMention, int], lang: str,
+                    lexicon: dict) -> tuple[MonthMention, int] | None:
+    """The first month told from the first utterance of `stages` on, before the payment's utterance."""
+    started = False
+    for item in respondent:
+        if item.n >= end[1]:
+            return None
+        started = started or bool(set(item.stages) & stages)
+        if not started:
+            continue
+        text = item.utterance.text
+        for s, e in item.sentences or [(0, len(text))]:
+            months = [m for m in find_dates(text[s:e], lang, lexicon) if m.month]
+            if months:
+                return months[0], item.n
+    return None

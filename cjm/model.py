@@ -155,6 +155,7 @@ class Journey:
     cycle_evidence: list[int] = field(default_factory=list)  # utterance numbers the days come from
     channel_evidence: int | None = None  # utterance number the channel comes from
     first_contact_evidence: int | None = None
+    outcome_evidence: list[int] = field(default_factory=list)  # utterances telling the purchase as done
     stage_path: list[str] = field(default_factory=list)  # ordered stage sequence (with back-steps)
     outcome: str | None = None  # bought | stalled | lost
     confidence: dict[str, Any] = field(default_factory=dict)  # field -> P (the model's, calibrated where it can be)

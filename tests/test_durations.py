@@ -61,3 +61,27 @@ def test_across_new_year(lexicon):
 def test_durations_in_sentences(lexicon, text, lang, days):
     """The same parser serves the cycle length and the report's time-per-stage lane."""
     assert [d.days for d in find_durations(text, lang, lexicon)] == pytest.approx(days)
+
+
+@pytest.mark.parametrize("text, lang, dates", [
+    ("May sixth.", "en", [(5, 6)]), ("Signed March twentieth, about.", "en", [(3, 20)]),
+    ("on the ninth of December", "en", [(12, 9)]), ("the twenty-third of May", "en", [(5, 23)]),
+    ("Their installer came in mid-August", "en", [(8, 15)]),
+    ("Двадцать восьмого мая, кажется.", "ru", [(5, 28)]), ("Оплатили девятого.", "ru", [(0, 9)]),
+])
+def test_dates_with_ordinal_days(lexicon, text, lang, dates):
+    from cjm.durations import find_dates
+
+    assert [(m.month, m.day) for m in find_dates(text, lang, lexicon)] == dates
+
+
+@pytest.mark.parametrize("text, lang", [("we may go", "en"), ("аванс по третьего этапа", "ru"), ("the first order", "en")])
+def test_no_date_without_a_month_or_a_lone_russian_day(lexicon, text, lang):
+    from cjm.durations import find_dates
+
+    assert find_dates(text, lang, lexicon) == []
+
+
+def test_find_months_keeps_its_count_without_ordinals(lexicon):
+    assert find_months("May sixth.", "en", lexicon) == []  # (the tagger's features read this count)
+    assert [m.day for m in find_months("mid-August", "en", lexicon)] == []

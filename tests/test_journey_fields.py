@@ -100,8 +100,11 @@ def test_furthest_stage_roles_and_outcome(book):
     assert j.outcome == "stalled" and j.stage_path == ["informed", "motivated", "interested"]
     story[2].cues.add(LOST_DEAL)
     assert J.derive_journey(transcript(), story, book).outcome == "lost"
-    bought = story + [told(8, stages=["bought"])]
+    bought = story + [told(8, "We paid the first invoice.", stages=["bought"])]
     assert J.derive_journey(transcript(), bought, book).outcome == "bought"  # a purchase beats a lost-deal cue
+    labelled_only = story + [told(8, "It went well.", stages=["bought"])]
+    j = J.derive_journey(transcript(), labelled_only, book)  # a `bought` label with no purchase told as done
+    assert (j.outcome, j.furthest_stage) == ("lost", "motivated")
     j = J.derive_journey(transcript(), [told(2)], book)
     assert j.furthest_stage is None and j.outcome is None and j.confidence == {}
 
@@ -192,10 +195,10 @@ def cycle_story(answer, language="en", asked=False, cues=None, stages=("bought",
 def test_no_cycle_without_a_purchase(book):
     story = cycle_story("About three months from the first call until we paid.", asked=True)
     assert J.derive_journey(transcript(), story, book).cycle_days == 90
-    story[1].stages = ["motivated"]
-    story[1].mentions = [Mention("stage", "motivated", 0, 1, "x", 0)]
+    # a purchase label alone is not a purchase: none is told as done, so the deal did not close
+    story = cycle_story("About three months from the first call until the trial ended.", asked=True)
     j = J.derive_journey(transcript(), story, book)
-    assert j.cycle_days is None and j.cycle_evidence == []
+    assert j.cycle_days is None and j.cycle_evidence == [] and j.outcome == "stalled"
 
 
 def test_a_duration_needs_a_score_of_two(book):
@@ -298,7 +301,15 @@ def test_field_confidence_reads_the_models_probabilities(book):
     c.probabilities = {"stage": {"interested": 0.65}}
     j = J.derive_journey(transcript(), [a, b, c], book)
     assert j.confidence["channel"] == 0.7
-    assert j.confidence["furthest_stage"] == 0.8 and j.confidence["outcome"] == 0.8  # the best of the two
+    assert j.confidence["furthest_stage"] == 0.8  # the best of the two
+    assert j.outcome == "stalled" and j.confidence["outcome"] == 1.0  # nothing had any P(bought)
+    c.probabilities["stage"]["bought"] = 0.3
+    assert J.derive_journey(transcript(), [a, b, c], book).confidence["outcome"] == 0.7
+    paid = told(8, "We paid the first invoice.", stages=["bought"])
+    paid.probabilities = {"stage": {"bought": 0.6}}
+    j = J.derive_journey(transcript(), [a, b, c, paid], book)
+    assert j.outcome == "bought" and j.confidence["outcome"] == 0.8  # 0.5 + 0.5 * P(bought) where it is told
+    j = J.derive_journey(transcript(), [a, b, c], book)
     assert j.confidence["roles"] == {"big_boss": 0.55, "expert": 0.9}
     assert j.confidence["first_contact_role"] == 0.9  # "expert" at utterance 4, the first request
     assert j.confidence["cycle_days"] == 0.3
@@ -312,3 +323,48 @@ def test_probability_of_a_missing_item_or_label():
     assert J.probability(item, "role", "expert") == 0.4
     assert J.probability(item, "role", "user") is None and J.probability(item, "stage", "x") is None
     assert J.probability(None, "role", "expert") is None and J.probability(item, "role", None) is None
+
+
+# --------------------------------------------------------------------------- cycle days from dates, whole-deal answers
+
+def dated_story():
+    """A referral: recommended in November, first call in mid-December, paid in early February."""
+    return [told(2, "Lesha recommended them in November.", stages=["informed"], channels=["referral"]),
+            told(4, "I called them in mid-December.", stages=["interested"]),
+            told(6, "We signed the contract at the end of January and paid the deposit in early February.",
+                 stages=["bought"])]
+
+
+def test_the_cycle_runs_from_the_first_contact_date_to_the_first_payment_date(book):
+    j = J.derive_journey(transcript(), dated_story(), book)
+    assert (j.cycle_days, j.cycle_evidence) == (50, [4, 6])  # mid-December -> early February, not from November
+    # at a stand the discovery is the contact
+    story = dated_story()
+    story[0].channels = ["exhibition"]
+    story[0].mentions = [Mention("stage", "informed", 0, 1, "x", 0), Mention("channel", "exhibition", 0, 1, "x", 0)]
+    assert J.derive_journey(transcript(), story, book).cycle_days == 80
+    # no purchase told with a month: no pair
+    story = dated_story()
+    story[2] = told(6, "We signed the contract and paid the deposit.", stages=["bought"])
+    assert J.derive_journey(transcript(), story, book).cycle_evidence != [4, 6]
+
+
+def test_a_how_long_answer_about_a_step_gives_way_to_the_dates(book):
+    question = TaggedUtterance(Utterance(5, "I", "How long did the trial take?", is_interviewer=True))
+    step = told(6, "Thirty days.", stages=["motivated"], asked_duration=True, cycle_cues=[set()])
+    story = dated_story()
+    tagged = story[:2] + [question, step, told(8, story[2].utterance.text, stages=["bought"])]
+    j = J.derive_journey(transcript(), tagged, book)
+    assert j.cycle_days == 50 and j.cycle_evidence == [4, 8]
+    question.utterance.text = "How long did it take from the first call to the payment?"
+    j = J.derive_journey(transcript(), tagged, book)
+    assert (j.cycle_days, j.cycle_evidence) == (30, [6])  # an answer on the whole deal wins
+
+
+def test_the_payment_date_beats_the_signing_date(book):
+    lex = book
+    clues = [J.PurchaseClue(6, 0, "told", "We signed the contract on the fourth of March."),
+             J.PurchaseClue(8, 0, "answered", "May sixth.", "And when was the first invoice paid?")]
+    story = [told(2, "We found them in early February.", stages=["interested"]), told(6, "x"), told(8, "y")]
+    assert J.cycle_from_dates(story, "en", lex, clues) == (91, [2, 8])
+    assert J.cycle_from_dates(story, "en", lex, clues[:1]) == (29, [2, 6])

@@ -1,0 +1,184 @@
+"""The deal's outcome: bought only where this client's purchase from this supplier is told as done.
+
+A stalled deal's interview is full of purchase words that are not a purchase: "we signed the
+NDA", "a repeat order with our old supplier", "contract signed by the end of July. That was the
+plan", "about three weeks from a purchase order". A bought deal's may hold none of the usual
+phrases: "Signed March twentieth", "Договор — девятого февраля", or only a date in answer to
+"when did you pay?". So the outcome reads its own evidence, from the codebook's `purchase_*`
+lexicons, on the sentences the tag stage split (contract section 5: payment, signing, receiving
+the goods are `bought`; pilots and trials are not):
+
+  told       a purchase phrase in the past ("оплатили", "signed the contract", "first invoice was paid")
+  dated      a purchase word with a date in its sentence ("Signed March twentieth")
+  answered   a date in answer to a question on when the purchase happened ("May sixth.")
+  confirmed  a yes to the interviewer's recap that dates the purchase
+
+A clue does not count in a sentence with a negation or hypothetical near it, a plan or prospect, a
+pilot's, an NDA's or a tender protocol's papers, or another supplier (the old one, one named
+after "with"/"у" that is not this supplier).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .codebook import Codebook
+from .durations import find_dates
+from .model import TaggedUtterance, Transcript
+from .textmatch import Word, phrase_list, words
+
+NEGATION_BEFORE, NEGATION_AFTER = 4, 2  # words around a purchase phrase where a negator counts
+PAPERS_BEFORE, PAPERS_AFTER = 2, 3  # words around a purchase phrase that may name what was signed
+PLAN_SENTENCES = 3  # "...contract signed by the end of July, and the first events in September. That was the plan."
+ANSWER_SENTENCES = 2
+DENIAL_WORDS = 3  # "Never signed.", "Но так и не подписали": the next sentence opens with the denial
+TERSE_WORDS = 8  # a purchase noun with a date tells it done in a terse sentence ("Договор — девятого февраля")  # a date in the first two sentences of the answer answers "when?"
+NAMED_AFTER = {"ru": ("у", "с", "со", "от"), "en": ("with", "from")}
+NAME = re.compile(r"«([^»]{2,40})»|\b([A-ZА-ЯЁ][\w&'-]+)")
+
+
+@dataclass(frozen=True)
+class PurchaseClue:
+    """Where a purchase is told as done, and how (told, dated, answered, confirmed)."""
+
+    n: int
+    sentence: int
+    how: str
+    text: str
+    asked: str = ""  # the question it answers, for "answered" and "confirmed"
+
+
+class PurchaseLexicon:
+    """The `purchase_*` phrase lists of one codebook and language."""
+
+    def __init__(self, codebook: Codebook, lang: str) -> None:
+        lex = codebook.lexicons
+        self.lang = lang
+        self.told, self.dated = phrase_list(lex, "purchase_told", lang), phrase_list(lex, "purchase_dated", lang)
+        self.terse = phrase_list(lex, "purchase_dated_terse", lang)
+        self.questions = phrase_list(lex, "purchase_questions", lang)
+        self.confirmations = phrase_list(lex, "purchase_confirmations", lang)
+        self.negators = phrase_list(lex, "purchase_negators", lang)
+        self.not_a_purchase = phrase_list(lex, "purchase_not_a_purchase", lang)
+        self.not_done, self.plan = phrase_list(lex, "purchase_not_done", lang), phrase_list(lex, "purchase_plan", lang)
+        self.elsewhere = phrase_list(lex, "purchase_elsewhere", lang)
+        self.durations = (lex.get("durations") or {})
+        self.available = bool(self.told or self.dated or self.terse)
+
+    def has_date(self, text: str) -> bool:
+        return self.lang in self.durations and bool(find_dates(text, self.lang, self.durations))
+
+
+def negated_near(ws: list[Word], start: int, end: int, lexicon: PurchaseLexicon) -> bool:
+    """A negator within four words before the phrase, inside it, or two words after it; or papers
+    that are no purchase in it or the few words around it ("signed the NDA", "договор на пилот")."""
+    inside = [i for i, w in enumerate(ws) if w.start >= start and w.end <= end]
+    if not inside:
+        return False
+    window = ws[max(0, inside[0] - NEGATION_BEFORE):inside[-1] + 1 + NEGATION_AFTER]
+    papers = ws[max(0, inside[0] - PAPERS_BEFORE):inside[-1] + 1 + PAPERS_AFTER]
+    return bool(lexicon.negators.find_in(window) or lexicon.not_a_purchase.find_in(papers))
+
+
+def supplier_words(names: set[str]) -> set[str]:
+    """The words of the supplier's names ("Routewise Telematics" -> routewise, telematics)."""
+    return {w for name in names for w in re.findall(r"\w{3,}", name.lower())}
+
+
+def names_another_firm(sentence: str, lang: str, supplier: set[str]) -> bool:
+    """A capitalised or quoted name right after "with"/"from" ("у"/"с") that is not this supplier:
+    "a repeat order with Corley", "заказ у «Фабрики»". Without the supplier's name, nothing is known."""
+    if not supplier:
+        return False
+    own = supplier_words(supplier)
+    if any(w in own for w in re.findall(r"\w{3,}", sentence.lower())):
+        return False  # the sentence names this supplier
+    for m in NAME.finditer(sentence):
+        before = sentence[:m.start()].split()
+        if not before or before[-1].lower().strip(",") not in NAMED_AFTER.get(lang, ()):
+            continue
+        name = (m.group(1) or m.group(2)).lower()
+        if not any(w in own for w in re.findall(r"\w{3,}", name)):
+            return True
+    return False
+
+
+def sentence_excluded(text: str, following: str, lexicon: PurchaseLexicon, supplier: set[str]) -> bool:
+    """The sentence tells no purchase of this deal: not done, not a purchase, a plan, another supplier's."""
+    return bool(lexicon.not_done.find(text) or lexicon.plan.find(text) or lexicon.plan.find(following)
+                or lexicon.elsewhere.find(text) or names_another_firm(text, lexicon.lang, supplier))
+
+
+def denied_after(following: str, lexicon: PurchaseLexicon) -> bool:
+    """The next sentence takes the purchase back: "Order form in March. Never signed." """
+    ws = words(following, lexicon.lang)
+    if not lexicon.negators.find_in(ws[:DENIAL_WORDS]):
+        return False
+    return bool(lexicon.told.find_in(ws) or lexicon.dated.find_in(ws) or lexicon.terse.find_in(ws))
+
+
+def sentences_of(item: TaggedUtterance) -> list[str]:
+    text = item.utterance.text
+    return [text[s:e] for s, e in item.sentences] or [text]
+
+
+def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> str | None:
+    """"told" or "dated" where one sentence tells the purchase as done by itself, else None.
+    `after` are the sentences that follow it in the same turn (a plan or a denial may come there)."""
+    ws = words(text, lexicon.lang)
+    how = None
+    if any(not negated_near(ws, h.start, h.end, lexicon) for h in lexicon.told.find_in(ws)):
+        how = "told"
+    elif (any(not negated_near(ws, h.start, h.end, lexicon) for h in lexicon.dated.find_in(ws))
+          or len(ws) <= TERSE_WORDS and any(not negated_near(ws, h.start, h.end, lexicon)
+                                            for h in lexicon.terse.find_in(ws))) and lexicon.has_date(text):
+        how = "dated"
+    if how is None:
+        return None
+    following = after[0] if after else ""
+    if sentence_excluded(text, following, lexicon, supplier) or denied_after(following, lexicon) \
+            or any(lexicon.plan.find(a) for a in after[1:PLAN_SENTENCES]):
+        return None
+    return how
+
+
+def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> list[PurchaseClue]:
+    """Every sentence that tells this client's purchase from this supplier as done."""
+    lexicon = PurchaseLexicon(codebook, transcript.language)
+    if not lexicon.available:
+        return []
+    from .evidence import supplier_names
+
+    supplier = supplier_names(transcript)
+    clues: list[PurchaseClue] = []
+    question = ""
+    for item in tagged:
+        if item.utterance.is_interviewer:
+            question = item.utterance.text
+            continue
+        if item.asked == "advice":
+            question = ""
+            continue  # "pay upfront, I'd tell them": advice, not this deal
+        sentences = sentences_of(item)
+        asked = split_sentences(question)
+        asked_when = bool(asked) and any(lexicon.questions.find(q) and not (lexicon.not_done.find(q) or lexicon.negators.find(q))
+                         for q in asked)
+        for index, text in enumerate(sentences):
+            how = sentence_clue(text, sentences[index + 1:], lexicon, supplier)
+            ws = words(text, lexicon.lang)
+            if how is None and index < ANSWER_SENTENCES and asked_when and lexicon.has_date(text) \
+                    and not lexicon.negators.find_in(ws) and not sentence_excluded(text, "", lexicon, supplier):
+                how = "answered"
+            if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) and any(
+                    sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked)):
+                how = "confirmed"  # a yes to a recap that dates the purchase ("...first payment May sixth. Right?")
+            if how:
+                clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
+        question = ""  # a question is answered once
+    return clues
+
+
+def split_sentences(text: str) -> list[str]:
+    """An interviewer's turn in sentences (the tag stage does not split them)."""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s]

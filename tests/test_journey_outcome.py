@@ -1,0 +1,127 @@
+"""The outcome's evidence (cjm.outcome): a purchase of this client from this supplier told as done.
+Each rule with a case that must give a clue and one that must not."""
+
+import pytest
+
+from cjm.codebook import load_codebook
+from cjm.model import TaggedUtterance, Transcript, Utterance
+from cjm.outcome import purchase_clues
+from cjm.textmatch import PhraseList, words
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_codebook()
+
+
+def interview(lang, *turns, supplier=None):
+    """Alternating interviewer / respondent turns; each respondent turn is one sentence per '|'."""
+    tagged = []
+    for n, text in enumerate(turns, 1):
+        interviewer = n % 2 == 1
+        parts = text.split("|")
+        joined, spans, at = " ".join(parts), [], 0
+        for part in parts:
+            spans.append((at, at + len(part)))
+            at += len(part) + 1
+        tagged.append(TaggedUtterance(Utterance(n, "I" if interviewer else "R", joined, is_interviewer=interviewer),
+                                      sentences=[] if interviewer else spans))
+    metadata = {"supplier": supplier} if supplier else {}
+    return tagged, Transcript(id="t", source="t.txt", language=lang, utterances=[t.utterance for t in tagged],
+                              metadata=metadata)
+
+
+def how(book, lang, *turns, supplier=None):
+    tagged, transcript = interview(lang, *turns, supplier=supplier)
+    return [c.how for c in purchase_clues(tagged, transcript, book)]
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("en", "We signed the contract and paid the first invoice.", "We still haven't signed the contract."),
+    ("en", "Payment went out the next day.", "Payment would have gone out the next day."),
+    ("ru", "Договор подписали, аванс оплатили.", "Договор так и не подписали."),
+    ("ru", "Аванс ушёл третьего июля.", "Если бы он остался, аванс ушёл бы в июле."),
+])
+def test_a_purchase_told_in_the_past(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) == ["told"]
+    assert how(book, lang, "And then?", no) == []
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("en", "Signed March twentieth, about.", "Signed up for the newsletter, I think."),
+    ("ru", "Договор — девятого февраля.", "Договор обсуждали долго, с юристами, с безопасниками и с собственником в феврале."),
+])
+def test_a_purchase_word_with_its_date(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) == ["dated"]
+    assert how(book, lang, "And then?", no) == []
+
+
+def test_a_date_in_answer_to_when_the_purchase_happened(book):
+    assert how(book, "en", "And when was the first invoice paid?", "May sixth.") == ["answered"]
+    assert how(book, "en", "When do you expect to sign?", "Probably March.") == []  # a prospect
+    assert how(book, "en", "And when did you first talk to them?", "May sixth.") == []  # not the purchase
+    assert how(book, "ru", "А когда вы этот заказ оплатили?", "Двадцать шестого февраля.") == ["answered"]
+    assert how(book, "ru", "И что он сказал, когда вы ему принесли договор?", "Он в отпуске был весь август.") == []
+    assert how(book, "en", "When did you pay?", "Not yet, maybe in March.") == []
+
+
+def test_a_yes_to_a_recap_that_dates_the_purchase(book):
+    recap = "So, agreement signed around March twentieth, first payment May sixth. Does that sound right?"
+    assert how(book, "en", recap, "Yeah.|Three months.") == ["confirmed"]
+    assert how(book, "en", "So you met them at the show in June. Right?", "Yeah.") == []
+    assert how(book, "ru", "Вы сказали, что NDA подписали в конце марта. Это был единственный документ?", "Да, единственный.") == []
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "We signed the NDA at the end of March."),
+    ("en", "We signed the pilot agreement in May."),
+    ("ru", "Мы подписали NDA, это было в конце марта."),
+    ("ru", "Протокол подписали все пятеро членов комиссии."),
+])
+def test_papers_that_are_no_purchase(book, lang, text):
+    assert how(book, lang, "And then?", text) == []
+
+
+def test_a_plan_is_no_purchase(book):
+    plan = "Decision by mid-July, contract signed by the end of July,|and the first events in September.|That was the plan."
+    assert how(book, "en", "What was the timeline?", plan) == []
+    assert how(book, "en", "What was the timeline?", "Contract signed on the tenth of June.|The first events were in September.") \
+        == ["told"]
+    assert how(book, "en", "Where are you now?", "About three weeks from a purchase order, in my head.") == []
+
+
+def test_a_denial_in_the_next_sentence(book):
+    assert how(book, "en", "Was anything signed?", "Order form in March.|Never signed.|Nothing paid.") == []
+    assert how(book, "en", "Was anything signed?", "Order form in March.|We signed it a week later.") == ["dated"]
+
+
+def test_another_suppliers_purchase(book):
+    supplier = "Routewise Telematics"
+    assert how(book, "en", "And meanwhile?", "So I put through a repeat order with TrakNet for twelve units.|"
+               "We signed the contract with TrakNet in May.", supplier=supplier) == []
+    assert how(book, "en", "And then?", "We signed the contract with Routewise in May.", supplier=supplier) == ["told"]
+    assert how(book, "ru", "А пока?", "В марте подписали договор у старого поставщика.") == []
+    assert how(book, "en", "And before?", "A few years ago we paid the first invoice to a system from a company I won't name.") == []
+
+
+def test_advice_is_not_this_deal(book):
+    tagged, transcript = interview("en", "Any advice?", "We paid the first invoice upfront, and that worked.")
+    assert [c.how for c in purchase_clues(tagged, transcript, book)] == ["told"]
+    tagged[1].asked = "advice"
+    assert purchase_clues(tagged, transcript, book) == []
+
+
+def test_phrase_syntax_of_the_text_matcher():
+    ru = PhraseList(["договор ... подписал*", "=оплачено", "?первый счет"], "ru")
+    assert [h.phrase for h in ru.find("Договор мы с ними подписали в мае")] == [0]
+    assert ru.find("договоры подпишем потом") == []  # the stem "подписал" is the past tense
+    assert [h.phrase for h in ru.find("Всё оплачено")] == [1] and ru.find("оплатить") == []
+    assert [h.phrase for h in ru.find("счета пришли")] == [2]
+    en = PhraseList(["paid ... invoice", "sign contract"], "en")
+    assert [h.phrase for h in en.find("We paid the first invoice")] == [0]
+    assert en.find("We pay the invoice") == []  # "paid" is that form only
+    assert [h.phrase for h in en.find("they signed contracts")] == [1]  # "sign": any form
+    assert en.find("a gap too long: paid a b c d invoice") == []
+    assert [w.lemma for w in words("Signed it", "en")] == ["sign", "it"]
+    with pytest.raises(Exception):
+        PhraseList(["?only ?optional"], "en")
