@@ -197,14 +197,33 @@ def detect_first_contact(respondent: list[TaggedUtterance], priority: list[str],
 
 def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
     """Discovery is the first contact only at a stand or on a cold call (`lexicons.contact_at_discovery`);
-    after a recommendation or a search, the first contact is the first request, call or meeting."""
+    after a recommendation or a search, the first contact is the first request, call or meeting.
+    Where no person is named from the first contact on, the storyteller's own role (`own_role`)."""
     priority = list(codebook.lexicons.get("first_contact_priority") or [])
     at_discovery = journey.channel in set(codebook.lexicons.get("contact_at_discovery") or [])
     if not at_discovery:
         found = detect_first_contact(respondent, priority, tuple(filter(None, [codebook.stage_playing("interest")])))
         if found[0]:
             return found
-    return detect_first_contact(respondent, priority, contact_stages(codebook))
+    found = detect_first_contact(respondent, priority, contact_stages(codebook))
+    return found if found[0] else own_role(respondent)
+
+
+def own_role(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
+    """The first respondent's own role, as the evidence found it (a '(директор)' in their label, the
+    front matter, "I'm the office manager", then their first-person acts): the commonest role of
+    their `respondent` mentions, with the first utterance that carries it. The one telling the
+    story is the likeliest to have made a contact nobody is named in ("They cold-called me")."""
+    counts: dict[str, dict[str, list[int]]] = {}
+    for item in respondent:
+        for m in item.mentions:
+            if m.kind == ROLE and m.origin == "respondent" and m.label not in NOT_FIRST_CONTACT_ROLES:
+                counts.setdefault(item.utterance.speaker, {}).setdefault(m.label, []).append(item.n)
+    if not counts:
+        return None, None
+    mine = next(iter(counts.values()))  # the first speaker whose role is known
+    role = max(mine, key=lambda r: (len(mine[r]), -mine[r][0]))
+    return role, mine[role][0]
 
 
 def contact_stages(codebook: Codebook) -> tuple[str, ...]:

@@ -368,3 +368,17 @@ def test_the_payment_date_beats_the_signing_date(book):
     story = [told(2, "We found them in early February.", stages=["interested"]), told(6, "x"), told(8, "y")]
     assert J.cycle_from_dates(story, "en", lex, clues) == (91, [2, 8])
     assert J.cycle_from_dates(story, "en", lex, clues[:1]) == (29, [2, 6])
+
+
+def test_with_no_person_named_the_storyteller_made_the_contact(book):
+    # "They cold-called me": nobody is named, the respondent's own role (from their label) is the contact
+    story = [told(1, "They cold-called me.", stages=["informed"], channels=["cold_call"]),
+             told(3, "I run the office.", stages=["unaware"], roles=["gatekeeper"], origin="respondent")]
+    j = J.derive_journey(transcript(), story, book)
+    assert (j.first_contact_role, j.first_contact_evidence) == ("gatekeeper", 3)
+    # a person named at the contact wins over the storyteller
+    story[0] = told(1, "They cold-called our CEO.", stages=["informed"], roles=["big_boss"], channels=["cold_call"])
+    assert J.derive_journey(transcript(), story, book).first_contact_role == "big_boss"
+    # a role from the text (not the respondent's own) is no storyteller's role
+    assert J.own_role([told(3, roles=["gatekeeper"])]) == (None, None)
+    assert J.own_role([told(3, roles=["guru"], origin="respondent")]) == (None, None)
