@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name
+from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name, is_russian_name
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 LENGTH_BUCKETS = (3, 8, 20, 50, 120)
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
@@ -174,6 +174,45 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     return rows
 
 
+def stacked_features(rows: list[dict[str, float]], decoded: tuple[list[str], list[dict[str, float]]],
+                     order: list[str]) -> list[dict[str, float]]:
+    """The stage rows again, with what a first stage model read in the whole story: each utterance's
+    own answer, its neighbours', the stage last and furthest decoded before it, the next one ahead,
+    and where it stands against the first and last utterance of each decoded stage.
+
+    The rules' "last" and "furthest" are read from phrases alone; the first model's are read from
+    everything, so the second model knows better where the story is (stacking)."""
+    best, marginals = decoded
+    staged = [i for i, label in enumerate(best) if label != NONE]
+    first = {s: next((i for i in staged if best[i] == s), None) for s in order}
+    final = {s: next((i for i in reversed(staged) if best[i] == s), None) for s in order}
+    out: list[dict[str, float]] = []
+    last, furthest = NONE, -1
+    for i, row in enumerate(rows):
+        f = dict(row)  # the words stay: without them the second model leans on the first's answers (-0.03 by CV)
+        f[f"s1={best[i]}"] = 1.0
+        for label, p in marginals[i].items():
+            if p >= 0.2:
+                f[f"s1p={label}"] = round(p, 2)
+        for offset, tag in ((-1, "before"), (1, "after")):
+            j = i + offset
+            f[f"s1{tag}={best[j] if 0 <= j < len(best) else 'edge'}"] = 1.0
+        f[f"s1last={last}"] = 1.0
+        f[f"s1far={order[furthest] if furthest >= 0 else NONE}"] = 1.0
+        ahead = next((best[j] for j in range(i + 1, len(best)) if best[j] != NONE), NONE)
+        f[f"s1next={ahead}"] = 1.0
+        for s in order:
+            if first[s] is not None:
+                f[f"s1{'after' if i > first[s] else 'at' if i == first[s] else 'before'}_first={s}"] = 1.0
+                f[f"s1{'after' if i > final[s] else 'at' if i == final[s] else 'before'}_last={s}"] = 1.0
+        out.append(f)
+        if best[i] != NONE:
+            last = best[i]
+            if best[i] in order:
+                furthest = max(furthest, order.index(best[i]))
+    return out
+
+
 def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: TaggedUtterance,
                        stage_row: dict[str, float], own_role: str | None) -> dict[str, float]:
     """Why a label is proposed for an utterance, and the utterance's context, as features."""
@@ -203,10 +242,14 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
     """Who is who in this interview: each name -> the roles named beside it, and how often.
 
     "Jess, my programmer", "our CFO Linda": a name within a few words of a role mention (kept or
-    suppressed: the model weighs it) in any sentence of the interview.
+    suppressed: the model weighs it) in any sentence of the interview. A name met only further off in
+    a role's sentence counts 0 (a weaker candidate, `via=name_far`); in text without capitals (speech
+    recognition) lower-case names count too.
     """
     found: dict[str, dict[str, int]] = {}
+    far: dict[str, set[str]] = {}
     lang = evidence.transcript.language
+    lower = lower_case_text(evidence)
     for item in evidence.respondent:
         doc = evidence.docs.get(item.n)
         if doc is None:
@@ -221,10 +264,37 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
             window = list(doc[max(sent.start, span.start - NAME_WINDOW):span.start]) + \
                 list(doc[span.end:min(sent.end, span.end + NAME_WINDOW)])
             for token in window:
-                if is_name(token, lang):
+                if is_person(token, lang, lower):
                     roles = found.setdefault(token.lemma_.lower(), {})
                     roles[m.label] = roles.get(m.label, 0) + 1
+            near = {t.i for t in window}
+            for token in sent:
+                if token.i not in near and not span.start <= token.i < span.end and is_person(token, lang, lower):
+                    far.setdefault(token.lemma_.lower(), set()).add(m.label)
+    for name, roles in far.items():
+        if name not in found:
+            found[name] = {role: 0 for role in sorted(roles)}  # count 0: met only in a role's sentence, further off
     return found
+
+
+def lower_case_text(evidence: InterviewEvidence) -> bool:
+    """Speech-recognition output: no capital letters in the respondents' text, so names are lower case too."""
+    text = " ".join(t.utterance.text for t in evidence.respondent)
+    return not any(ch.isupper() for ch in text)
+
+
+def is_person(token, lang: str, lower: bool) -> bool:
+    """A person's name, also lower case in a transcript without capitals ("ирина", "саныч")."""
+    if is_name(token, lang):
+        return True
+    if not lower or not token.is_alpha or len(token.text) < 3 or token.is_stop:
+        return False
+    if lang == "ru":
+        return is_russian_name(token.text.capitalize())
+    from .redact import name_data
+
+    names = name_data()
+    return token.lower_ in names.first_names and token.lower_ not in names.common_words
 
 
 def speaker_names(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
@@ -242,6 +312,7 @@ GENERIC_SPEAKERS = {"speaker", "спикер", "respondent", "респонден
 SPEAKER_NAME_WEIGHT = 3
 
 
+PRONOUN_TURNS = 3  # "he", "она" several answers after the person was named
 INTRODUCTION_TURNS = 3  # a respondent says who they are in their first answers
 
 
@@ -296,7 +367,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     interview_channel = story_channel(evidence, by_rules) if kind == CHANNEL else None
     own_roles = {**guessed_roles(evidence), **evidence.own_roles} if kind == ROLE else {}
     found: list[Candidate] = []
-    previous_roles: set[str] = set()
+    earlier_roles: dict[str, int] = {}  # a role named in the last few utterances -> how many utterances ago
     for index, (item, row) in enumerate(zip(evidence.respondent, rows)):
         own_role = own_roles.get(item.utterance.speaker)
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
@@ -310,15 +381,17 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                 acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
                 via.setdefault(own_role, set()).add("own" if acting else "own_silent")
             for name in names_in(evidence.docs.get(item.n), lang, registry):
-                for role in registry.get(name, {}):
-                    via.setdefault(role, set()).add("name")
+                for role, weight in registry.get(name, {}).items():
+                    via.setdefault(role, set()).add("name" if weight else "name_far")
             if words & set(THIRD_PERSON.get(lang, ())):
-                for role in previous_roles:
-                    via.setdefault(role, set()).add("pronoun")
+                for role, age in earlier_roles.items():
+                    via.setdefault(role, set()).add("pronoun" if age == 1 else f"pronoun{age}")
             elif storied:
-                for role in previous_roles:
-                    via.setdefault(role, set()).add("previous")
-            previous_roles = set(ruled[item.n].roles) or {m.label for m in item.mentions if m.kind == ROLE}
+                for role, age in earlier_roles.items():
+                    via.setdefault(role, set()).add("previous" if age == 1 else f"previous{age}")
+            named_here = set(ruled[item.n].roles) or {m.label for m in item.mentions if m.kind == ROLE}
+            earlier_roles = {role: 1 for role in named_here} if named_here else \
+                {role: age + 1 for role, age in earlier_roles.items() if age < PRONOUN_TURNS}
         elif interview_channel and storied and any(k in row for k in ("m=informed", "rule=informed", "mq=informed")):
             via.setdefault(interview_channel, set()).add("interview")  # the discovery told without the channel's name
         for label in sorted(labels | set(via)):

@@ -2,7 +2,12 @@
 binary classifiers (CRFs over one-item sequences, i.e. logistic regression) that accept or
 reject the role and channel candidates the evidence puts forward.
 
-A model is one zip file: the three crfsuite models and `meta.json` (cjm and feature version,
+The stage CRF's labels are story states: a stage, or "none@X", no stage told while the story is at X
+(learn.story_states); they are summed back to stages and "no stage" whenever the model answers. A
+second stage CRF (`stages2`) reads the first one's answers over the whole story and gives the final
+one (features.stacked_features).
+
+A model is one zip file: the three crfsuite models (and `stages2` where trained) and `meta.json` (cjm and feature version,
 training parameters and interviews, the calibration tables). It is read into memory once and
 never written at run time; the default one ships inside the wheel (`cjm/data/tagger.zip`).
 """
@@ -25,11 +30,16 @@ from .features import FEATURE_VERSION
 from .model import NONE  # noqa: F401  (the stage models' label for "no stage")
 
 YES, NO = "yes", "no"
+STORY_STATE = "@"  # "none@interested": no stage told here, the story being at `interested` (see learn.story_states)
 MEMBERS = ("stages", "roles", "channels")
+STACKED = "stages2"  # the optional second stage model, reading the first one's answers (features.stacked_features)
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # L2 only (c1 = 0): with a few thousand utterances, L1 dropped word features that held
     # (eval/tools/select_model.py, 5-fold cross-validation on the training interviews; README).
     "stages": {"c1": 0.0, "c2": 0.5, "max_iterations": 150, "feature.possible_transitions": True},
+    # the second stage model: 60 iterations keep `cjm learn` within its minute and lose nothing
+    # measurable by cross-validation (eval/cv-log.md)
+    "stages2": {"c1": 0.0, "c2": 0.5, "max_iterations": 60, "feature.possible_transitions": True},
     "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
 }
@@ -55,7 +65,7 @@ class TaggerModel:
     @cached_property
     def _taggers(self) -> dict[str, pycrfsuite.Tagger]:
         taggers = {}
-        for member in MEMBERS:
+        for member in MEMBERS + (STACKED,):
             if member not in self.blobs:  # a stage-only model, as cross-fitting trains
                 continue
             tagger = pycrfsuite.Tagger()
@@ -64,24 +74,36 @@ class TaggerModel:
         return taggers
 
     def stage_marginals(self, rows: list[dict[str, float]]) -> tuple[list[str], list[dict[str, float]]]:
-        """The best stage sequence (Viterbi) and each utterance's probability of every label."""
+        """The best stage sequence (Viterbi) and each utterance's probability of every label: the
+        second stage model's, reading the first one's, where the model has one."""
+        first = self.first_stage_marginals(rows)
+        if STACKED not in self.blobs or not rows:
+            return first
+        from .features import stacked_features
+
+        return self.first_stage_marginals(stacked_features(rows, first, self.meta.get("stage_order", [])), STACKED)
+
+    def first_stage_marginals(self, rows: list[dict[str, float]], member: str = "stages"
+                              ) -> tuple[list[str], list[dict[str, float]]]:
+        """One stage model's answer, its story states summed back to stages and "no stage"."""
         if not rows:
             return [], []
         rows = ordered(rows)
-        tagger = self.tagger("stages")
+        tagger = self.tagger(member)
         labels = tagger.labels()
         if not self.meta.get("sequence", True):  # the per-utterance baseline: each row on its own
             best, marginals = [], []
             for row in rows:
                 best.append(tagger.tag([row])[0])
                 marginals.append({label: tagger.marginal(label, 0) for label in labels})
-            return best, marginals
-        best = tagger.tag(rows)
-        return best, [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
+        else:
+            best = tagger.tag(rows)
+            marginals = [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
+        return [collapsed_label(b) for b in best], [collapsed(m) for m in marginals]
 
     def stage_labels(self) -> set[str]:
-        """The stages the stage model was trained on (its labels but "no stage")."""
-        return set(self.tagger("stages").labels()) - {NONE}
+        """The stages the stage model was trained on (its labels but "no stage" and its story states)."""
+        return {collapsed_label(label) for label in self.tagger("stages").labels()} - {NONE}
 
     def accept(self, member: str, rows: list[dict[str, float]]) -> list[float]:
         """P(yes) for each candidate of a binary member (roles, channels)."""
@@ -102,6 +124,20 @@ class TaggerModel:
         """The probability as measured by cross-validation at training time (isotonic map), where known."""
         points = (self.meta.get("calibration") or {}).get(name)
         return p if p is None or not points else round(interpolate(points, p), 4)
+
+
+def collapsed_label(label: str) -> str:
+    """A story state ("none@interested") is no stage told: the label the rest of cjm knows."""
+    return label.split(STORY_STATE, 1)[0]
+
+
+def collapsed(marginal: dict[str, float]) -> dict[str, float]:
+    """The probability of each stage or none, summed over the story states that mean it."""
+    out: dict[str, float] = {}
+    for label, p in marginal.items():
+        key = collapsed_label(label)
+        out[key] = out.get(key, 0.0) + p
+    return out
 
 
 PRIOR_WEIGHT = 2.0  # pseudo-forecasts at the overall frequency in every block: one miss is not "0%"
@@ -164,9 +200,10 @@ def save_model(model: TaggerModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member in MEMBERS:
-            archive.writestr(zipfile.ZipInfo(f"{member}.crfsuite", date_time=(2020, 1, 1, 0, 0, 0)),
-                             model.blobs[member])
+        for member in MEMBERS + (STACKED,):
+            if member in model.blobs:
+                archive.writestr(zipfile.ZipInfo(f"{member}.crfsuite", date_time=(2020, 1, 1, 0, 0, 0)),
+                                 model.blobs[member])
         archive.writestr(zipfile.ZipInfo("meta.json", date_time=(2020, 1, 1, 0, 0, 0)),
                          json.dumps(model.meta, ensure_ascii=False, indent=1, sort_keys=True))
     return path
@@ -178,6 +215,8 @@ def load_model(path: str | Path) -> TaggerModel:
     try:
         with zipfile.ZipFile(path) as archive:
             blobs = {member: archive.read(f"{member}.crfsuite") for member in MEMBERS}
+            if f"{STACKED}.crfsuite" in archive.namelist():
+                blobs[STACKED] = archive.read(f"{STACKED}.crfsuite")
             meta = json.loads(archive.read("meta.json").decode("utf-8"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise UsageError(f"{path}: not a cjm model ({exc}); train one with 'cjm learn'") from None

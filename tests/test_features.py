@@ -4,7 +4,7 @@ import pytest
 
 from cjm.codebook import load_codebook
 from cjm.evidence import extract_evidence
-from cjm.features import candidates, content_lemmas, length_bucket, stage_features
+from cjm.features import candidates, content_lemmas, length_bucket, people, stacked_features, stage_features
 from cjm.model import Transcript, Utterance
 from cjm.nlp import pipeline
 from cjm.rules import get_rules
@@ -85,3 +85,48 @@ def test_every_we_word_lets_the_speakers_role_act(book, word):
                             speaker="Dana (CEO)")
     found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
     assert "via=own" in found[(2, "big_boss")]
+
+
+def test_a_pronoun_carries_a_role_for_a_few_answers_only(book):
+    ev, by_rules = evidence(book, "en", [
+        "Who was involved?", "Kevin, our IT lead, checked the API.",
+        "And then?", "The pilot ran for a month at the plant.",
+        "And after?", "He wrote the report for the board.",
+        "Later?", "The weather was awful that week.",
+        "Then?", "Nothing much happened in spring.",
+        "And?", "Nothing happened in the summer either.",
+        "Finally?", "She sent the invoice to us.",
+    ], speaker="Dana (CEO)")
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    assert "via=pronoun2" in found[(6, "expert")]  # "He", two answers after Kevin was named
+    assert (14, "expert") not in found  # "She", six answers on: the role is no longer carried
+
+
+def test_a_name_further_off_in_a_roles_sentence_is_a_weaker_candidate(book):
+    ev, by_rules = evidence(book, "en", [
+        "Who decided?", "In the end our CFO signed it, after Marta and I had talked for a while.",
+        "And then?", "Marta asked for a second quote.",
+    ], speaker="Dana (CEO)")
+    assert people(ev)["marta"] == {"treasurer": 0}
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    assert "via=name_far" in found[(4, "treasurer")] and "via=name" not in found[(4, "treasurer")]
+
+
+def test_lower_case_names_count_only_in_text_without_capitals(book):
+    asr, _ = evidence(book, "ru", ["кто решал", "ну наш главный инженер ирина смотрела образцы"])
+    assert people(asr).get("ирина") == {"expert": 1}
+    written, _ = evidence(book, "ru", ["Кто решал?", "Ну, наш главный инженер смотрела образцы, а с ней ирина."])
+    assert "ирина" not in people(written)  # a lower-case word in written text is no name
+
+
+def test_stacked_rows_say_where_the_first_model_put_the_story():
+    rows = [{"bias": 1.0}, {"bias": 1.0}, {"bias": 1.0}]
+    decoded = (["interested", "none", "motivated"],
+               [{"interested": 0.9, "none": 0.1}, {"none": 0.7, "motivated": 0.3}, {"motivated": 0.8, "none": 0.2}])
+    order = ["unaware", "informed", "interested", "motivated", "bought"]
+    first, middle, last = stacked_features(rows, decoded, order)
+    assert middle["s1=none"] == 1.0 and middle["s1last=interested"] == 1.0 and middle["s1next=motivated"] == 1.0
+    assert middle["s1p=motivated"] == 0.3 and "s1p=interested" not in middle
+    assert first["s1last=none"] == 1.0 and first["s1before=edge"] == 1.0 and middle["s1before=interested"] == 1.0
+    assert middle["s1after_first=interested"] == 1.0 and middle["s1before_first=motivated"] == 1.0
+    assert last["s1far=interested"] == 1.0 and last["s1after=edge"] == 1.0 and rows[0] == {"bias": 1.0}

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from cjm.cli import cli
 from cjm.codebook import load_codebook
 from cjm.errors import UsageError
-from cjm.learn import cross_validate, folds, load_examples, primary_stage, train
-from cjm.tagger_model import NONE, TaggerModel, load_model, save_model
+from cjm.learn import cross_validate, folds, load_examples, primary_stage, stage_sequence, story_states, train
+from cjm.tagger_model import NONE, STACKED, TaggerModel, collapsed_label, load_model, save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "interviews"
@@ -48,7 +48,28 @@ def test_training_is_deterministic_and_the_file_round_trips(examples, book, tmp_
     assert a.read_bytes() == b.read_bytes()
     model = load_model(a)
     assert model.meta["trained_on"] == sorted(e.id for e in examples)
-    assert set(model.tagger("stages").labels()) >= {"unaware", "informed", "interested", "motivated", "bought", NONE}
+    labels = set(model.tagger("stages").labels())
+    assert {collapsed_label(label) for label in labels} >= {"unaware", "informed", "interested", "motivated", "bought", NONE}
+    assert NONE not in labels and "none@start" in labels  # "no stage" is learned as the story's state
+    assert STACKED not in model.blobs and model.stage_labels() == set(book.ids("stage"))
+
+
+def test_a_stacked_model_reads_the_first_ones_answers_and_round_trips(examples, book, tmp_path):
+    model = load_model(save_model(train(examples, book, {"stack": True}), tmp_path / "s.zip"))
+    assert STACKED in model.blobs and model.meta["stage_order"] == book.ids("stage")
+    rows, _ = stage_sequence(examples[0], book)
+    best, marginals = model.stage_marginals(rows)
+    assert best != [] and best != model.first_stage_marginals(rows)[0] or marginals != model.first_stage_marginals(rows)[1]
+    assert all(abs(sum(m.values()) - 1) < 1e-6 for m in marginals) and all("@" not in b for b in best)
+
+
+def test_no_stage_is_learned_as_where_the_story_stands(book):
+    order = book.ids("stage")
+    gold = [NONE, "informed", NONE, "motivated", NONE, "interested", NONE]
+    assert story_states(gold, order) == ["none@start", "informed", "none@informed", "motivated", "none@motivated",
+                                         "interested", "none@interested"]  # a back-step moves the state back
+    assert story_states(gold, order, "furthest")[-1] == "none@motivated"  # ... unless the furthest is kept
+    assert story_states(["bought"], order) == ["bought"]  # a told stage keeps its own label
 
 
 def test_a_model_fits_its_own_training_data_far_better_than_chance(examples, book):

@@ -1,6 +1,12 @@
 """The model file's calibration: a monotone map from raw probability to measured frequency."""
 
-from cjm.tagger_model import TaggerModel, interpolate, isotonic_points
+from cjm.tagger_model import TaggerModel, collapsed, collapsed_label, interpolate, isotonic_points
+
+
+def test_story_states_collapse_to_no_stage_and_their_probabilities_add_up():
+    assert collapsed_label("none@interested") == "none" and collapsed_label("bought") == "bought"
+    summed = collapsed({"none@start": 0.25, "none@informed": 0.25, "informed": 0.5})
+    assert summed == {"none": 0.5, "informed": 0.5}
 
 
 def test_isotonic_points_pool_violators_and_ties():
@@ -106,10 +112,10 @@ def test_the_shipped_file_is_what_save_model_writes(tmp_path):
 
 
 def test_the_per_utterance_baseline_tags_each_row_alone():
-    from cjm.tagger_model import default_model
+    from cjm.tagger_model import STACKED, default_model
 
-    shipped = default_model()
-    baseline = TaggerModel(shipped.blobs, {**shipped.meta, "sequence": False})
+    shipped = default_model()  # a per-utterance model has no second, stacked stage model: it reads no story
+    baseline = TaggerModel({k: v for k, v in shipped.blobs.items() if k != STACKED}, {**shipped.meta, "sequence": False})
     rows = [{"bias": 1.0, "rule=informed": 1.0}, {"bias": 1.0, "rule=bought": 1.0}]
     best, marginals = baseline.stage_marginals(rows)
     alone = [baseline.stage_marginals([row]) for row in rows]
@@ -122,6 +128,7 @@ def test_default_training_parameters_are_those_model_selection_chose():
 
     assert DEFAULT_PARAMS == {
         "stages": {"c1": 0.0, "c2": 0.5, "max_iterations": 150, "feature.possible_transitions": True},
+        "stages2": {"c1": 0.0, "c2": 0.5, "max_iterations": 60, "feature.possible_transitions": True},
         "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
         "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     }

@@ -17,9 +17,11 @@ from cjm.evaluate import evaluate
 from cjm.learn import cross_validate, load_examples
 
 CANDIDATES = {
+    "CRF, plain labels, one model (v1)": {"states": None, "stack": False},
+    "CRF, story states, one model": {"stack": False},
+    "CRF, story states + stacked (default)": {},
     "per-utterance maxent (no sequence)": {"sequence": False},
     "CRF c1=0.1 c2=0.05": {"stages": {"c1": 0.1, "c2": 0.05}},
-    "CRF c1=0.0 c2=0.5 (L2 only, default)": {},
     "CRF c1=0.3 c2=0.01 (sparser)": {"stages": {"c1": 0.3, "c2": 0.01}},
     "CRF c1=0.05 c2=0.2": {"stages": {"c1": 0.05, "c2": 0.2}},
     "roles/channels c1=0.2 c2=0.05": {"roles": {"c1": 0.2, "c2": 0.05}, "channels": {"c1": 0.2, "c2": 0.05}},
