@@ -32,9 +32,9 @@ def purchase_told(by_rules: list[TaggedUtterance], transcript: Transcript, codeb
 
     (Also requiring the model to read that utterance as the purchase was tried: on the training
     folds it cost as many real purchases as it saved stalled deals.)"""
-    from .outcome import purchase_clues
+    from .outcome import told_purchases
 
-    return bool(purchase_clues(by_rules, transcript, codebook))
+    return bool(told_purchases(by_rules, transcript, codebook))
 
 
 def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: TaggerModel,

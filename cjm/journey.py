@@ -11,7 +11,7 @@ from .codebook import Codebook
 from .durations import MonthMention, days_between, find_dates, find_durations, find_months
 from .evidence import LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
-from .outcome import PurchaseClue, purchase_clues
+from .outcome import PurchaseClue, told_purchases
 from .textmatch import phrase_list
 from .qualification import qualify
 
@@ -38,7 +38,7 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
         journey.channel_source = "detected" if journey.channel else None
     journey.channel_group = codebook.group_of(journey.channel)
     stage_ids = codebook.ids(STAGE)
-    clues = purchase_clues(tagged, transcript, codebook)
+    clues = told_purchases(tagged, transcript, codebook)
     journey.furthest_stage = furthest_stage(respondent, stage_ids, codebook, bool(clues))
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
     journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)

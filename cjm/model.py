@@ -130,6 +130,9 @@ class TaggedUtterance:
     suppressed_events: list[Mention] = field(default_factory=list)  # negated, hypothetical, advice
     notes: list[SentenceNote] = field(default_factory=list)  # per sentence: tone, pain, question
     durations: list[StatedDuration] = field(default_factory=list)
+    # where this client's purchase is told as done (cjm.outcome.PurchaseClue), recorded once by the tag
+    # stage for the purchase guard and the outcome; None where the labels came from elsewhere
+    purchases: list | None = None
 
     @property
     def n(self) -> int:

@@ -182,3 +182,19 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
 def split_sentences(text: str) -> list[str]:
     """An interviewer's turn in sentences (the tag stage does not split them)."""
     return [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+
+
+def record_purchases(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> None:
+    """Find the purchase clues once, in the tag stage, and keep each on its utterance: the purchase
+    guard of the decision and the journey's outcome read the same evidence without looking again."""
+    clues = purchase_clues(tagged, transcript, codebook)
+    for item in tagged:
+        item.purchases = [c for c in clues if c.n == item.n]
+
+
+def told_purchases(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> list[PurchaseClue]:
+    """The purchase clues the tag stage recorded; found now where the labels came from elsewhere
+    (a hand-built or imported journey)."""
+    if tagged and all(item.purchases is not None for item in tagged):
+        return [c for item in tagged for c in item.purchases]
+    return purchase_clues(tagged, transcript, codebook)

@@ -13,6 +13,7 @@ from .codebook import Codebook
 from .evidence import extract_evidence
 from .model import TaggedUtterance, Transcript
 from .nlp import pipeline
+from .outcome import record_purchases
 from .qualification import find_signals
 from .rules import get_rules
 from .rules_decision import decide_by_rules
@@ -23,6 +24,7 @@ def tag_transcript(transcript: Transcript, codebook: Codebook, model=None) -> li
     nlp = pipeline(transcript.language)
     evidence = extract_evidence(transcript, get_rules(codebook, transcript.language), nlp)
     find_signals(evidence, codebook)  # lead qualification: cues on the utterances, not labels
+    record_purchases(evidence.tagged, transcript, codebook)  # a purchase told as done: the guard and the outcome read it
     by_rules = decide_by_rules(evidence, codebook)
     if model is None:
         return by_rules

@@ -125,3 +125,24 @@ def test_phrase_syntax_of_the_text_matcher():
     assert [w.lemma for w in words("Signed it", "en")] == ["sign", "it"]
     with pytest.raises(Exception):
         PhraseList(["?only ?optional"], "en")
+
+
+def test_the_tag_stage_records_the_clues_that_the_guard_and_the_outcome_read(book, monkeypatch):
+    """One look per interview: the tag stage keeps each clue on its utterance, the decision's purchase
+    guard and the journey read them; labels that came from elsewhere are looked at afresh."""
+    import cjm.outcome as outcome
+    from cjm.journey import derive_journey
+    from cjm.tag import tag_transcript
+
+    _, transcript = interview("en", "How did it end?", "We signed the contract in May and paid the first invoice.")
+    looks = []
+    real = outcome.purchase_clues
+    monkeypatch.setattr(outcome, "purchase_clues", lambda *a: looks.append(1) or real(*a))
+    tagged = tag_transcript(transcript, book, model=None)
+    assert len(looks) == 1 and [c.how for t in tagged for c in (t.purchases or [])] == ["told"]
+    assert derive_journey(transcript, tagged, book).outcome == "bought" and len(looks) == 1
+    for item in tagged:
+        item.purchases = None  # labels from elsewhere: found again, the same
+    assert derive_journey(transcript, tagged, book).outcome == "bought" and len(looks) == 2
+    _, stalled = interview("en", "How did it end?", "We never signed the contract.")
+    assert all(t.purchases == [] for t in tag_transcript(stalled, book, model=None))
