@@ -31,7 +31,7 @@ TARGETS: dict[str, dict] = {
     "aggregate_stats": {"path": "cjm/aggregate.py", "tests": ["tests/test_aggregate_stats.py"],
                         "only": ["NOISE_P", "Tested", "Share", "Spread", "Comparison", "fisher", "mann_whitney",
                                  "compare", "_select"]},
-    "cli": {"path": "cjm/cli.py", "tests": ["tests/test_cli_options.py", "tests/test_cli.py"],
+    "cli": {"path": "cjm/cli.py", "tests": ["tests/test_cli_options.py", "tests/test_cli_run.py", "tests/test_cli.py"],
             "k": "not sample_series and not evaluate_command and not python_dash_m", "limit": 30},
     # One phrase removed at a time from the cue families the tagger's guards read (their examples:
     # tests/data/cue_examples.yaml). Not sampled: the label patterns, clause breaks, the situation and

@@ -365,8 +365,8 @@ def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict
                 else:
                     code = os.waitstatus_to_exitcode(status)
                     outcome = {0: "survived", 1: "killed", 99: "wrong-import"}.get(code, f"error{code}")
-                    if code == 2:  # collection or import error: the mutant broke the module outright
-                        outcome = "killed"
+                    if code in (2, 3):  # collection or import error, or the test run crashed (an exit at
+                        outcome = "killed"  # import): the clean copy passed, so the mutant broke the module
                 results.append((job.mutant, outcome, time.monotonic() - job.started, job.target))
                 CPU[0] += usage.ru_utime + usage.ru_stime
                 if progress and len(results) % 10 == 0:
