@@ -43,11 +43,13 @@ TARGETS: dict[str, dict] = {
                                    "cues.supplier_side", "lexicons.lost_deal", "lexicons.advice_questions",
                                    "lexicons.aside_questions", "lexicons.contact_at_discovery",
                                    "lexicons.first_contact_priority"]},
-    # Not in the default run (their tests take longer); run them with `--module render_escaping --module redact`.
-    "render_escaping": {"path": "cjm/render.py", "tests": ["tests/test_render.py", "tests/test_output.py"],
-                        "default": False,
-                        "only": ["report_data", "slug", "Builder.segments", "environment", "plotly_text", "plotly_texts"]},
-    "redact": {"path": "cjm/redact.py", "tests": ["tests/test_redact.py"], "default": False, "limit": 60},
+    "render_escaping": {"path": "cjm/render.py", "tests": ["tests/test_render_escaping.py", "tests/test_output.py"],
+                        "k": "escaping or plain_id or stable_hash or bounded_and_safe or collide",
+                        "only": ["report_data", "slug", "Builder.segments", "Builder._file_names", "environment", "plotly_text",
+                                 "plotly_texts"]},
+    # The end-to-end `cjm report --redact` tests (20 s and more) and the fuzzing are left to the suite.
+    "redact": {"path": "cjm/redact.py", "tests": ["tests/test_redact.py"], "limit": 60,
+               "k": "not output_tree and not in_any_output and not any_text_does_not_fail"},
 }
 
 # Mutants that change nothing a caller can see: target -> mutant ("LINE:COL operator", or the operator
