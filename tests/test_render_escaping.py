@@ -72,7 +72,7 @@ def test_the_environment_escapes_every_value_in_html_and_text_templates():
         template = env.from_string("{{ value }}")
         template.name = name
         assert template.render(value="<b>&") == "&lt;b&gt;&amp;", name
-    assert env.autoescape("anything.css") and env.autoescape("x.html")
+    assert env.autoescape is True
 
 
 def test_the_environment_refuses_an_unknown_name_and_formats_numbers_in_its_language():
@@ -144,6 +144,12 @@ def test_a_name_of_exactly_the_longest_length_is_kept_and_one_longer_is_hashed()
     longer = slug("a" * (SLUG_MAX + 1))
     assert longer != "a" * (SLUG_MAX + 1) and len(longer) <= SLUG_MAX
     assert longer.endswith("-" + hashlib.sha256(("a" * (SLUG_MAX + 1)).encode()).hexdigest()[:12])
+
+
+def test_a_hashed_name_keeps_as_much_of_the_id_as_leaves_room_for_a_collision_number():
+    long = slug("v" * 300)
+    assert long.startswith("v" * 60) and len(long + "-99") == SLUG_MAX  # "-2" ... "-99" still fit
+    assert len(slug("v" * 300 + "x") + "-99") == SLUG_MAX
 
 
 def test_an_id_that_looks_like_a_hashed_name_is_hashed_again():
