@@ -69,6 +69,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "759:66 number:0.0->1.0": "the share of a side with no interviews: with no ids no event is counted, so the "
                                   "loop that writes it never runs",
     },
+    "redact": {
+        "188:16 if:condition->True": "a person's number listed twice under one form: every reader of by_form takes "
+                                     "a set of it or asks membership, so a duplicate is never seen",
+        "438:8 if:body->pass": "a speaker known by initials: every speaker was registered by its initials while "
+                               "collecting, and text() replaces registered initials with the same placeholder",
+    },
     "codebook.yaml": {
         "phrase:cues.negation.ru:'ни разу'->removed": SUBSUMED + " ('ни')",
         "phrase:cues.negation.en:\"n't\"->removed": SUBSUMED + " ('not': spaCy's lemma of \"n't\")",

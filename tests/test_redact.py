@@ -494,3 +494,36 @@ def test_people_are_numbered_in_the_order_they_are_first_seen_speakers_first() -
                    utterances=[Utterance(1, "I. P.", "Yes."), Utterance(2, "Q", "Did Olga Kuznetsova call?")])
     [after] = redact_transcripts([t])
     assert [(u.speaker, u.text) for u in after.utterances] == [("Person 1", "Yes."), ("Q", "Did Person 2 call?")]
+
+
+def _redacted(lang: str, *turns: tuple[str, str]) -> list[tuple[str, str]]:
+    transcript = Transcript(id="a", source="a.txt", language=lang,
+                            utterances=[Utterance(n, speaker, text) for n, (speaker, text) in enumerate(turns, 1)])
+    [after] = redact_transcripts([transcript])
+    return [(u.speaker, u.text) for u in after.utterances]
+
+
+def test_a_first_name_alone_is_a_person_and_an_ordinary_word_alone_is_not() -> None:
+    assert _redacted("en", ("Q", "Who called?"), ("R", "Kevin called the next day.")) == [
+        ("Q", "Who called?"), ("R", "Person 1 called the next day.")]
+    assert _redacted("en", ("R", "Salesforce called the next day.")) == [("R", "Salesforce called the next day.")]
+
+
+def test_initials_opening_the_text_go_with_the_surname_they_stand_before() -> None:
+    assert _redacted("ru", ("Петров Иван", "Да."), ("И", "И. Петров сказал, что подумает.")) == [
+        ("Персона 1", "Да."), ("И", "Персона 1 сказал, что подумает.")]
+
+
+def test_a_lower_case_first_name_takes_the_surname_right_after_it() -> None:
+    assert _redacted("ru", ("И", "кто принимал решение по закупке"), ("Р", "ну решение принимал сергей шахман и всё")) == [
+        ("И", "кто принимал решение по закупке"), ("Р", "ну решение принимал Персона 1 и всё")]
+
+
+def test_only_a_sentence_the_rules_cannot_settle_goes_to_the_ner() -> None:
+    from cjm.redact import Redactor
+
+    redactor = Redactor()
+    assert redactor.needs_ner("Вчера звонил Шахман по поводу сроков.")  # an unknown capitalised word
+    for settled in ("Мы работали с Москвой давно.", "Мы выбрали «Вектор» по цене.", "Потом Обучала нас всему.",
+                    "Вчера звонил Медведев.", "Все хорошо."):  # a place, a quote, a verb, a name, nothing
+        assert not redactor.needs_ner(settled), settled
