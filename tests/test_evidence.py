@@ -173,6 +173,20 @@ def test_every_cue_phrase_is_found_in_its_example(book, family, lang, text):
     assert family in answer(book, lang, text).cues
 
 
+PLAIN = {"ru": ["Мы оплатили счёт в марте.", "Директор согласовал бюджет, и мы подписали договор.",
+                "Технолог протестировал образцы на линии."],
+         "en": ["We signed the contract in May.", "Our CFO approved the budget and we paid the invoice.",
+                "The engineer tested the samples on the line."]}
+
+
+@pytest.mark.parametrize("lang, text", [(lang, t) for lang, texts in PLAIN.items() for t in texts])
+def test_a_plain_account_of_the_deal_gets_no_cue_of_any_family(book, lang, text):
+    """The control for every family of EXAMPLES["cues"]: the events told as done, by this client."""
+    item = answer(book, lang, text)
+    assert not item.cues & set(EXAMPLES["cues"]), item.cues
+    assert item.mentions  # the stage words are found, and kept
+
+
 @pytest.mark.parametrize("lang, text", [(lang, t) for lang in ("ru", "en") for t in EXAMPLES["lexicons"]["lost_deal"][lang]])
 def test_every_lost_deal_phrase_is_found_in_its_example(book, lang, text):
     assert evidence.LOST_DEAL in answer(book, lang, text).cues
