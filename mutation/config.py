@@ -69,6 +69,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "759:66 number:0.0->1.0": "the share of a side with no interviews: with no ids no event is counted, so the "
                                   "loop that writes it never runs",
     },
+    "tagger_model": {
+        "134:7 compare0:<=-><": "p equal to the first point's x: the loop's first segment gives y0 + slope * 0 = y0 "
+                                "(or y0 itself for a tie of x, or the one point's y), the same as the early return",
+    },
     "redact": {
         "188:16 if:condition->True": "a person's number listed twice under one form: every reader of by_form takes "
                                      "a set of it or asks membership, so a duplicate is never seen",

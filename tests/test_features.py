@@ -152,3 +152,24 @@ def test_every_russian_third_person_pronoun_points_at_the_role_just_named(book, 
                                     "А дальше?", "Потом спросили про сроки."])
     found = candidates(*control, stage_features(*control, book.ids("stage")), "role")
     assert not any(c.n == 4 and "via=pronoun" in c.features for c in found)
+
+
+def test_each_answer_is_paired_with_the_interviewers_turn_right_before_it(book):
+    from cjm.features import preceding_questions
+
+    utterances = [Utterance(1, "I", "How did you find them?", is_interviewer=True), Utterance(2, "R", "At a show."),
+                  Utterance(3, "R", "A colleague was there too."), Utterance(4, "I", "And then?", is_interviewer=True),
+                  Utterance(5, "R", "We asked for a quote.")]
+    transcript = Transcript(id="t", source="t.txt", language="en", utterances=utterances)
+    ev = extract_evidence(transcript, get_rules(book, "en"), pipeline("en"))
+    assert {n: q.n for n, q in preceding_questions(ev).items()} == {2: 1, 5: 4}  # 3 follows an answer, not a question
+
+
+def test_a_speakers_own_name_gives_their_role_but_a_generic_label_does_not():
+    from types import SimpleNamespace
+
+    from cjm.features import SPEAKER_NAME_WEIGHT, speaker_names
+
+    found = speaker_names(SimpleNamespace(own_roles={"Kofi Mensah (Senior Scientist)": "expert",
+                                                     "Respondent (CFO)": "treasurer", "Клиент": "user"}))
+    assert found == {"kofi": {"expert": SPEAKER_NAME_WEIGHT}, "mensah": {"expert": SPEAKER_NAME_WEIGHT}}

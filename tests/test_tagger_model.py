@@ -189,3 +189,25 @@ def test_a_saved_and_loaded_model_gives_the_same_marginals(tmp_path):
     rows = [{"bias": 1.0, "rule=informed": 1.0}, {"bias": 1.0}, {"bias": 1.0, "rule=bought": 1.0}]
     assert again.stage_marginals(rows) == shipped.stage_marginals(rows)
     assert again.accept("roles", rows) == shipped.accept("roles", rows)
+
+
+def test_one_forecast_maps_to_its_own_outcome_shrunk_towards_itself():
+    assert isotonic_points([(0.7, True)]) == [[0.7, 1.0]]  # the overall frequency of one hit is 1
+    assert isotonic_points([(0.7, False)]) == [[0.7, 0.0]]
+
+
+def test_thinned_points_keep_the_last_block_once():
+    pairs = [(x / 10, i < x) for x in range(1, 10, 2) for i in range(10)]  # five blocks, rising
+    full = isotonic_points(pairs)
+    assert len(full) == 5
+    thinned = isotonic_points(pairs, max_points=2)  # every second block, the last one included once
+    assert thinned == [full[0], full[2], full[4]]
+    assert isotonic_points(pairs, max_points=40) == full  # few blocks: none dropped
+
+
+def test_a_member_learns_yes_from_no_and_skips_empty_sequences():
+    from cjm.tagger_model import train_member
+
+    blob = train_member("roles", [([{"x": 1.0}], ["yes"]), ([], []), ([{"y": 1.0}], ["no"])] * 5)
+    yes, no = TaggerModel({"roles": blob}, {}).accept("roles", [{"x": 1.0}, {"y": 1.0}])
+    assert yes > 0.5 > no
