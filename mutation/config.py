@@ -69,6 +69,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "759:66 number:0.0->1.0": "the share of a side with no interviews: with no ids no event is counted, so the "
                                   "loop that writes it never runs",
     },
+    "evidence": {
+        "470:13 number:64->65": "the batch size of nlp.pipe: spaCy parses each text on its own, so batches of 64 "
+                                "or 65 give the same parses",
+    },
     "tagger_model": {
         "134:7 compare0:<=-><": "p equal to the first point's x: the loop's first segment gives y0 + slope * 0 = y0 "
                                 "(or y0 itself for a tie of x, or the one point's y), the same as the early return",

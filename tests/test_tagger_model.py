@@ -203,6 +203,18 @@ def test_thinned_points_keep_the_last_block_once():
     thinned = isotonic_points(pairs, max_points=2)  # every second block, the last one included once
     assert thinned == [full[0], full[2], full[4]]
     assert isotonic_points(pairs, max_points=40) == full  # few blocks: none dropped
+    four = isotonic_points(pairs[:40], max_points=2)  # blocks 0, 2 kept by the step; the last added after them
+    assert four == [isotonic_points(pairs[:40])[i] for i in (0, 2, 3)]
+
+
+def test_the_shipped_model_is_read_from_its_file_once(monkeypatch):
+    from cjm import tagger_model
+
+    reads = []
+    monkeypatch.setattr(tagger_model, "_DEFAULT", [])
+    monkeypatch.setattr(tagger_model, "load_model", lambda path: reads.append(path) or TaggerModel({}, {}))
+    first = tagger_model.default_model()
+    assert tagger_model.default_model() is first and len(reads) == 1
 
 
 def test_a_member_learns_yes_from_no_and_skips_empty_sequences():
