@@ -494,6 +494,8 @@ def notes(book, lang, text):
 @pytest.mark.parametrize("lang, text, expected", [
     ("ru", "Всё понравилось, удобно, быстро ответили.", (3, 0, False, False)),
     ("ru", "Нам не очень понравилось.", (0, 1, False, False)),  # the negator two words before
+    ("ru", "Нам не очень сильно понравилось.", (0, 1, False, False)),  # and three words before
+    ("ru", "Нам очень сильно понравилось.", (1, 0, False, False)),
     ("ru", "Было дорого.", (0, 1, True, False)),  # a pain
     ("ru", "Всё было отлично, без проблем.", (2, 0, False, False)),  # "без проблем" is praise
     ("en", "It was expensive.", (0, 1, True, False)),
@@ -501,6 +503,7 @@ def notes(book, lang, text):
     ("en", "We asked about the delivery times.", (0, 0, False, True)),  # a question told
     ("en", "The pricing was a concern.", (0, 1, True, False)),  # an objection's topic, told badly
     ("en", "The pricing was fine.", (1, 0, False, False)),  # the same topic, told well: no pain
+    ("en", "The pricing was bad.", (0, 1, True, False)),
     ("en", "We signed the contract.", (0, 0, False, False)),  # the control: no tone, no pain, no question
 ])
 def test_tone_pain_and_questions_of_a_sentence(book, lang, text, expected):
@@ -513,6 +516,8 @@ def test_tone_pain_and_questions_of_a_sentence(book, lang, text, expected):
     ("The contract was signed after two weeks of talks.", [14.0]),  # a term word before it changes nothing
     ("We pay 45 pounds a user a month for the trial.", []),  # a rate
     ("We signed a three-year commitment.", []),  # a contract term
+    ("We signed the contract two years ago.", []),  # a point in time
+    ("Signing the contract took two years.", [730.0]),
 ])
 def test_a_duration_counts_as_a_step_only_when_it_is_no_rate_or_term(book, text, days):
     assert [d.days for d in answer(book, "en", text, question="And?").durations] == days
@@ -534,3 +539,14 @@ def test_report_evidence_is_recorded_for_labels_given_elsewhere(book):
     record_report_evidence(items, "ru", get_rules(book, "ru"), pipeline("ru"))
     assert [(n.positive, n.negative, n.pain) for n in items[1].notes] == [(1, 0, False), (0, 1, True)]
     assert items[0].notes == []  # the interviewer's turn has none
+
+
+def test_an_answer_takes_what_the_interviewer_asked_not_what_the_respondent_said_before():
+    book = load_codebook()
+    answer_ = "Linda, our CFO, because it's her budget."
+    utterances = [Utterance(1, "I", "So who made the final decision?", is_interviewer=True), Utterance(2, "R", answer_),
+                  Utterance(3, "R", "So who made the final decision?"), Utterance(4, "R", answer_)]
+    ev = extract_evidence(Transcript(id="t", source="t.txt", language="en", utterances=utterances),
+                          get_rules(book, "en"), pipeline("en"))
+    assert ev.tagged[1].asked == "motivated"
+    assert ev.tagged[3].asked is None  # after the respondent's own words, nothing was asked
