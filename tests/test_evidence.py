@@ -550,3 +550,14 @@ def test_an_answer_takes_what_the_interviewer_asked_not_what_the_respondent_said
                           get_rules(book, "en"), pipeline("en"))
     assert ev.tagged[1].asked == "motivated"
     assert ev.tagged[3].asked is None  # after the respondent's own words, nothing was asked
+
+
+def test_a_name_is_linked_to_a_role_at_most_three_words_from_it():
+    book = load_codebook()
+
+    def later_roles(first):
+        ev = evidence_of(book, "en", "Who decided?", first, "And then?", "Linda signed the contract.")
+        return [(m.label, m.origin) for m in ev.tagged[3].mentions if m.kind == "role"]
+
+    assert later_roles("Linda, our CFO, approved the budget.") == [("treasurer", "name")]
+    assert later_roles("Linda who is our CFO approved the budget.") == []  # four words away: not said of her
