@@ -8,9 +8,9 @@ Mutants are generated from each module's AST (comparison swaps, `and`/`or`, `not
 moved, return values replaced, `if` bodies and statements deleted, `if` conditions dropped, cue
 strings blanked) and from the codebook YAML (one phrase removed from a family). Each is written
 into a temporary copy of the package — the working tree is never edited — and judged by the
-target's tests. A mutant is killed when a test fails (or the run times out). Prints one line per
-surviving mutant, the share killed per target, and last `mutation score X` (killed / all, over
-every target run; equivalent mutants listed in config.EQUIVALENT count as neither).
+target's tests. A mutant is killed when a test fails (or the run times out or crashes). Prints
+one line per surviving mutant, the share killed per target, and last `mutation score X` (killed /
+all, over every target run; equivalent mutants listed in config.EQUIVALENT count as neither).
 
 Speed: the parent imports the heavy third-party libraries once and forks a child per mutant
 (2 at a time), so a mutant costs its tests, not Python's and spaCy's start-up.
