@@ -431,8 +431,5 @@ def review(folder: Path, out: Path | None, sheet: Path | None, language: str | N
 
 
 def main() -> None:
+    """The `cjm` console script and `python -m cjm` (cjm/__main__.py)."""
     cli(prog_name="cjm")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

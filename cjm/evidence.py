@@ -206,8 +206,6 @@ def step_durations(item: TaggedUtterance, doc: Doc, sent: Span, index: int,
             continue  # "last year", "в прошлом году"
         if any(has(t, "term_after") or has(t, "point_after") for t in after):
             continue  # "a three-year commitment", "the year before", "год назад"
-        if "-" in d.text and after and has(after[0], "term_after"):
-            continue
         out.append(StatedDuration(index, float(d.days), d.text, base + d.start, base + d.end))
     return out
 

@@ -576,7 +576,7 @@ class Builder:
 def environment(lang: str) -> jinja2.Environment:
     """The one jinja2 environment: autoescape on, templates from the package, formatters as filters."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                             autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+                             autoescape=True,  # every template, whatever its extension (.html, .js, .css)
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.filters["num"] = lambda v, digits=0: format_number(v, lang, digits)

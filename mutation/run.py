@@ -8,9 +8,9 @@ Mutants are generated from each module's AST (comparison swaps, `and`/`or`, `not
 moved, return values replaced, `if` bodies and statements deleted, `if` conditions dropped, cue
 strings blanked) and from the codebook YAML (one phrase removed from a family). Each is written
 into a temporary copy of the package — the working tree is never edited — and judged by the
-target's tests. A mutant is killed when a test fails (or the run times out). Prints one line per
-surviving mutant, the share killed per target, and last `mutation score X` (killed / all, over
-every target run; equivalent mutants listed in config.EQUIVALENT count as neither).
+target's tests. A mutant is killed when a test fails (or the run times out or crashes). Prints
+one line per surviving mutant, the share killed per target, and last `mutation score X` (killed /
+all, over every target run; equivalent mutants listed in config.EQUIVALENT count as neither).
 
 Speed: the parent imports the heavy third-party libraries once and forks a child per mutant
 (2 at a time), so a mutant costs its tests, not Python's and spaCy's start-up.
@@ -365,8 +365,8 @@ def run_all(jobs: list[tuple[Mutant | None, dict]], workers: int, timeouts: dict
                 else:
                     code = os.waitstatus_to_exitcode(status)
                     outcome = {0: "survived", 1: "killed", 99: "wrong-import"}.get(code, f"error{code}")
-                    if code == 2:  # collection or import error: the mutant broke the module outright
-                        outcome = "killed"
+                    if code in (2, 3):  # collection or import error, or the test run crashed (an exit at
+                        outcome = "killed"  # import): the clean copy passed, so the mutant broke the module
                 results.append((job.mutant, outcome, time.monotonic() - job.started, job.target))
                 CPU[0] += usage.ru_utime + usage.ru_stime
                 if progress and len(results) % 10 == 0:

@@ -214,3 +214,130 @@ def test_main_is_the_cjm_program(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli_module.main()
     assert exit_.value.code == 0 and capsys.readouterr().out.startswith("cjm, version")
+
+
+# --- run options, --pdf, evaluate --cross-validate, review: each option does what its help says
+
+def test_a_dask_run_needs_its_scheduler_and_a_scheduler_needs_dask(stubbed, tmp_path):
+    out = tmp_path / "j.json"
+    alone = run("journeys", DATA, "-o", out, "--executor", "dask")
+    assert alone.exit_code == 2 and "give the scheduler's address" in alone.output
+    stray = run("journeys", DATA, "-o", out, "--scheduler", "tcp://10.0.0.5:8786")
+    assert stray.exit_code == 2 and "--scheduler goes with --executor dask" in stray.output
+    assert stubbed.analyse == []  # refused before any file is read
+    both = run("journeys", DATA, "-o", out, "--executor", "dask", "--scheduler", "tcp://10.0.0.5:8786")
+    assert both.exit_code == 0, both.output
+    assert stubbed.analyse[0][1]["executor"] == "dask" and stubbed.analyse[0][1]["scheduler"] == "tcp://10.0.0.5:8786"
+
+
+def test_report_pdf_is_printed_from_the_staged_pages_and_named(stubbed, tmp_path, monkeypatch):
+    from cjm import pdf
+
+    printed = []
+
+    def write_pdf(index, target):
+        printed.append(Path(index).name)
+        Path(target).write_bytes(b"%PDF-1.4\n")
+        return Path(target)
+
+    monkeypatch.setattr(pdf, "find_browser", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(pdf, "write_pdf", write_pdf)
+    out = tmp_path / "out"
+    result = run("report", DATA, "-o", out, "--pdf")
+    assert result.exit_code == 0, result.output
+    assert printed == ["index.html"] and (out / "report.pdf").is_file()
+    assert f"pdf:    {out / 'report.pdf'}" in result.output
+    plain = run("report", DATA, "-o", tmp_path / "plain")
+    assert plain.exit_code == 0 and "pdf:" not in plain.output and printed == ["index.html"]
+
+
+def test_cross_validation_prints_the_text_or_the_json(monkeypatch, tmp_path):
+    from cjm import learn
+
+    calls = []
+
+    def compare(paths, folds, codebook=None, seed=0):
+        calls.append((paths, folds, seed))
+        return "rules-only 0.61 | model 0.72", {"folds": folds, "model": {"f1": 0.72}}
+
+    monkeypatch.setattr(learn, "compare_by_cross_validation", compare)
+    text = run("evaluate", "--cross-validate", "3", "--seed", "4", DATA)
+    assert text.exit_code == 0, text.output
+    assert text.output.strip() == "rules-only 0.61 | model 0.72" and calls == [([DATA], 3, 4)]
+    as_json = run("evaluate", "--cross-validate", "3", "--json", DATA)
+    assert json.loads(as_json.output) == {"folds": 3, "model": {"f1": 0.72}}
+
+
+@pytest.fixture
+def review_stubs(stubbed, monkeypatch):
+    """write_review and apply_review record their calls; the analysis gives one note."""
+    from cjm import pipeline, review
+
+    calls = {"write": [], "apply": []}
+    analyse = pipeline.analyse
+
+    def noted(folder, **kwargs):
+        result = analyse(folder, **kwargs)
+        result.notes.append("the model was trained on another codebook: rules only")
+        return result
+
+    def write_review(journeys, codebook, out):
+        calls["write"].append(Path(out).name)
+        return [Path(out)]
+
+    def apply_review(sheet, folder, codebook):
+        calls["apply"].append(Path(sheet).name)
+        return review.Applied()
+
+    monkeypatch.setattr(pipeline, "analyse", noted)
+    monkeypatch.setattr(review, "write_review", write_review)
+    monkeypatch.setattr(review, "apply_review", apply_review)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["review.xlsx", "Review.CSV"])
+def test_review_writes_a_sheet_named_xlsx_or_csv(review_stubs, tmp_path, name):
+    result = run("review", DATA, "-o", tmp_path / name)
+    assert result.exit_code == 0, result.output
+    assert review_stubs["write"] == [name]
+    assert f"0 utterance(s) of 0 interview(s), 0 reviewed before: {tmp_path / name}" in result.output
+    assert "note: the model was trained on another codebook: rules only" in result.output
+    assert f"cjm review --apply {tmp_path / name} {DATA}" in result.output
+
+
+@pytest.mark.parametrize("name", ["review.txt", "review", "review.xlsx.bak"])
+def test_review_refuses_a_sheet_of_another_kind(review_stubs, tmp_path, name):
+    result = run("review", DATA, "-o", tmp_path / name)
+    assert result.exit_code == 2 and "give a name ending in .xlsx or .csv" in result.output
+    assert review_stubs["write"] == []
+
+
+def test_review_apply_of_an_empty_sheet_says_nothing_was_stored(review_stubs, tmp_path):
+    sheet = tmp_path / "review.xlsx"
+    sheet.write_bytes(b"")
+    result = run("review", "--apply", sheet, DATA)
+    assert result.exit_code == 0, result.output
+    assert review_stubs["apply"] == ["review.xlsx"]
+    assert f"{sheet}: no reviewed rows (mark 'ok' or fill a *_fix cell); nothing stored" in result.output
+    both = run("review", "--apply", sheet, "-o", tmp_path / "r.xlsx", DATA)
+    assert both.exit_code == 2 and review_stubs["apply"] == ["review.xlsx"]
+
+
+def test_review_apply_tells_what_it_stored(review_stubs, tmp_path, monkeypatch):
+    from cjm import review
+
+    stored = review.Applied(files=[tmp_path / "a.reviewed.json"], utterances=5, corrected=2, interviews=1)
+    monkeypatch.setattr(review, "apply_review", lambda sheet, folder, codebook: stored)
+    sheet = tmp_path / "review.xlsx"
+    sheet.write_bytes(b"")
+    result = run("review", "--apply", sheet, DATA)
+    assert result.exit_code == 0, result.output
+    assert "5 utterance(s) reviewed (2 corrected), 1 interview row(s) reviewed" in result.output
+    assert "nothing stored" not in result.output
+
+
+def test_review_lists_the_files_it_could_not_read(review_stubs, stubbed, tmp_path):
+    stubbed.problems.append(Problem(source="bad.txt", message="unreadable"))
+    result = run("review", DATA, "-o", tmp_path / "r.xlsx")
+    assert result.exit_code == 0, result.output  # the sheet of the rest is still written
+    assert "skipped bad.txt" in result.output and review_stubs["write"] == ["r.xlsx"]

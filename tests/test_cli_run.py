@@ -91,9 +91,30 @@ def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     bar = ProgressBar()
     bar(1, 4)
-    assert bar.bar is None  # under a second: nothing yet
+    assert bar.bar is None and screen.getvalue() == ""  # under a second: nothing yet
     bar.started -= 5
     bar(2, 4)
+    shown = screen.getvalue()
+    assert "analysing interviews" in shown and shown.endswith(" 50%")  # the work done so far
+    assert not shown.endswith("\n")  # still running: the bar stays on its line
     bar(4, 4)
     assert bar.bar is not None and bar.shown == 4
-    assert "analysing interviews" in screen.getvalue()
+    last = screen.getvalue().split("\r")[-1]
+    assert "100%" in last and last.endswith("\n")  # done, and closed: the next output starts on a new line
+    assert screen.getvalue().count("analysing interviews") == 3  # one bar, drawn three times
+
+
+def test_a_run_that_ends_within_a_second_or_at_once_shows_no_bar(monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = ProgressBar()
+    bar.started -= 5
+    bar(3, 3)  # everything done by the first report: no bar to show
+    assert bar.bar is None and screen.getvalue() == ""

@@ -186,3 +186,26 @@ def test_labelled_keeps_supporting_mentions_sorted_and_drops_the_rest(book):
     empty = TaggedUtterance(Utterance(2, "R", "Hm hm."), sentences=[])
     out = labelled(empty, {"stage": ["interested"], "role": [], "channel": []}, {}, book)
     assert [(m.start, m.end, m.text) for m in out.mentions] == [(0, 6, "Hm hm.")]
+
+
+class SureOfAStageWithoutNoStage(EveryUtteranceBought):
+    """A stand-in whose stage model has no "no stage" label at all, with a no-stage threshold."""
+
+    def stage_marginals(self, rows):
+        return ["motivated"] * len(rows), [{"motivated": 0.7, "interested": 0.3} for _ in rows]
+
+    def threshold(self, name, default):
+        return 0.5 if name == "stage_none" else default
+
+
+def test_a_model_without_a_no_stage_label_gives_every_utterance_its_likeliest_stage(book):
+    ev = evidence_of("en", "We tested the samples for two weeks.", "The weather was fine.")
+    tagged = decode(ev, decide_by_rules(ev, book), SureOfAStageWithoutNoStage(), book)
+    assert [t.stages for t in tagged if not t.utterance.is_interviewer] == [["motivated"], ["motivated"]]
+
+
+def test_a_label_the_model_gives_without_a_phrase_points_at_the_first_sentence(book):
+    ev = evidence_of("en", "The weather was fine. Then it rained.")
+    tagged = decode(ev, decide_by_rules(ev, book), SureOfAStageWithoutNoStage(), book)
+    made = [m for m in tagged[1].mentions if m.origin == "model"]
+    assert [(m.label, m.text, m.sentence, m.start) for m in made] == [("motivated", "The weather was fine.", 0, 0)]

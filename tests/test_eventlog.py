@@ -107,7 +107,7 @@ def test_stage_steps_give_the_path_and_its_utterances(run):
 def journey(stages: list[list[str]], starts: list[float | None], date: str | None = "2024-05-06") -> Journey:
     """A respondent utterance per entry (interviewer turns between them), with its stages and time."""
     tagged = []
-    for index, (labels, start) in enumerate(zip(stages, starts)):
+    for index, (labels, start) in enumerate(zip(stages, starts, strict=True)):
         tagged.append(TaggedUtterance(Utterance(2 * index + 1, "Q", "?", is_interviewer=True)))
         tagged.append(TaggedUtterance(Utterance(2 * index + 2, "Anna", f"step {index}", start=start),
                                       stages=list(labels), roles=["expert"] if index == 0 else []))

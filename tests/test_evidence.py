@@ -173,6 +173,20 @@ def test_every_cue_phrase_is_found_in_its_example(book, family, lang, text):
     assert family in answer(book, lang, text).cues
 
 
+PLAIN = {"ru": ["Мы оплатили счёт в марте.", "Директор согласовал бюджет, и мы подписали договор.",
+                "Технолог протестировал образцы на линии."],
+         "en": ["We signed the contract in May.", "Our CFO approved the budget and we paid the invoice.",
+                "The engineer tested the samples on the line."]}
+
+
+@pytest.mark.parametrize("lang, text", [(lang, t) for lang, texts in PLAIN.items() for t in texts])
+def test_a_plain_account_of_the_deal_gets_no_cue_of_any_family(book, lang, text):
+    """The control for every family of EXAMPLES["cues"]: the events told as done, by this client."""
+    item = answer(book, lang, text)
+    assert not item.cues & set(EXAMPLES["cues"]), item.cues
+    assert item.mentions  # the stage words are found, and kept
+
+
 @pytest.mark.parametrize("lang, text", [(lang, t) for lang in ("ru", "en") for t in EXAMPLES["lexicons"]["lost_deal"][lang]])
 def test_every_lost_deal_phrase_is_found_in_its_example(book, lang, text):
     assert evidence.LOST_DEAL in answer(book, lang, text).cues
@@ -467,3 +481,83 @@ def test_rules_without_the_optional_matchers_still_tag(book):
     assert item.cycle_cues == [] and item.asked is None and evidence.LOST_DEAL not in item.cues
     full = extract_evidence(t, get_rules(book, "en"), pipeline("en")).tagged[1]
     assert len(full.cycle_cues) == len(full.sentences) and full.asked == "informed"
+
+
+# --------------------------------------------------------------------------- the report's evidence: tone, pain,
+# questions, durations (no label depends on them; the report's mood, pains and cycle times do)
+
+def notes(book, lang, text):
+    item = answer(book, lang, text, question="And?" if lang == "en" else "И?")
+    return [(n.positive, n.negative, n.pain, n.question) for n in item.notes]
+
+
+@pytest.mark.parametrize("lang, text, expected", [
+    ("ru", "Всё понравилось, удобно, быстро ответили.", (3, 0, False, False)),
+    ("ru", "Нам не очень понравилось.", (0, 1, False, False)),  # the negator two words before
+    ("ru", "Нам не очень сильно понравилось.", (0, 1, False, False)),  # and three words before
+    ("ru", "Нам очень сильно понравилось.", (1, 0, False, False)),
+    ("ru", "Было дорого.", (0, 1, True, False)),  # a pain
+    ("ru", "Всё было отлично, без проблем.", (2, 0, False, False)),  # "без проблем" is praise
+    ("en", "It was expensive.", (0, 1, True, False)),
+    ("en", "It was not expensive.", (1, 0, False, False)),  # a pain denied is no pain
+    ("en", "We asked about the delivery times.", (0, 0, False, True)),  # a question told
+    ("en", "The pricing was a concern.", (0, 1, True, False)),  # an objection's topic, told badly
+    ("en", "The pricing was fine.", (1, 0, False, False)),  # the same topic, told well: no pain
+    ("en", "The pricing was bad.", (0, 1, True, False)),
+    ("en", "We signed the contract.", (0, 0, False, False)),  # the control: no tone, no pain, no question
+])
+def test_tone_pain_and_questions_of_a_sentence(book, lang, text, expected):
+    assert notes(book, lang, text) == [expected]
+
+
+@pytest.mark.parametrize("text, days", [
+    ("The trial took two weeks.", [14.0]),
+    ("We started the trial a month later.", [30.0]),  # "a month" after no amount is no rate
+    ("The contract was signed after two weeks of talks.", [14.0]),  # a term word before it changes nothing
+    ("We pay 45 pounds a user a month for the trial.", []),  # a rate
+    ("We signed a three-year commitment.", []),  # a contract term
+    ("We signed the contract two years ago.", []),  # a point in time
+    ("Signing the contract took two years.", [730.0]),
+])
+def test_a_duration_counts_as_a_step_only_when_it_is_no_rate_or_term(book, text, days):
+    assert [d.days for d in answer(book, "en", text, question="And?").durations] == days
+
+
+def test_and_i_opens_a_clause_the_negation_before_it_does_not_reach(book):
+    kept = answer(book, "en", "We didn't visit them and I signed the contract in May.", question="And?")
+    assert "bought" in {m.label for m in kept.mentions}
+    denied = answer(book, "en", "We didn't sign the contract in May.", question="And?")
+    assert "bought" not in {m.label for m in denied.mentions} and "bought" in {m.label for m in denied.suppressed}
+
+
+def test_report_evidence_is_recorded_for_labels_given_elsewhere(book):
+    from cjm.evidence import record_report_evidence
+    from cjm.model import TaggedUtterance
+
+    items = [TaggedUtterance(Utterance(1, "I", "Как вам?", is_interviewer=True)),
+             TaggedUtterance(Utterance(2, "R", "Всё понравилось. Было дорого."))]
+    record_report_evidence(items, "ru", get_rules(book, "ru"), pipeline("ru"))
+    assert [(n.positive, n.negative, n.pain) for n in items[1].notes] == [(1, 0, False), (0, 1, True)]
+    assert items[0].notes == []  # the interviewer's turn has none
+
+
+def test_an_answer_takes_what_the_interviewer_asked_not_what_the_respondent_said_before():
+    book = load_codebook()
+    answer_ = "Linda, our CFO, because it's her budget."
+    utterances = [Utterance(1, "I", "So who made the final decision?", is_interviewer=True), Utterance(2, "R", answer_),
+                  Utterance(3, "R", "So who made the final decision?"), Utterance(4, "R", answer_)]
+    ev = extract_evidence(Transcript(id="t", source="t.txt", language="en", utterances=utterances),
+                          get_rules(book, "en"), pipeline("en"))
+    assert ev.tagged[1].asked == "motivated"
+    assert ev.tagged[3].asked is None  # after the respondent's own words, nothing was asked
+
+
+def test_a_name_is_linked_to_a_role_at_most_three_words_from_it():
+    book = load_codebook()
+
+    def later_roles(first):
+        ev = evidence_of(book, "en", "Who decided?", first, "And then?", "Linda signed the contract.")
+        return [(m.label, m.origin) for m in ev.tagged[3].mentions if m.kind == "role"]
+
+    assert later_roles("Linda, our CFO, approved the budget.") == [("treasurer", "name")]
+    assert later_roles("Linda who is our CFO approved the budget.") == []  # four words away: not said of her

@@ -130,3 +130,91 @@ def test_stacked_rows_say_where_the_first_model_put_the_story():
     assert first["s1last=none"] == 1.0 and first["s1before=edge"] == 1.0 and middle["s1before=interested"] == 1.0
     assert middle["s1after_first=interested"] == 1.0 and middle["s1before_first=motivated"] == 1.0
     assert last["s1far=interested"] == 1.0 and last["s1after=edge"] == 1.0 and rows[0] == {"bias": 1.0}
+
+
+# --- the rows' shape: properties any feature design keeps (what the model reads, not the names)
+
+def story(book):
+    return evidence(book, "en", [
+        "How did you first hear about them?", "A friend recommended them to me at a dinner.",
+        "What happened next?", "We requested a quote and compared three offers.",
+        "And then?", "Our CFO approved the budget and we signed the contract.",
+    ])
+
+
+def test_stage_rows_are_indicators_with_neighbour_words_at_half_weight(book):
+    from cjm.features import NEIGHBOUR_WORD_WEIGHT
+
+    ev, by_rules = story(book)
+    rows = stage_features(ev, by_rules, book.ids("stage"))
+    assert len(rows) == 3 and NEIGHBOUR_WORD_WEIGHT == 0.5
+    for row in rows:
+        words = {k: v for k, v in row.items() if k.startswith(("p:w=", "n:w="))}
+        assert words and set(words.values()) == {0.5}  # a neighbour's words say less than its own
+        assert {v for k, v in row.items() if k not in words} == {1.0}  # everything else is there or not
+
+
+def test_only_the_next_and_previous_utterance_lend_their_evidence_and_words(book):
+    ev, by_rules = story(book)
+    first, middle, last = stage_features(ev, by_rules, book.ids("stage"))
+    lent = {k.split(":", 1)[0] for k in middle if ":" in k and not k.split(":", 1)[1].startswith("rule=")}
+    assert lent == {"p", "n"}  # words and matches of the utterances right beside it
+    assert any(k.startswith("pp:rule=") for k in last) and any(k.startswith("nn:rule=") for k in first)
+    assert not any(k.startswith(("pp:", "nn:")) and not k.split(":", 1)[1].startswith("rule=") for k in [*first, *last])
+    assert not any(k.startswith(("p:", "n:")) and k.split(":", 1)[1].startswith(("len", "bias", "lang=", "asked="))
+                   for k in middle)  # a neighbour lends its evidence and words, not its shape
+
+
+def test_a_stage_feature_names_only_stages(book):
+    ev, by_rules = story(book)
+    stages = set(book.ids("stage"))
+    for row in stage_features(ev, by_rules, book.ids("stage")):
+        for key in row:
+            head, _, label = key.partition("=")
+            if head in ("m", "mw", "mb", "mq", "sup"):
+                assert label in stages, key  # channel and role matches count apart, never as a stage
+
+
+def test_a_negated_stage_reads_apart_from_a_told_one(book):
+    said = stage_features(*evidence(book, "en", ["What happened?", "We signed the contract in May."]), book.ids("stage"))[0]
+    denied = stage_features(*evidence(book, "en", ["What happened?", "We never signed the contract."]), book.ids("stage"))[0]
+    told = {k for k in said if k.endswith("=bought") and not k.startswith(("p:", "n:", "rule="))}
+    negated = {k for k in denied if k.endswith("=bought") and not k.startswith(("p:", "n:", "rule="))}
+    assert told and negated and not told & negated  # the model sees "not bought", not "bought"
+    assert said.keys() - {"rule=none"} != denied.keys()
+
+
+@pytest.mark.parametrize("pronoun", ["он", "она", "его", "её", "ему", "ей", "него", "ней", "ним"])
+def test_every_russian_third_person_pronoun_points_at_the_role_just_named(book, pronoun):
+    ev, by_rules = evidence(book, "ru", [
+        "Кто участвовал?", "Наш технолог проверила образцы.",
+        "А дальше?", f"Потом у {pronoun} спросили про сроки.",
+    ])
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    roles = {label for (n, label), f in found.items() if n == 4 and "via=pronoun" in f}
+    assert roles, pronoun
+    control = evidence(book, "ru", ["Кто участвовал?", "Наш технолог проверила образцы.",
+                                    "А дальше?", "Потом спросили про сроки."])
+    found = candidates(*control, stage_features(*control, book.ids("stage")), "role")
+    assert not any(c.n == 4 and "via=pronoun" in c.features for c in found)
+
+
+def test_each_answer_is_paired_with_the_interviewers_turn_right_before_it(book):
+    from cjm.features import preceding_questions
+
+    utterances = [Utterance(1, "I", "How did you find them?", is_interviewer=True), Utterance(2, "R", "At a show."),
+                  Utterance(3, "R", "A colleague was there too."), Utterance(4, "I", "And then?", is_interviewer=True),
+                  Utterance(5, "R", "We asked for a quote.")]
+    transcript = Transcript(id="t", source="t.txt", language="en", utterances=utterances)
+    ev = extract_evidence(transcript, get_rules(book, "en"), pipeline("en"))
+    assert {n: q.n for n, q in preceding_questions(ev).items()} == {2: 1, 5: 4}  # 3 follows an answer, not a question
+
+
+def test_a_speakers_own_name_gives_their_role_but_a_generic_label_does_not():
+    from types import SimpleNamespace
+
+    from cjm.features import SPEAKER_NAME_WEIGHT, speaker_names
+
+    found = speaker_names(SimpleNamespace(own_roles={"Kofi Mensah (Senior Scientist)": "expert",
+                                                     "Respondent (CFO)": "treasurer", "Клиент": "user"}))
+    assert found == {"kofi": {"expert": SPEAKER_NAME_WEIGHT}, "mensah": {"expert": SPEAKER_NAME_WEIGHT}}

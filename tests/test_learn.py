@@ -83,7 +83,7 @@ def test_a_model_fits_its_own_training_data_far_better_than_chance(examples, boo
         best, marginals = model.stage_marginals(rows)
         assert rows == stage_features(example.evidence, example.by_rules, book.ids("stage"))
         assert all(abs(sum(m.values()) - 1) < 1e-6 for m in marginals)
-        right += sum(p == g for p, g in zip(best, gold))
+        right += sum(p == g for p, g in zip(best, gold, strict=True))
         total += len(gold)
     assert right / total > 0.85
 

@@ -418,3 +418,112 @@ def test_lower_case_surnames_known_or_unknown(word, surname):
 ])
 def test_dotted_numbers_are_phones_only_in_the_phone_layout(text, phone):
     assert is_phone(text) is phone
+
+
+# --------------------------------------------------------------------------- the word tests, one by one
+
+def test_a_phone_has_at_most_the_15_digits_of_an_international_number() -> None:
+    from cjm.redact import is_phone
+
+    assert is_phone("+123 456 789 012 345") and is_phone("+7 (495) 123-45-67")
+    assert not is_phone("1234 5678 9012 3456")  # 16 digits: a card or an order number, not a phone
+    assert not is_phone("123456")  # too short
+
+
+def test_text_is_taken_for_lower_case_asr_from_20_letters_on() -> None:
+    from cjm.redact import is_lower_case_text
+
+    twenty, nineteen = "abcde fghij klmno pqrst", "abcde fghij klmno pqrs"
+    assert is_lower_case_text(twenty) and not is_lower_case_text(nineteen)
+    assert not is_lower_case_text("the decision was made by Sasha in the end")
+
+
+def test_russian_and_acronym_words_are_ordinary_and_names_are_not() -> None:
+    from cjm.redact import is_ordinary_word
+
+    assert is_ordinary_word("Стол") and not is_ordinary_word("Медведев")  # the dictionary decides for Russian
+    assert is_ordinary_word("HR") and is_ordinary_word("CFO")  # acronyms, even two letters
+    assert is_ordinary_word("Then") and not is_ordinary_word("Kevin")
+
+
+def test_a_common_word_that_is_also_a_name_can_stand_in_a_name() -> None:
+    from cjm.redact import could_be_english_name
+
+    assert could_be_english_name("Rose") and could_be_english_name("Park")
+    assert not could_be_english_name("Then") and not could_be_english_name("CEO")
+
+
+def test_before_a_known_name_only_a_likely_name_is_its_surname() -> None:
+    from cjm.redact import could_be_surname
+
+    assert could_be_surname("Стол") and not could_be_surname("Стол", left=True)  # after a name any noun; before, not
+    assert could_be_surname("Медведев", left=True)
+
+
+def test_lower_case_surnames_and_names_are_words_no_dictionary_explains() -> None:
+    from cjm.redact import could_be_lower_case_name, could_be_name_noun, is_lower_case_surname
+
+    assert is_lower_case_surname("шахман") and not is_lower_case_surname("стол")
+    assert could_be_lower_case_name("hendricks") and not could_be_lower_case_name("marketing")
+    assert could_be_name_noun("Стол") and not could_be_name_noun("Обучала")  # a verb form is no name
+
+
+def test_an_inflected_surname_is_the_speakers_and_other_values_stay() -> None:
+    t = Transcript(id="a", source="a.txt", language="ru",
+                   utterances=[Utterance(1, "Рыбин Олег", "Да."), Utterance(2, "И", "Мы спросили у Рыбина про сроки.")],
+                   metadata={"minutes": 45, "recorded": True, "Vector": "поставщик"})
+    [after] = redact_transcripts([t])
+    assert [(u.speaker, u.text) for u in after.utterances] == [
+        ("Персона 1", "Да."), ("И", "Мы спросили у Персона 1 про сроки.")]
+    assert after.metadata == {"minutes": 45, "recorded": True, "Vector": "поставщик"}  # numbers, flags, a company
+
+
+def test_a_one_word_key_names_no_person() -> None:
+    t = Transcript(id="a", source="a.txt", language="en", utterances=[Utterance(1, "Q", "We chose Vector over Acme.")],
+                   metadata={"Vector": "supplier"})
+    [after] = redact_transcripts([t])
+    assert after.utterances[0].text == "We chose Vector over Acme." and after.metadata == {"Vector": "supplier"}
+    named = Transcript(id="b", source="b.txt", language="en", utterances=[Utterance(1, "Q", "Did Mark Davies call?")],
+                       metadata={"Mark Davies": "decision maker"})
+    [after] = redact_transcripts([named])
+    assert "Mark" not in after.utterances[0].text and list(after.metadata) == ["Person 1"]
+
+
+def test_people_are_numbered_in_the_order_they_are_first_seen_speakers_first() -> None:
+    t = Transcript(id="a", source="a.txt", language="en",
+                   utterances=[Utterance(1, "I. P.", "Yes."), Utterance(2, "Q", "Did Olga Kuznetsova call?")])
+    [after] = redact_transcripts([t])
+    assert [(u.speaker, u.text) for u in after.utterances] == [("Person 1", "Yes."), ("Q", "Did Person 2 call?")]
+
+
+def _redacted(lang: str, *turns: tuple[str, str]) -> list[tuple[str, str]]:
+    transcript = Transcript(id="a", source="a.txt", language=lang,
+                            utterances=[Utterance(n, speaker, text) for n, (speaker, text) in enumerate(turns, 1)])
+    [after] = redact_transcripts([transcript])
+    return [(u.speaker, u.text) for u in after.utterances]
+
+
+def test_a_first_name_alone_is_a_person_and_an_ordinary_word_alone_is_not() -> None:
+    assert _redacted("en", ("Q", "Who called?"), ("R", "Kevin called the next day.")) == [
+        ("Q", "Who called?"), ("R", "Person 1 called the next day.")]
+    assert _redacted("en", ("R", "Salesforce called the next day.")) == [("R", "Salesforce called the next day.")]
+
+
+def test_initials_opening_the_text_go_with_the_surname_they_stand_before() -> None:
+    assert _redacted("ru", ("Петров Иван", "Да."), ("И", "И. Петров сказал, что подумает.")) == [
+        ("Персона 1", "Да."), ("И", "Персона 1 сказал, что подумает.")]
+
+
+def test_a_lower_case_first_name_takes_the_surname_right_after_it() -> None:
+    assert _redacted("ru", ("И", "кто принимал решение по закупке"), ("Р", "ну решение принимал сергей шахман и всё")) == [
+        ("И", "кто принимал решение по закупке"), ("Р", "ну решение принимал Персона 1 и всё")]
+
+
+def test_only_a_sentence_the_rules_cannot_settle_goes_to_the_ner() -> None:
+    from cjm.redact import Redactor
+
+    redactor = Redactor()
+    assert redactor.needs_ner("Вчера звонил Шахман по поводу сроков.")  # an unknown capitalised word
+    for settled in ("Мы работали с Москвой давно.", "Мы выбрали «Вектор» по цене.", "Потом Обучала нас всему.",
+                    "Вчера звонил Медведев.", "Все хорошо."):  # a place, a quote, a verb, a name, nothing
+        assert not redactor.needs_ner(settled), settled
