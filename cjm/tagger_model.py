@@ -154,15 +154,21 @@ def isotonic_points(pairs: list[tuple[float, bool]], max_points: int = 40) -> li
         grouped.setdefault(p, [0.0, 0.0])
         grouped[p][0] += hit
         grouped[p][1] += 1
+    overall = sum(hits for hits, _ in grouped.values()) / max(1.0, sum(n for _, n in grouped.values()))
+
+    def shrunk(block: list[float]) -> float:
+        return (block[1] + PRIOR_WEIGHT * overall) / (block[2] + PRIOR_WEIGHT)
+
     blocks: list[list[float]] = []  # [sum_p, sum_hits, n]
     for p, (hits, n) in sorted(grouped.items()):
         blocks.append([p * n, hits, n])
-        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+        # pooled on the shrunk frequencies, the ones the map gives: shrinking after pooling could
+        # put a big block above a small one after it (the map would fall)
+        while len(blocks) > 1 and shrunk(blocks[-2]) >= shrunk(blocks[-1]):
             last = blocks.pop()
             blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
-    overall = sum(hits for _, hits, _ in blocks) / max(1.0, sum(n for _, _, n in blocks))
-    points = [[round(sp / n, 4), round((sh + PRIOR_WEIGHT * overall) / (n + PRIOR_WEIGHT), 4)] for sp, sh, n in blocks]
-    step = max(1, len(points) // max_points)
+    points = [[round(block[0] / block[2], 4), round(shrunk(block), 4)] for block in blocks]
+    step = max(1, len(points) // max_points)  # every step-th block (under 2 × max_points), and the last
     return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
 
 
