@@ -27,6 +27,7 @@ TARGETS: dict[str, dict] = {
     "tagger_model": {"path": "cjm/tagger_model.py", "tests": ["tests/test_tagger_model.py", "tests/test_features_snapshot.py"],
                      "limit": 25},
     "journey": {"path": "cjm/journey.py", "tests": ["tests/test_journey_fields.py", "tests/test_journey.py"], "limit": 30},
+    "outcome": {"path": "cjm/outcome.py", "tests": ["tests/test_journey_outcome.py", "tests/test_journey_fields.py"], "limit": 25},
     "durations": {"path": "cjm/durations.py", "tests": ["tests/test_durations_edges.py", "tests/test_durations.py"], "limit": 20},
     "aggregate_stats": {"path": "cjm/aggregate.py", "tests": ["tests/test_aggregate_stats.py"], "limit": 25,
                         "only": ["NOISE_P", "Tested", "Share", "Spread", "Comparison", "fisher", "mann_whitney",
