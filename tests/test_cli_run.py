@@ -79,7 +79,8 @@ def test_the_progress_bar_stays_off_the_terminal_when_it_is_not_one(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
+def terminal(monkeypatch):
+    """stderr replaced by a text buffer that says it is a terminal (where the bar is drawn)."""
     import io
     import sys
 
@@ -89,6 +90,11 @@ def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
+    return screen
+
+
+def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
+    screen = terminal(monkeypatch)
     bar = ProgressBar()
     bar(1, 4)
     assert bar.bar is None and screen.getvalue() == ""  # under a second: nothing yet
@@ -105,15 +111,7 @@ def test_the_progress_bar_shows_on_a_terminal_after_a_second(monkeypatch):
 
 
 def test_a_run_that_ends_within_a_second_or_at_once_shows_no_bar(monkeypatch):
-    import io
-    import sys
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    screen = Terminal()
-    monkeypatch.setattr(sys, "stderr", screen)
+    screen = terminal(monkeypatch)
     bar = ProgressBar()
     bar.started -= 5
     bar(3, 3)  # everything done by the first report: no bar to show
