@@ -58,6 +58,16 @@ TARGETS: dict[str, dict] = {
 # says how each was checked.
 SUBSUMED = "another phrase of the family matches every text this one does"
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "journey": {
+        "252:8 if:body->pass": "stage_steps with no stage left in the utterance: without the continue, nothing after it "
+                               "adds a step (the recap filter needs two stages, the loop runs over none)",
+        "253:12 statement:continue->pass": "the same line's continue: with an empty order nothing below it acts",
+        "254:61 number:1->2": "current = -1 or -2 with no path yet: it is compared only with stage indexes (>= 0)",
+    },
+    "outcome": {
+        "78:8 return:False->True": "negated_near's 'no word inside the hit': every hit it is given comes from find_in over "
+                                   "the same words, spanning at least one of them, so the branch never runs",
+    },
     "features": {
         "59:4 if:condition->True": "the parse's word summary is a cache: recomputing it every time gives the same summary",
         "144:27 number:1->2": "last_at starts at -1 or -2: it is only ever compared with >= 0 until an utterance sets it",

@@ -382,3 +382,43 @@ def test_with_no_person_named_the_storyteller_made_the_contact(book):
     # a role from the text (not the respondent's own) is no storyteller's role
     assert J.own_role([told(3, roles=["gatekeeper"])]) == (None, None)
     assert J.own_role([told(3, roles=["guru"], origin="respondent")]) == (None, None)
+
+
+# --------------------------------------------------------------------------- mutation-found gaps
+
+def test_another_stages_sentence_is_not_the_discovery_sentence():
+    """Only the sentence where the discovery stage is told picks the channel: an `unaware` mention
+    beside another channel in the first sentence does not."""
+    item = told(2, stages=["unaware", "informed"], channels=["exhibition", "referral"], mentions=[
+        Mention("stage", "unaware", 0, 1, "x", 0), Mention("channel", "exhibition", 0, 1, "x", 0),
+        Mention("stage", "informed", 2, 3, "x", 1), Mention("channel", "referral", 4, 5, "x", 1)])
+    assert J.detect_channel([item], load_codebook()) == ("referral", 2)
+
+
+def test_users_and_treasurers_make_the_first_contact_only_as_a_last_resort(book):
+    priority = book.lexicons["first_contact_priority"]
+    story = [told(2, stages=["informed"], roles=["user"]), told(4, stages=["interested"], roles=["gatekeeper"])]
+    assert J.detect_first_contact(story, priority) == ("gatekeeper", 4)
+    assert J.detect_first_contact(story[:1], priority) == ("user", 2)  # nobody else: the user it is
+    story = [told(2, stages=["informed"], roles=["treasurer"]), told(4, stages=["interested"], roles=["expert"])]
+    assert J.detect_first_contact(story, priority) == ("expert", 4)
+
+
+def test_a_stated_cycle_is_read_from_utterances_tagged_elsewhere(book):
+    """Labels from a review or an import carry no recorded cycle cues: the duration still counts."""
+    item = told(6, "It took two months from the first call to the payment.", stages=["bought"], asked_duration=True)
+    assert item.cycle_cues == []
+    assert J.detect_cycle_days([item], "en", book) == (60, [6])
+
+
+def test_the_first_month_told_may_come_in_a_later_sentence_of_the_contact_utterance():
+    from cjm.durations import find_dates
+
+    lex = load_codebook().lexicons["durations"]
+    text = "We called them back. That was in January."
+    first = told(2, text, stages=["interested"], sentences=[(0, 20), (21, len(text))])
+    end = ([m for m in find_dates("We paid in March.", "en", lex) if m.month][0], 4)
+    found = J.first_date_from([first, told(4, "We paid in March.", stages=["bought"])], {"interested"}, end, "en", lex)
+    assert found is not None and found[1] == 2 and found[0].month == 1  # the second sentence's month
+    assert J.first_date_from([told(2, "We called them back.", stages=["interested"])], {"interested"}, end, "en",
+                             lex) is None

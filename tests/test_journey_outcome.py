@@ -146,3 +146,33 @@ def test_the_tag_stage_records_the_clues_that_the_guard_and_the_outcome_read(boo
     assert derive_journey(transcript, tagged, book).outcome == "bought" and len(looks) == 2
     _, stalled = interview("en", "How did it end?", "We never signed the contract.")
     assert all(t.purchases == [] for t in tag_transcript(stalled, book, model=None))
+
+
+def test_the_windows_around_a_purchase_phrase_are_as_narrow_as_they_say(book):
+    """A negator three words after the phrase, or a pilot three words before it, is about something
+    else: the purchase stands; nearer, it does not."""
+    assert how(book, "en", "And then?", "We signed the contract in May, not June.") == ["told"]
+    assert how(book, "en", "And then?", "We signed the contract not in May.") != ["told"]
+    assert how(book, "en", "And then?", "The pilot ended, we signed the contract.") == ["told"]
+    assert how(book, "en", "And then?", "Pilot over, signed the contract.") == []
+
+
+def test_another_firm_is_named_after_a_preposition_only():
+    from cjm.outcome import names_another_firm
+
+    assert names_another_firm("Повторный заказ сделали со «Стройсервисом».", "ru", {"Альфа"})
+    assert not names_another_firm("Повторный заказ, «Стройсервис» подождёт.", "ru", {"Альфа"})
+    assert names_another_firm("A repeat order with Corley.", "en", {"Routewise"})
+    assert not names_another_firm("In May Olga signed the contract.", "en", {"Routewise"})  # names, not after "with"
+
+
+def test_an_answered_date_keeps_its_question_and_a_codebook_without_purchase_phrases_finds_none(book):
+    import copy
+
+    tagged, transcript = interview("en", "And when was the first invoice paid?", "May sixth.")
+    assert [(c.how, c.asked) for c in purchase_clues(tagged, transcript, book)] == \
+        [("answered", "And when was the first invoice paid?")]
+    bare = copy.deepcopy(book)
+    for section in ("purchase_told", "purchase_dated", "purchase_dated_terse"):
+        bare.lexicons[section] = {}
+    assert purchase_clues(tagged, transcript, bare) == []  # no purchase phrases: no clue of any kind
