@@ -150,11 +150,12 @@ def test_the_tag_stage_records_the_clues_that_the_guard_and_the_outcome_read(boo
 
 def test_the_windows_around_a_purchase_phrase_are_as_narrow_as_they_say(book):
     """A negator three words after the phrase, or a pilot three words before it, is about something
-    else: the purchase stands; nearer, it does not."""
+    else: the purchase stands; nearer, it does not. (Known limit: "After the pilot we signed the
+    contract" is a purchase the two-word window still takes for the pilot's papers.)"""
     assert how(book, "en", "And then?", "We signed the contract in May, not June.") == ["told"]
     assert how(book, "en", "And then?", "We signed the contract not in May.") != ["told"]
     assert how(book, "en", "And then?", "The pilot ended, we signed the contract.") == ["told"]
-    assert how(book, "en", "And then?", "Pilot over, signed the contract.") == []
+    assert how(book, "ru", "А потом?", "Пилотный договор подписали в марте.") == []  # the pilot's own papers
 
 
 def test_another_firm_is_named_after_a_preposition_only():
