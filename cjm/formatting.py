@@ -19,6 +19,19 @@ def ui_strings() -> dict[str, dict[str, str]]:
     return yaml.safe_load((resources.files("cjm") / "data" / "ui.yaml").read_text(encoding="utf-8"))
 
 
+def ui_text(key: str, lang: str) -> str:
+    """One UI string in `lang`, English where it has no translation."""
+    entry = ui_strings()[key]
+    return entry.get(lang) or entry["en"]
+
+
+def label_name(codebook: Any, kind: str, ident: str | None, lang: str) -> str:
+    """A codebook label's name in `lang`; "unknown" where there is none (None, NaN, "")."""
+    if ident is None or not isinstance(ident, str) or ident in ("", "unknown"):  # None, NaN
+        return ui_text("unknown", lang)
+    return codebook.name(kind, ident, lang)
+
+
 # --------------------------------------------------------------------------- number formatting
 
 def format_number(value: Any, lang: str, digits: int = 0) -> str:

@@ -200,13 +200,21 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
     after a recommendation or a search, the first contact is the first request, call or meeting.
     Where no person is named from the first contact on, the storyteller's own role (`own_role`)."""
     priority = list(codebook.lexicons.get("first_contact_priority") or [])
-    at_discovery = journey.channel in set(codebook.lexicons.get("contact_at_discovery") or [])
-    if not at_discovery:
-        found = detect_first_contact(respondent, priority, tuple(filter(None, [codebook.stage_playing("interest")])))
+    for stages in contact_starts(codebook, journey.channel):
+        found = detect_first_contact(respondent, priority, stages)
         if found[0]:
             return found
-    found = detect_first_contact(respondent, priority, contact_stages(codebook))
-    return found if found[0] else own_role(respondent)
+    return own_role(respondent)
+
+
+def contact_starts(codebook: Codebook, channel: str | None) -> list[tuple[str, ...]]:
+    """Where the first contact is looked for, in turn: at a stand or on a cold call the discovery
+    itself (`lexicons.contact_at_discovery`); after a recommendation or a search the first request
+    or call (the interest stage), then the discovery. The role and the cycle's start read the same."""
+    interest = codebook.stage_playing("interest")
+    if channel in set(codebook.lexicons.get("contact_at_discovery") or []) or not interest:
+        return [contact_stages(codebook)]
+    return [(interest,), contact_stages(codebook)]
 
 
 def own_role(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
@@ -374,11 +382,8 @@ def cycle_from_dates(respondent: list[TaggedUtterance], lang: str, codebook: Cod
     end = paid or signed
     if end is None:
         return None, []
-    at_discovery = channel in set(codebook.lexicons.get("contact_at_discovery") or [])
-    interest = codebook.stage_playing("interest")
-    starts = [set(contact_stages(codebook))] if at_discovery or not interest else [{interest}, set(contact_stages(codebook))]
-    for start_stages in starts:
-        found = first_date_from(respondent, start_stages, end, lang, lexicon)
+    for start_stages in contact_starts(codebook, channel):
+        found = first_date_from(respondent, set(start_stages), end, lang, lexicon)
         if found is not None:
             days = days_between(found[0], end[0])
             shortest = float(codebook.lexicons.get("min_cycle_days") or 0)

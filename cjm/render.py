@@ -30,7 +30,7 @@ from plotly.subplots import make_subplots
 from . import aggregate
 from .aggregate import STALLED, Ref, Tables
 from .formatting import (format_clock, format_days, format_mood, format_number, format_p,  # noqa: F401 (re-exported)
-                         format_percent, format_share, format_spread, interviews, ui_strings)
+                         format_percent, format_share, format_spread, interviews, label_name, ui_strings, ui_text)
 from .messages import translate
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
@@ -229,8 +229,7 @@ class Builder:
 
     # --- helpers
     def t(self, key: str) -> str:
-        entry = ui_strings()[key]
-        return entry.get(self.lang) or entry["en"]
+        return ui_text(key, self.lang)
 
     def date(self, iso: str) -> str:
         """ISO dates as the language writes them: 17.10.2024 in Russian, 2024-10-17 in English."""
@@ -238,9 +237,7 @@ class Builder:
         return f"{day}.{month}.{year}" if self.lang == "ru" else iso
 
     def name(self, kind: str, ident: str | None) -> str:
-        if ident is None or not isinstance(ident, str) or ident in ("", "unknown"):  # None, NaN
-            return self.t("unknown")
-        return self.codebook.name(kind, ident, self.lang)
+        return label_name(self.codebook, kind, ident, self.lang)
 
     def _file_names(self) -> dict[str, str]:
         names: dict[str, str] = {}
@@ -588,7 +585,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["cell"] = lambda c: (format_share(c.k, c.n, lang) if isinstance(c, ShareCell) else
                                      format_spread(c.unit, c.values, c.median, c.q1, c.q3, c.low, c.high, lang))
     env.filters["svgnum"] = lambda v: f"{float(v):g}"  # coordinates of the flow chart, as SVG reads them
-    env.globals["t"] = lambda key: (ui_strings()[key].get(lang) or ui_strings()[key]["en"])
+    env.globals["t"] = lambda key: ui_text(key, lang)
     return env
 
 

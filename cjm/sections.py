@@ -19,7 +19,7 @@ from . import aggregate
 from . import findings as findings_mod
 from . import flowchart
 from .aggregate import STALLED, Cell, Ref, Tables
-from .formatting import format_clock, format_days, format_number, interviews, ui_strings
+from .formatting import format_clock, format_days, format_number, interviews, label_name, ui_strings, ui_text
 from .model import CHANNEL, EVENT, ROLE, STAGE
 
 EVIDENCE_PAGE = "evidence.html"  # the quotes behind every number, apart from the index (its size)
@@ -285,13 +285,10 @@ class Sections:
         self.quote = book.quote
 
     def t(self, key: str) -> str:
-        entry = ui_strings()[key]
-        return entry.get(self.lang) or entry["en"]
+        return ui_text(key, self.lang)
 
     def name(self, kind: str, ident: str | None) -> str:
-        if ident is None or not isinstance(ident, str) or ident in ("", "unknown"):  # None, NaN
-            return self.t("unknown")
-        return self.codebook.name(kind, ident, self.lang)
+        return label_name(self.codebook, kind, ident, self.lang)
 
     # --- findings
     def fill(self, f: findings_mod.Finding) -> str:
