@@ -4,8 +4,9 @@ reject the role and channel candidates the evidence puts forward.
 
 The stage CRF's labels are story states: a stage, or "none@X", no stage told while the story is at X
 (learn.story_states); they are summed back to stages and "no stage" whenever the model answers. A
-second stage CRF (`stages2`) reads the first one's answers over the whole story and gives the final
-one (features.stacked_features).
+second stage CRF (`stages2`), trained only with `{"stack": True}` (a design eval/tools/select_model.py
+compares; not in the shipped model: it did not beat the single CRF), reads the first one's answers
+over the whole story and gives the final one (features.stacked_features).
 
 A model is one zip file: the three crfsuite models (and `stages2` where trained) and `meta.json` (cjm and feature version,
 training parameters and interviews, the calibration tables). It is read into memory once and
