@@ -6,16 +6,26 @@ read (its text, speakers, id, language and metadata — so a changed file, a `--
 files (any edit of cjm, not only a version bump). A key that differs in any of these is a miss:
 no stale label can be served. Entries are pickles written atomically (temporary file, then
 rename) under the cache folder, which is the user's own (`~/.cache/cjm` by default).
+
+Beside the journeys the same folder keeps what a re-run would otherwise redo for unchanged
+interviews (`JourneyCache.load` / `store`, each kind in its own subfolder): the transcripts as read
+(keyed by the file's bytes, its path, the options and cjm's code), each interview's page and its
+part of journeys.json (`Pieces`: keyed by the interview's entry key, so by everything its journey
+depends on, plus the templates and the render options), and p values (`memo`). Everything is a
+function of its key, so a hit gives the same bytes an uncached run writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +76,38 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
+def templates_fingerprint() -> str:
+    """A hash of the report's templates: in a checkout they live beside the package, outside
+    `code_fingerprint`, and a cached page must change when they do."""
+    from .render import templates_dir
+
+    root = templates_dir()
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def bytes_key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while many cached objects are unpickled: each load makes
+    thousands of objects and would trigger a collection that walks all of them, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_fingerprint(codebook: Any, model: Any, rules_only: bool) -> str:
     """What every interview of one run shares: the codebook, the model (or none), cjm's code."""
     model_part = None if model is None else fingerprint({"blobs": getattr(model, "blobs", {}),
@@ -105,14 +147,68 @@ class JourneyCache:
 
     def put(self, key: str, journey: Journey) -> None:
         """Store atomically; a cache that cannot be written only costs speed, never the run."""
-        path = self.path(key)
+        self._write(self.path(key), journey)
+
+    def piece_path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / key[:2] / f"{key}.pickle"
+
+    def load(self, kind: str, key: str) -> Any | None:
+        """A stored piece of another kind (not counted in hits and misses), or None."""
+        try:
+            with self.piece_path(kind, key).open("rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+
+    def store(self, kind: str, key: str, value: Any) -> None:
+        self._write(self.piece_path(kind, key), value)
+
+    def _write(self, path: Path, value: Any) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
-                pickle.dump(journey, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(handle.name, path)
         except OSError:
             try:
                 os.unlink(handle.name)
             except (OSError, UnboundLocalError):
                 pass
+
+
+@dataclasses.dataclass
+class Pieces:
+    """Per-interview parts of the outputs (an interview's page, its part of journeys.json), each
+    stored under the entry key of the interview it shows: that key covers the transcript, the
+    codebook, the model, the review and cjm's code, so a part is reused only for the very journey
+    it was made from. `extra` adds what else the part depends on (the report's language, the
+    page's file name); the templates are always part of the key."""
+
+    cache: JourneyCache
+    keys: dict[str, str]  # journey id -> entry key
+
+    def text(self, kind: str, ident: str, extra: Any, make: Callable[[], str]) -> str:
+        entry = self.keys.get(ident)
+        if entry is None:
+            return make()
+        key = fingerprint({"kind": kind, "entry": entry, "extra": extra, "templates": templates_fingerprint()})
+        found = self.cache.load(kind, key)
+        if isinstance(found, str):
+            return found
+        made = make()
+        self.cache.store(kind, key, made)
+        return made
+
+
+def memo(cache: JourneyCache | None, kind: str, args: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` stored under its arguments (and cjm's code): p values, whose test would import
+    scipy.stats (over a second) on a run that changed nothing they count."""
+    if cache is None:
+        return compute()
+    key = fingerprint({"kind": kind, "args": args, "code": code_fingerprint()})
+    found = cache.load(kind, key)
+    if isinstance(found, tuple) and len(found) == 1:
+        return found[0]
+    value = compute()
+    cache.store(kind, key, (value,))
+    return value

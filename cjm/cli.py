@@ -68,6 +68,13 @@ def run_settings(options: dict) -> dict:
             "progress": None if options["quiet"] else ProgressBar()}
 
 
+def output_pieces(result):
+    """The cached per-interview parts of the outputs, where the run had a cache (see cjm.cache.Pieces)."""
+    from .cache import Pieces
+
+    return Pieces(result.cache, result.keys) if result.cache is not None else None
+
+
 class ProgressBar:
     """A progress bar on the terminal for runs that last over a second; nothing when stderr is not
     a terminal."""
@@ -183,10 +190,12 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
         result = analyse(folder, codebook=book, language=language, redact=redact, model=model,
                          rules_only=rules_only, **settings)
+        pieces = output_pieces(result)
         with staged_folder(target, shown=out) as staging:
-            write_journeys(result.journeys, result.problems, staging / "journeys.json")
+            write_journeys(result.journeys, result.problems, staging / "journeys.json", pieces)
             write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
-            write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair)
+            write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair,
+                         pieces=pieces)
             if pdf:  # printed from the staged pages, so the PDF is swapped in with them
                 write_pdf(staging / "index.html", staging / "report.pdf")
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
@@ -222,9 +231,9 @@ def journeys(folder: Path, out: Path, no_review: bool, codebook: Path | None, la
     result = analyse(folder, codebook=codebook, language=language, redact=redact, model=model, rules_only=rules_only,
                      use_reviews=not no_review, **settings)
     if str(out) == "-":
-        click.echo(journeys_json(result.journeys, result.problems))
+        click.echo(journeys_json(result.journeys, result.problems, output_pieces(result)))
     else:
-        write_journeys(result.journeys, result.problems, out)
+        write_journeys(result.journeys, result.problems, out, output_pieces(result))
         say(run, f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     echo_problems(result.problems, strict)

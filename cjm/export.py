@@ -13,6 +13,8 @@ from .output import atomic_write_text
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .cache import Pieces
+
 CONTRACT_VERSION = 1
 
 
@@ -110,16 +112,37 @@ def finite(value: Any) -> Any:
     return value
 
 
-def journeys_json(journeys: list[Journey], problems: list[Problem]) -> str:
-    """The text of journeys.json (UTF-8, stable key order so runs can be diffed)."""
-    return strict_json(journeys_document(journeys, problems))
+ITEM_INDENT = "    "  # an interview's object sits two levels deep: document -> "interviews" -> item
 
 
-def write_journeys(journeys: list[Journey], problems: list[Problem], path: str | Path) -> Path:
+def journeys_json(journeys: list[Journey], problems: list[Problem], pieces: Pieces | None = None) -> str:
+    """The text of journeys.json (UTF-8, stable key order so runs can be diffed). With `pieces`
+    each interview's part is the text cached for its journey: the document is written around
+    them, byte for byte what `strict_json` writes for the whole (a test holds the two equal)."""
+    if pieces is None:
+        return strict_json(journeys_document(journeys, problems))
+    ordered = sorted(journeys, key=lambda j: j.id)
+    document = journeys_document([], problems)
+    head = strict_json(document)
+    empty = '"interviews": []'
+    if not ordered or empty not in head:
+        return strict_json(journeys_document(journeys, problems))
+    parts = [pieces.text("journey-json", j.id, None, lambda j=j: journey_json(j)) for j in ordered]
+    body = '"interviews": [\n' + ITEM_INDENT + (",\n" + ITEM_INDENT).join(parts) + "\n  ]"
+    return head.replace(empty, body, 1)
+
+
+def journey_json(journey: Journey) -> str:
+    """One interview's object as it stands inside journeys.json (its inner lines indented)."""
+    return strict_json(journey_to_dict(journey)).replace("\n", "\n" + ITEM_INDENT)
+
+
+def write_journeys(journeys: list[Journey], problems: list[Problem], path: str | Path,
+                   pieces: Pieces | None = None) -> Path:
     """Write journeys.json whole or not at all (temporary file, then os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(path, journeys_json(journeys, problems) + "\n")
+    return atomic_write_text(path, journeys_json(journeys, problems, pieces) + "\n")
 
 
 # OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets

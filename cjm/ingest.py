@@ -13,6 +13,7 @@ import re
 import stat
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, UsageError
 from .formats import Parsed, Turn, registered_formats
@@ -233,7 +234,12 @@ def read_transcript(path: str | Path, *, language: str | None = None, limits: Li
     path = Path(path)
     source = str(path)
     limits = limits or current_limits()
-    data = read_bytes(path, limits)
+    return transcript_from_bytes(read_bytes(path, limits), path, language, limits)
+
+
+def transcript_from_bytes(data: bytes, path: Path, language: str | None, limits: Limits) -> Transcript:
+    """The transcript in a file's bytes (`read_transcript` after the file was read)."""
+    source = str(path)
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError("the file is empty", path=source, hint="export the transcript again")
     kind = detect_binary(data)
@@ -508,13 +514,33 @@ def list_inputs(folder: str | Path) -> list[Path]:
                          hint="check that you may read it") from None
 
 
-def read_folder(folder: str | Path, *, language: str | None = None) -> tuple[list[Transcript], list[Problem]]:
+def read_cached(path: Path, language: str | None, limits: Limits, cache: Any) -> Transcript:
+    """`read_transcript` through the cache (a `cjm.cache.JourneyCache`): a file whose bytes, path,
+    language option and limits are those of an earlier run, with the same cjm, is not parsed
+    again. The file is always read (its bytes are the key); what it cannot be read as is never
+    cached, so the error is raised each time."""
+    from .cache import bytes_key, code_fingerprint, fingerprint
+
+    data = read_bytes(path, limits)
+    key = fingerprint({"path": str(path), "language": language, "limits": limits, "bytes": bytes_key(data),
+                       "code": code_fingerprint()})
+    found = cache.load("transcript", key)
+    if isinstance(found, Transcript):
+        return found
+    transcript = transcript_from_bytes(data, path, language, limits)
+    cache.store("transcript", key, transcript)
+    return transcript
+
+
+def read_folder(folder: str | Path, *, language: str | None = None,
+                cache: Any = None) -> tuple[list[Transcript], list[Problem]]:
     """Read every transcript of a folder; each entry that is not read becomes a `Problem`, not a crash.
 
     Every entry is accounted for: it yields a `Transcript` or a `Problem` (`ignored` for what is
     not read by design: the gold/ annotation folder, hidden files). When none yields a transcript,
     `NoTranscriptsError` (a `UsageError`) says so and carries the problems, so the CLI can print
-    them and stop: there is nothing to map.
+    them and stop: there is nothing to map. With `cache` (a `cjm.cache.JourneyCache`) unchanged
+    files are not parsed again (`read_cached`).
     """
     limits = current_limits()
     transcripts: list[Transcript] = []
@@ -526,7 +552,8 @@ def read_folder(folder: str | Path, *, language: str | None = None) -> tuple[lis
         problem = entry_problem(path, root)
         if problem is None:
             try:
-                transcript = read_transcript(path, language=language, limits=limits)
+                transcript = (read_transcript(path, language=language, limits=limits) if cache is None
+                              else read_cached(path, language, limits, cache))
             except InputError as exc:
                 problem = Problem(exc.path or str(path), exc.message, exc.line, exc.hint)
             except Exception as exc:  # a reader bug must not end the run nor hide the file

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import executor as executors
-from .cache import JourneyCache, entry_key, fingerprint, run_fingerprint
+from .cache import JourneyCache, entry_key, fingerprint, paused_gc, run_fingerprint
 from .codebook import Codebook, load_codebook
 from .ingest import read_folder
 from .journey import derive_journey
@@ -27,6 +27,8 @@ class RunResult:
     codebook: Codebook
     inputs: list[str] = field(default_factory=list)  # every file looked at, read or not
     notes: list[str] = field(default_factory=list)  # run-level remarks (the model set aside, ...)
+    keys: dict[str, str] = field(default_factory=dict)  # journey id -> cache entry key (with a cache)
+    cache: JourneyCache | None = None  # the run's cache, for the parts of the outputs (see cjm.cache.Pieces)
 
 
 def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None,
@@ -51,7 +53,8 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
         notes.append(model_mismatch(tagger, book))
         tagger = None
-    transcripts, problems = read_folder(folder, language=language)  # raises when nothing is readable
+    cache = JourneyCache(Path(cache_dir)) if cache_dir else None
+    transcripts, problems = read_folder(folder, language=language, cache=cache)  # raises when nothing is readable
     for transcript in transcripts:  # (before the cache keys are taken: a set-aside model's note is in them)
         transcript.notes.extend(notes)
     reviews, unreadable = load_reviews(folder) if use_reviews else ({}, [])
@@ -65,12 +68,12 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
         from .redact import redact_transcripts
 
         transcripts = redact_transcripts(transcripts)
-    journeys, failed = analyse_all(transcripts, book, tagger, reviews=matches, jobs=jobs, executor=executor,
-                                   scheduler=scheduler, cache=JourneyCache(Path(cache_dir)) if cache_dir else None,
-                                   progress=progress)
+    journeys, failed, keys = analyse_keyed(transcripts, book, tagger, reviews=matches, jobs=jobs, executor=executor,
+                                           scheduler=scheduler, cache=cache, progress=progress)
     problems = problems + failed
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
-    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes)
+    return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes, keys=keys,
+                     cache=cache)
 
 
 def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
@@ -86,12 +89,24 @@ def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: Tagger
                 progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem]]:
     """The journeys of the transcripts, in their order, and the problems of those that failed:
     cached ones read, the others mapped over the executor (and then cached)."""
+    journeys, problems, _ = analyse_keyed(transcripts, codebook, model, reviews=reviews, jobs=jobs, executor=executor,
+                                          scheduler=scheduler, cache=cache, progress=progress)
+    return journeys, problems
+
+
+def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: TaggerModel | None, *,
+                  reviews: dict[str, ReviewMatch] | None = None, jobs: int | None = 1, executor: str = "local",
+                  scheduler: Any = None, cache: JourneyCache | None = None,
+                  progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem], dict[str, str]]:
+    """`analyse_all`, and each journey's cache entry key by its id (empty without a cache): the
+    key the outputs' per-interview parts are cached under."""
     keys: list[str] = []
     known: dict[int, Journey] = {}
     if cache is not None:
         run_key = run_fingerprint(codebook, model, model is None)
         keys = [entry_key(t, run_key + fingerprint((reviews or {}).get(t.id))) for t in transcripts]
-        known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
+        with paused_gc():
+            known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
     todo = [i for i in range(len(transcripts)) if i not in known]
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
     outcomes = executors.run([transcripts[i] for i in todo], work, executor=executor, jobs=jobs,
@@ -104,7 +119,8 @@ def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: Tagger
                 cache.put(keys[i], outcome.journey)
         elif outcome.problem is not None:
             problems.append(outcome.problem)
-    return [known[i] for i in sorted(known)], problems
+    by_id = {known[i].id: keys[i] for i in known} if cache is not None else {}
+    return [known[i] for i in sorted(known)], problems, by_id
 
 
 def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerModel | None,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
@@ -35,6 +35,9 @@ from .messages import translate
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
                        EvidenceBook, FindingBlock, GroupSection, Quote, Sections, ShareCell, StallRow, branches)
+
+if TYPE_CHECKING:
+    from .cache import Pieces
 
 ASSETS = "assets"
 PLOTLY_JS = "plotly.gz.js"  # plotly.min.js, gzip-compressed, as base64 in a script that unpacks it
@@ -607,8 +610,11 @@ def report_data(journeys: list[Journey], tables: Tables) -> str:
 
 def write_report(journeys: list[Journey], problems: list[Problem], codebook, out_dir, *, lang: str | None = "ru",
                  compare: tuple[str, str] | None = ("cold_inbound", "referral"),
-                 tables: Tables | None = None) -> list[Path]:
-    """Write OUT/index.html, OUT/interviews/<id>.html and OUT/assets/plotly.gz.js; return the paths."""
+                 tables: Tables | None = None, pieces: Pieces | None = None) -> list[Path]:
+    """Write OUT/index.html, OUT/interviews/<id>.html and OUT/assets/plotly.gz.js; return the paths.
+
+    With `pieces` (see `cjm.cache.Pieces`) an interview page made before for the same journey, in
+    the same language and under the same file name, is taken from the cache instead of built."""
     out = Path(out_dir)
     lang = lang or majority_language(journeys)
     if lang not in ("ru", "en"):
@@ -632,10 +638,19 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
         html = env.get_template(template).render(page=index, lang=lang, root="", plotly=None)
         written.append(_write(out / name, html))
     for journey in builder.journeys:
-        view = builder.interview(journey)
-        html = env.get_template("interview.html").render(page=view, lang=lang, root="../", plotly=None)
-        written.append(_write(out / INTERVIEWS / builder.files[journey.id], html))
+        name = builder.files[journey.id]
+        html = (interview_html(builder, journey) if pieces is None else
+                pieces.text("page", journey.id, {"lang": lang, "file": name},
+                            lambda journey=journey: interview_html(builder, journey)))
+        written.append(_write(out / INTERVIEWS / name, html))
     return written
+
+
+def interview_html(builder: Builder, journey: Journey) -> str:
+    """One interview's page: it shows that journey alone, in the builder's language."""
+    view = builder.interview(journey)
+    return environment(builder.lang).get_template("interview.html").render(page=view, lang=builder.lang, root="../",
+                                                                          plotly=None)
 
 
 def _write(path: Path, text: str) -> Path:
