@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .cache import JourneyCache, Pieces, memo
 from .errors import UsageError
 from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, TaggedUtterance
@@ -708,8 +709,10 @@ def check_compare_keys(codebook, keys: Iterable[str]) -> None:
                          hint="valid: " + ", ".join(valid))
 
 
-def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str) -> Comparison:
-    """Side-by-side numbers for two groups or channels, each with n and a test."""
+def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str,
+            cache: JourneyCache | None = None) -> Comparison:
+    """Side-by-side numbers for two groups or channels, each with n and a test (its p value
+    memoised in `cache`, where given: see `cjm.cache.memo`)."""
     check_compare_keys(codebook, (a, b))
     side_a, kind_a = _select(interviews, a, codebook)
     side_b, kind_b = _select(interviews, b, codebook)
@@ -717,7 +720,8 @@ def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b:
 
     def share(key: str, mask_a: pd.Series, mask_b: pd.Series) -> Share:
         ka, kb = int(mask_a.sum()), int(mask_b.sum())
-        return Share(key, ka, len(side_a), kb, len(side_b), fisher(ka, len(side_a), kb, len(side_b)),
+        args = (ka, len(side_a), kb, len(side_b))
+        return Share(key, ka, len(side_a), kb, len(side_b), memo(cache, "fisher", args, lambda: fisher(*args)),
                      sorted(side_a.loc[mask_a, "interview"]), sorted(side_b.loc[mask_b, "interview"]))
 
     conversion = share(BOUGHT, side_a["bought"].astype(bool), side_b["bought"].astype(bool))
@@ -738,7 +742,8 @@ def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b:
         va = side_a[side_a[column].notna()]
         vb = side_b[side_b[column].notna()]
         a_vals, b_vals = [float(v) for v in va[column]], [float(v) for v in vb[column]]
-        return Spread(column, a_vals, b_vals, mann_whitney(a_vals, b_vals),
+        p = memo(cache, "mann-whitney", (a_vals, b_vals), lambda: mann_whitney(a_vals, b_vals))
+        return Spread(column, a_vals, b_vals, p,
                       sorted(va["interview"]), sorted(vb["interview"]))
 
     return Comparison(a=a, b=b, a_kind=kind_a, b_kind=kind_b, a_ids=ids_a, b_ids=ids_b, conversion=conversion,
@@ -762,8 +767,11 @@ class Tables:
 
 
 def build_tables(journeys: list[Journey], codebook, *,
-                 compare_keys: tuple[str, str] | None = ("cold_inbound", "referral")) -> Tables:
-    """Every table the report shows, built once from the journeys."""
+                 compare_keys: tuple[str, str] | None = ("cold_inbound", "referral"),
+                 pieces: Pieces | None = None) -> Tables:
+    """Every table the report shows, built once from the journeys. With `pieces` (see
+    `cjm.cache.Pieces`) a group's tables, which count that group's journeys alone, come from the
+    cache where the same journeys made them before, and p values are memoised."""
     events = events_table(journeys, codebook)
     sentences = sentences_table(journeys, codebook)
     interviews = interviews_table(journeys, codebook)
@@ -773,7 +781,13 @@ def build_tables(journeys: list[Journey], codebook, *,
     present = list(dict.fromkeys(interviews["channel_group"].fillna("")))
     for group in [g for g in known if g in present] + sorted(g for g in present if g not in known):
         subset = interviews[interviews["channel_group"].fillna("") == group]
-        groups[group] = group_tables(group, subset, events, sentences, codebook, journey_events)
-    comparison = compare(interviews, events, codebook, *compare_keys) if compare_keys else None
+
+        def make(group: str = group, subset: pd.DataFrame = subset) -> GroupTables:
+            return group_tables(group, subset, events, sentences, codebook, journey_events)
+
+        groups[group] = make() if pieces is None else pieces.made("group-tables", list(subset["interview"]),
+                                                                  {"group": group}, make, GroupTables)
+    comparison = (compare(interviews, events, codebook, *compare_keys, cache=pieces.cache if pieces else None)
+                  if compare_keys else None)
     return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison,
                   journey_events=journey_events, advice=advice_table(journeys))

@@ -188,12 +188,19 @@ class Pieces:
     keys: dict[str, str]  # journey id -> entry key
 
     def text(self, kind: str, ident: str, extra: Any, make: Callable[[], str]) -> str:
-        entry = self.keys.get(ident)
-        if entry is None:
+        """The part `make()` builds for one interview, from the cache where it was made before."""
+        return self.made(kind, [ident], extra, make, str)
+
+    def made(self, kind: str, idents: list[str], extra: Any, make: Callable[[], Any], expect: type) -> Any:
+        """What `make()` builds from these interviews' journeys alone (a page, a group's tables):
+        stored under their entry keys; built afresh when any of them has none."""
+        entries = [self.keys.get(ident) for ident in idents]
+        if any(entry is None for entry in entries):
             return make()
-        key = fingerprint({"kind": kind, "entry": entry, "extra": extra, "templates": templates_fingerprint()})
+        key = fingerprint({"kind": kind, "entries": sorted(entries), "extra": extra,
+                           "templates": templates_fingerprint()})
         found = self.cache.load(kind, key)
-        if isinstance(found, str):
+        if isinstance(found, expect):
             return found
         made = make()
         self.cache.store(kind, key, made)

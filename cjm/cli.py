@@ -167,7 +167,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
 
     Example: cjm report interviews/ -o reports/ --lang en
     """
-    from .aggregate import events_table
+    from .aggregate import build_tables
     from .export import write_events_csv, write_journeys
     from .output import claim_folder, staged_folder
     from .pipeline import analyse
@@ -191,11 +191,12 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
         result = analyse(folder, codebook=book, language=language, redact=redact, model=model,
                          rules_only=rules_only, **settings)
         pieces = output_pieces(result)
+        tables = build_tables(result.journeys, result.codebook, compare_keys=pair, pieces=pieces)
         with staged_folder(target, shown=out) as staging:
             write_journeys(result.journeys, result.problems, staging / "journeys.json", pieces)
-            write_events_csv(events_table(result.journeys, result.codebook), staging / "events.csv")
+            write_events_csv(tables.events, staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair,
-                         pieces=pieces)
+                         tables=tables, pieces=pieces)
             if pdf:  # printed from the staged pages, so the PDF is swapped in with them
                 write_pdf(staging / "index.html", staging / "report.pdf")
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")

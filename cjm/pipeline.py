@@ -15,7 +15,8 @@ from .journey import derive_journey
 from .model import STAGE, Journey, Problem, Transcript
 from .tagger_model import TaggerModel, default_model, load_model
 from .review import ReviewMatch, load_reviews, match_review, review_path, review_summary, reviewed_utterances, use_review
-from .rules import validate_patterns
+from .codebook import LANGS
+from .rules import get_rules, validate_patterns
 from .qualification import validate_families
 from .tag import tag_transcript
 
@@ -46,14 +47,13 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     with the same codebook, model, review and cjm are read from the cache instead (see `cjm.cache`).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-    validate_patterns(book)
-    validate_families(book)
+    cache = JourneyCache(Path(cache_dir)) if cache_dir else None
+    validate_codebook(book, cache)
     tagger = None if rules_only else resolve_model(model)
     notes: list[str] = []
     if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
         notes.append(model_mismatch(tagger, book))
         tagger = None
-    cache = JourneyCache(Path(cache_dir)) if cache_dir else None
     transcripts, problems = read_folder(folder, language=language, cache=cache)  # raises when nothing is readable
     for transcript in transcripts:  # (before the cache keys are taken: a set-aside model's note is in them)
         transcript.notes.extend(notes)
@@ -74,6 +74,24 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
     return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes, keys=keys,
                      cache=cache)
+
+
+def validate_codebook(codebook: Codebook, cache: JourneyCache | None) -> None:
+    """Compile every phrase of the codebook in every language, so a bad one fails before any file
+    is read. A codebook that passed with this cjm before is not compiled again only to be checked
+    (a marker in the cache; the rules are then compiled when an interview needs them)."""
+    if cache is not None and cache.load("checked", checked_key(codebook)) is True:
+        return
+    validate_patterns(codebook)
+    validate_families(codebook)
+    if cache is not None:
+        cache.store("checked", checked_key(codebook), True)
+
+
+def checked_key(codebook: Codebook) -> str:
+    from .cache import code_fingerprint
+
+    return fingerprint({"codebook": codebook, "code": code_fingerprint()})
 
 
 def model_mismatch(model: TaggerModel, codebook: Codebook) -> str:
@@ -108,6 +126,9 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
         with paused_gc():
             known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
     todo = [i for i in range(len(transcripts)) if i not in known]
+    if len(todo) > 1:  # compiled once here, so forked workers start with the rules (see validate_codebook)
+        for lang in sorted({transcripts[i].language for i in todo} & set(LANGS)):
+            get_rules(codebook, lang)
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
     outcomes = executors.run([transcripts[i] for i in todo], work, executor=executor, jobs=jobs,
                              scheduler=scheduler, progress=progress)

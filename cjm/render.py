@@ -572,10 +572,13 @@ class Builder:
 
 # --------------------------------------------------------------------------- the environment
 
-@lru_cache(maxsize=4)
-def environment(lang: str) -> jinja2.Environment:
-    """The one jinja2 environment: autoescape on, templates from the package, formatters as filters."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+@lru_cache(maxsize=8)
+def environment(lang: str, bytecode_dir: str | None = None) -> jinja2.Environment:
+    """The one jinja2 environment: autoescape on, templates from the package, formatters as filters.
+    With `bytecode_dir` the compiled templates are kept there (jinja2 checks each against its
+    template's source), so a later run does not compile them again."""
+    cache = jinja2.FileSystemBytecodeCache(bytecode_dir) if bytecode_dir else None
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), bytecode_cache=cache,
                              autoescape=True,  # every template, whatever its extension (.html, .js, .css)
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
@@ -621,11 +624,11 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
         lang = "en"
     tables = tables or aggregate.build_tables(journeys, codebook, compare_keys=compare)
     builder = Builder(journeys, problems, codebook, tables, lang, compare)
-    env = environment(lang)
+    env = environment(lang, bytecode_folder(pieces))
     written: list[Path] = []
     (out / ASSETS).mkdir(parents=True, exist_ok=True)
     (out / INTERVIEWS).mkdir(parents=True, exist_ok=True)
-    written.append(_write_plotly(out / ASSETS / PLOTLY_JS))
+    written.append(_write_plotly(out / ASSETS / PLOTLY_JS, pieces))
     stale = out / ASSETS / OLD_PLOTLY_JS
     if stale.is_file():  # an earlier cjm's unpacked copy would put the folder over its size budget again
         stale.unlink()
@@ -639,18 +642,29 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
         written.append(_write(out / name, html))
     for journey in builder.journeys:
         name = builder.files[journey.id]
-        html = (interview_html(builder, journey) if pieces is None else
+        html = (interview_html(builder, journey, env) if pieces is None else
                 pieces.text("page", journey.id, {"lang": lang, "file": name},
-                            lambda journey=journey: interview_html(builder, journey)))
+                            lambda journey=journey: interview_html(builder, journey, env)))
         written.append(_write(out / INTERVIEWS / name, html))
     return written
 
 
-def interview_html(builder: Builder, journey: Journey) -> str:
+def interview_html(builder: Builder, journey: Journey, env: jinja2.Environment) -> str:
     """One interview's page: it shows that journey alone, in the builder's language."""
     view = builder.interview(journey)
-    return environment(builder.lang).get_template("interview.html").render(page=view, lang=builder.lang, root="../",
-                                                                          plotly=None)
+    return env.get_template("interview.html").render(page=view, lang=builder.lang, root="../", plotly=None)
+
+
+def bytecode_folder(pieces: Pieces | None) -> str | None:
+    """Where compiled templates are kept: beside the run's cache, where it has one."""
+    if pieces is None:
+        return None
+    folder = pieces.cache.folder / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(folder)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -671,6 +685,20 @@ def _packed_plotly() -> tuple[str, str, int]:
     return version, packed, len(source)
 
 
+def cached_plotly_asset(pieces: Pieces) -> str:
+    from plotly.offline import get_plotlyjs
+
+    from .cache import bytes_key, fingerprint, templates_fingerprint
+
+    key = fingerprint({"plotly": bytes_key(get_plotlyjs().encode("utf-8")), "templates": templates_fingerprint()})
+    found = pieces.cache.load("plotly", key)
+    if isinstance(found, str):
+        return found
+    asset = plotly_asset()
+    pieces.cache.store("plotly", key, asset)
+    return asset
+
+
 def plotly_asset() -> str:
     """The one shared plotly.js asset: a script holding plotly.min.js gzip-compressed and
     base64-encoded (about 1.96 MB instead of 4.8 MB). In the page, DecompressionStream("gzip")
@@ -682,9 +710,11 @@ def plotly_asset() -> str:
     return environment("en").get_template("partials/plotly.js").render(version=version, size=size, data=packed)
 
 
-def _write_plotly(path: Path) -> Path:
-    """plotly.js once, packed, as a local file the index page loads by a relative path (no CDN)."""
-    data = plotly_asset().encode("utf-8")
+def _write_plotly(path: Path, pieces: Pieces | None = None) -> Path:
+    """plotly.js once, packed, as a local file the index page loads by a relative path (no CDN).
+    With `pieces` the packed asset is kept in the cache, keyed by plotly.js's own bytes (packing
+    it costs a few tenths of a second)."""
+    data = (plotly_asset() if pieces is None else cached_plotly_asset(pieces)).encode("utf-8")
     if not path.is_file() or path.read_bytes() != data:
         path.write_bytes(data)
     return path
