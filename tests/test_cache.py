@@ -109,3 +109,150 @@ def test_a_damaged_entry_is_a_miss(tmp_path, series):
     cache.path(key).write_bytes(b"not a pickle")
     assert cache.get(key) is None
     assert (cache.hits, cache.misses) == (1, 1)
+
+
+# --------------------------------------------------------------------------- the report's parts
+
+def report(series: Path, out: Path, *args: str):
+    from click.testing import CliRunner
+
+    from cjm.cli import cli
+
+    result = CliRunner().invoke(cli, ["report", str(series), "-o", str(out), "-j", "1", "--quiet", *map(str, args)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file of a report folder by its relative path (the report has no volatile part: a run
+    of the same input writes the same bytes, which these tests rely on)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def same_report(cached: Path, fresh: Path) -> None:
+    a, b = files(cached), files(fresh)
+    assert sorted(a) == sorted(b)
+    differing = [name for name in a if a[name] != b[name]]
+    assert not differing, f"the cached run wrote other bytes in {differing}"
+
+
+def test_a_cached_report_is_byte_identical_to_an_uncached_one_after_an_edit(series, tmp_path):
+    cache = tmp_path / "cache"
+    first = files(report(series, tmp_path / "first", "--cache-dir", cache))
+    warm = report(series, tmp_path / "warm", "--cache-dir", cache)
+    same_report(warm, tmp_path / "first")  # everything from the cache: the same report
+    edited = sorted(series.glob("*.txt"))[1]
+    lines = edited.read_text(encoding="utf-8").splitlines()
+    marker = "Zyxwvut"  # a word no interview has: it must reach the page and journeys.json
+    speaker_line = next(i for i in range(len(lines) - 1, 0, -1) if ":" in lines[i])
+    head, text = lines[speaker_line].split(":", 1)
+    lines[speaker_line] = f"{head}: {marker}. {text.strip()}"
+    edited.write_text("\n".join(lines[:-4] + [lines[speaker_line]]) + "\n", encoding="utf-8")
+    cached = report(series, tmp_path / "cached", "--cache-dir", cache)
+    fresh = report(series, tmp_path / "fresh", "--no-cache")
+    same_report(cached, fresh)
+    after = files(cached)
+    changed = sorted(name for name in after if after[name] != first.get(name))
+    pages = [name for name in changed if name.startswith("interviews/")]
+    assert len(pages) == 1 and marker.encode() in after[pages[0]]  # the edited interview's page, only it
+    assert "journeys.json" in changed and marker.encode() in after["journeys.json"]
+    assert "index.html" in changed or "evidence.html" in changed
+
+
+def test_a_changed_codebook_or_model_never_serves_a_cached_page(series, tmp_path):
+    cache = tmp_path / "cache"
+    model_run = files(report(series, tmp_path / "model", "--cache-dir", cache))
+    rules = report(series, tmp_path / "rules", "--cache-dir", cache, "--rules-only")
+    same_report(rules, report(series, tmp_path / "rules-fresh", "--no-cache", "--rules-only"))
+    own = CODEBOOKS / "extend.yaml"
+    book = report(series, tmp_path / "book", "--cache-dir", cache, "--codebook", own)
+    same_report(book, report(series, tmp_path / "book-fresh", "--no-cache", "--codebook", own))
+    # the labels differ between the model and the rules: the pages show it, none is served stale
+    rules_files = files(rules)
+    assert rules_files["journeys.json"] != model_run["journeys.json"]
+    assert any(rules_files[n] != model_run[n] for n in model_run if n.startswith("interviews/"))
+
+
+def test_journeys_json_from_cached_parts_is_the_whole_document_s_text(series, tmp_path):
+    from cjm.cache import Pieces
+    from cjm.export import journeys_json
+
+    result = analyse(series, cache_dir=tmp_path / "cache")
+    result.journeys[0].transcript.metadata["odd"] = float("nan")  # the strict-JSON fallback, per part
+    pieces = Pieces(JourneyCache(tmp_path / "cache"), result.keys)
+    whole = journeys_json(result.journeys, result.problems)
+    assert journeys_json(result.journeys, result.problems, pieces) == whole  # made, then stored
+    assert journeys_json(result.journeys, result.problems, pieces) == whole  # read back
+    assert journeys_json([], result.problems, pieces) == journeys_json([], result.problems)
+
+
+def test_a_part_is_keyed_by_its_journey_and_what_else_it_names(tmp_path):
+    from cjm.cache import Pieces
+
+    made: list[str] = []
+
+    def make(text: str):
+        return lambda: made.append(text) or text
+
+    store = JourneyCache(tmp_path / "cache")
+    one = Pieces(store, {"a": "key-1"})
+    assert one.text("page", "a", {"lang": "en"}, make("x")) == "x"
+    assert one.text("page", "a", {"lang": "en"}, make("y")) == "x"  # the same journey: cached
+    assert one.text("page", "a", {"lang": "ru"}, make("z")) == "z"  # another language: made
+    assert Pieces(store, {"a": "key-2"}).text("page", "a", {"lang": "en"}, make("w")) == "w"  # edited journey
+    assert Pieces(store, {}).text("page", "a", {"lang": "en"}, make("v")) == "v"  # no key: never cached
+    assert made == ["x", "z", "w", "v"]
+
+
+def test_unchanged_files_are_not_parsed_again_and_edited_ones_are(series, tmp_path, monkeypatch):
+    import cjm.ingest as ingest
+    from cjm.ingest import read_folder
+
+    parsed: list[str] = []
+    real = ingest.transcript_from_bytes
+    monkeypatch.setattr(ingest, "transcript_from_bytes", lambda data, path, *a: parsed.append(path.name) or
+                        real(data, path, *a))
+    store = JourneyCache(tmp_path / "cache")
+    first, _ = read_folder(series, cache=store)
+    assert len(parsed) == 3
+    again, _ = read_folder(series, cache=store)
+    assert len(parsed) == 3 and canonical(again) == canonical(first)
+    edited = sorted(series.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nExtra line.\n", encoding="utf-8")
+    read_folder(series, cache=store)
+    assert parsed[3:] == [edited.name]
+    read_folder(series, cache=store, language="ru")  # another option: all parsed again
+    assert len(parsed) == 7
+
+
+def test_the_codebook_check_is_skipped_only_for_a_codebook_that_passed(series, tmp_path, monkeypatch):
+    import cjm.pipeline as pipeline
+    from cjm.errors import CjmError
+
+    checked: list[str] = []
+    real = pipeline.validate_patterns
+    monkeypatch.setattr(pipeline, "validate_patterns", lambda book: checked.append(book.source) or real(book))
+    analyse(series, cache_dir=tmp_path / "cache")
+    analyse(series, cache_dir=tmp_path / "cache")
+    assert len(checked) == 1
+    with pytest.raises(CjmError):
+        analyse(series, codebook=CODEBOOKS / "bad_yaml.yaml", cache_dir=tmp_path / "cache")
+
+
+def test_p_values_are_memoised_and_computed_when_the_counts_change(tmp_path, monkeypatch):
+    from cjm import aggregate
+    from cjm.cache import memo
+
+    calls: list[tuple] = []
+    store = JourneyCache(tmp_path / "cache")
+
+    def p(*args):
+        return memo(store, "fisher", args, lambda: calls.append(args) or aggregate.fisher(*args))
+
+    assert p(3, 10, 7, 10) == aggregate.fisher(3, 10, 7, 10)
+    assert p(3, 10, 7, 10) == aggregate.fisher(3, 10, 7, 10)
+    assert p(4, 10, 7, 10) == aggregate.fisher(4, 10, 7, 10)
+    assert calls == [(3, 10, 7, 10), (4, 10, 7, 10)]
+    assert memo(store, "fisher", (0, 0, 1, 2), lambda: None) is None  # None is a value too
+    assert memo(store, "fisher", (0, 0, 1, 2), lambda: 1.0) is None
