@@ -200,11 +200,31 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
     after a recommendation or a search, the first contact is the first request, call or meeting.
     Where no person is named from the first contact on, the storyteller's own role (`own_role`)."""
     priority = list(codebook.lexicons.get("first_contact_priority") or [])
+    told = discovery_by_fallback_role(respondent, codebook)
+    if told[0]:
+        return told
     for stages in contact_starts(codebook, journey.channel):
         found = detect_first_contact(respondent, priority, stages)
         if found[0]:
             return found
     return own_role(respondent)
+
+
+def discovery_by_fallback_role(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
+    """A user or treasurer who tells how the client came across the supplier made the first contact
+    at once ("I found them on a webinar, filled in the form"): where the first utterance telling the
+    discovery with people in it names only them (no gatekeeper, expert or big boss), it is the first
+    contact, whatever the channel. Elsewhere they are the last resort (`detect_first_contact`)."""
+    discovery = codebook.stage_playing("discovery")
+    for item in respondent:
+        if not any(m.kind == STAGE and m.label == discovery and m.origin != "carried" for m in item.mentions):
+            continue
+        roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES]
+        if not roles:
+            continue
+        fallback = [r for r in FALLBACK_FIRST_CONTACT_ROLES if r in roles]
+        return (fallback[0], item.n) if fallback and len(fallback) == len(roles) else (None, None)
+    return None, None
 
 
 def contact_starts(codebook: Codebook, channel: str | None) -> list[tuple[str, ...]]:
