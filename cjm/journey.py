@@ -7,9 +7,11 @@ involved, the cycle length in days and the ordered stage path with its back-step
 
 from __future__ import annotations
 
+import re
+
 from .codebook import Codebook
 from .durations import MonthMention, days_between, find_dates, find_durations, find_months
-from .evidence import LOST_DEAL
+from .evidence import FIRST_PERSON, LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
 from .outcome import PurchaseClue, told_purchases
 from .textmatch import phrase_list
@@ -19,6 +21,7 @@ FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
 FALLBACK_FIRST_CONTACT_ROLES = ("user", "treasurer")
 MIN_CYCLE_SCORE = 2.0
+FIRST_PERSON_WORDS = frozenset(w for words in FIRST_PERSON.values() for w in words)
 
 
 def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook) -> Journey:
@@ -222,9 +225,24 @@ def discovery_by_fallback_role(respondent: list[TaggedUtterance], codebook: Code
         roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES]
         if not roles:
             continue
-        fallback = [r for r in FALLBACK_FIRST_CONTACT_ROLES if r in roles]
+        fallback = [r for r in FALLBACK_FIRST_CONTACT_ROLES if r in roles and told_by_themselves(item, r)]
         return (fallback[0], item.n) if fallback and len(fallback) == len(roles) else (None, None)
     return None, None
+
+
+def told_by_themselves(item: TaggedUtterance, role: str) -> bool:
+    """The role is the speaker's own here: the respondent's role attributed where they act (origin
+    "respondent"), or a mention in a sentence of their own ("I found them", "я нашла") — not the
+    reps or the accountants a story is about."""
+    for m in item.mentions:
+        if m.kind != ROLE or m.label != role:
+            continue
+        if m.origin == "respondent":
+            return True
+        start, end = item.sentences[m.sentence] if m.sentence < len(item.sentences) else (0, len(item.utterance.text))
+        if set(re.findall(r"[\w']+", item.utterance.text[start:end].lower())) & FIRST_PERSON_WORDS:
+            return True
+    return False
 
 
 def contact_starts(codebook: Codebook, channel: str | None) -> list[tuple[str, ...]]:
