@@ -349,9 +349,12 @@ def attribute_respondent_role(tagged: list[TaggedUtterance], transcript: Transcr
 
 
 def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rules: CompiledRules,
-                     nlp: Language) -> dict[str, str]:
-    """Each respondent's job: a '(директор)' in their label, the front matter, or 'я — главный инженер'."""
+                     nlp: Language, docs: dict[int, Doc] | None = None) -> dict[str, str]:
+    """Each respondent's job, in this order: a '(директор)' in their label, the front matter, the
+    answer to "tell me about yourself" ("Лыков Сергей Павлович, главный энергетик"), the interviewer's
+    recap ("you're the recruiting lead at..."), then a self-introduction ('я — главный инженер')."""
     roles: dict[str, str] = {}
+    docs = docs or {}
     speakers = list(dict.fromkeys(t.utterance.speaker for t in tagged if not t.utterance.is_interviewer))
     declared = [str(transcript.metadata.get(k)) for k in ("role", "position", "respondent_role", "title")
                 if transcript.metadata.get(k)]
@@ -365,14 +368,16 @@ def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rule
             if role:
                 roles[speaker] = role
                 break
-    words = SELF_INTRO_SUBJECT.get(transcript.language, ())
+    for speaker, role in asked_roles(tagged, rules, nlp, docs).items():
+        roles.setdefault(speaker, role)
+    words = rules.self_introduction or SELF_INTRO_SUBJECT.get(transcript.language, ())
     pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
     for item in tagged:
         speaker = item.utterance.speaker
         if item.utterance.is_interviewer or speaker in roles:
             continue
         for mention in item.mentions:
-            if mention.kind != ROLE:
+            if mention.kind != ROLE or not job_case(mention, docs.get(item.n), transcript.language):
                 continue
             start, _ = item.sentences[mention.sentence]
             before = item.utterance.text[start:mention.start].lower()
@@ -385,6 +390,105 @@ def respondent_roles(tagged: list[TaggedUtterance], transcript: Transcript, rule
 SELF_INTRO_WORDS = 4  # "I'm the head of", "я работаю главным": the pronoun stands right before the job
 # The subject introduces themselves; "мне нужно было показать директору" names someone else.
 SELF_INTRO_SUBJECT = {"ru": ("я",), "en": ("i", "i'm", "i've")}
+INTRODUCTION_ANSWERS = 10  # who the respondent is comes up in the opening answers, not in the story
+INTRODUCTION_WORDS = 12  # the answer to "who are you?" names the job in its first words
+RECAP_WORDS = 4  # "you're the [new] recruiting lead": the recap's pronoun is at most this far before the job
+JOB_CASES = ("nomn", "ablt")  # "я главный инженер", "работаю главным инженером"
+RECAP_VERBS = frozenset({"работать", "являться", "быть", "трудиться", "числиться", "отвечать"})
+
+
+def job_case(mention: Mention, doc: Doc | None, lang: str) -> bool:
+    """A Russian job names the speaker only in the nominative or instrumental: its head noun (the
+    first noun of the span, read by pymorphy3: "начальником отдела", "главного инженера") decides."""
+    if lang != "ru" or doc is None:
+        return True
+    from .nlp import morph_analyzer
+
+    span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+    head = next((t for t in span if t.pos_ == "NOUN"), None) if span is not None else None
+    if head is None:
+        return True
+    return morph_analyzer().parse(head.lower_)[0].tag.case in JOB_CASES
+
+
+def role_mentions(doc: Doc, rules: CompiledRules) -> list[tuple[str, int, int]]:
+    """The roles a parse names (label, start token, end token), the longest of overlapping ones."""
+    found = [(rules.keys[doc.vocab.strings[key]], start, end) for key, start, end in rules.matcher(doc)]
+    return [(label, start, end) for (kind, label), start, end in longest_per_kind(found) if kind == ROLE]
+
+
+def asked_roles(tagged: list[TaggedUtterance], rules: CompiledRules, nlp: Language,
+                docs: dict[int, Doc]) -> dict[str, str]:
+    """Jobs the interview states: the interviewer's recap of the next speaker's job ("you're the
+    recruiting lead", "вы же главный инженер?"), and the first job named in the first words of each
+    answer to "tell me about yourself" (every answer until the interviewer speaks again: "could you
+    each say who you are?")."""
+    found: dict[str, str] = {}
+    answers: dict[str, int] = {}
+    asked = False
+    previous: Doc | None = None
+    for item in tagged:
+        doc = docs.get(item.n)
+        if item.utterance.is_interviewer:
+            asked = doc is not None and rules.introduction_questions is not None and bool(rules.introduction_questions(doc))
+            previous = doc
+            continue
+        speaker = item.utterance.speaker
+        answers[speaker] = answers.get(speaker, 0) + 1
+        if doc is None or speaker in found or answers[speaker] > INTRODUCTION_ANSWERS:
+            previous = None
+            continue
+        role = recapped_role(previous, rules, nlp.lang) if previous is not None else None
+        if role is None and asked:
+            role = next((label for label, start, end in role_mentions(doc, rules) if start < INTRODUCTION_WORDS), None)
+        if role:
+            found[speaker] = role
+        previous = None
+    return found
+
+
+def recapped_role(question: Doc, rules: CompiledRules, lang: str) -> str | None:
+    """The job the interviewer says the respondent has: a role at most RECAP_WORDS after "you're"/"вы",
+    with no preposition or verb between ("вы говорили с директором" is no recap; "вы работаете
+    главным инженером" is)."""
+    if not rules.role_recap:
+        return None
+    recaps = [tuple(r.split()) for r in rules.role_recap]
+    for label, start, _ in role_mentions(question, rules):
+        sent_start = question[start].sent.start
+        for begin in range(max(sent_start, start - RECAP_WORDS - 2), start):
+            words = tuple(t.lower_ for t in question[begin:start])
+            recap = next((r for r in recaps if words[:len(r)] == r or recap_joined(words, r)), None)
+            if recap is None:
+                continue
+            between = question[begin + recap_length(words, recap):start]
+            if len(between) <= RECAP_WORDS and all(recap_word_ok(t, lang) for t in between):
+                return label
+    return None
+
+
+def recap_joined(words: tuple[str, ...], recap: tuple[str, ...]) -> bool:
+    """spaCy splits "you're" into "you" + "'re": the recap word matches its two tokens too."""
+    return len(recap) == 1 and len(words) >= 2 and words[0] + words[1] == recap[0]
+
+
+def recap_length(words: tuple[str, ...], recap: tuple[str, ...]) -> int:
+    return 2 if recap_joined(words, recap) and words[:1] != recap else len(recap)
+
+
+def recap_word_ok(token, lang: str) -> bool:
+    """Words that may stand between the recap's pronoun and the job: articles, adjectives, particles,
+    "now", "head of"; not a preposition ("you talked to the director") or another verb."""
+    if token.is_punct:
+        return token.text in ("—", "–", "-")  # "вы — главный инженер"; a comma lists ("вы, производство, собственник")
+    if lang == "ru":
+        return token.pos_ not in ("ADP", "VERB", "PRON") or token.lemma_ in RECAP_VERBS
+    return token.lower_ not in ENGLISH_NOT_IN_RECAP
+
+
+ENGLISH_NOT_IN_RECAP = {"to", "with", "from", "for", "by", "about", "at", "on", "in", "into", "and", "or", "but",
+                        "talked", "spoke", "met", "called", "emailed", "asked", "told", "said", "went", "got", "had",
+                        "you", "he", "she", "they", "we", "i", "it", "that", "who", "which"}
 NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
 
 
@@ -410,9 +514,41 @@ ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesda
                        "september", "october", "november", "december", "google", "linkedin", "excel", "covid"}
 
 
-def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str) -> None:
-    """"Светлана, мой секретарь" once -> every later "Светлана" is the gatekeeper too."""
-    known: dict[str, str | None] = {}
+def supplier_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str, rules: CompiledRules) -> set[str]:
+    """Names (lower-case lemmas) of the supplier's people: a name at most NAME_WINDOW words from
+    "their rep", "your sales engineer", "менеджер от «...»" (`lexicons.supplier_staff`) in its
+    sentence. Contract section 5: people on the supplier's side get no role."""
+    if rules.supplier_staff is None:
+        return set()
+    lower = not any(ch.isupper() for item in respondent for ch in item.utterance.text)
+
+    def person(token) -> bool:
+        return is_name(token, lang) or lower and lang == "ru" and token.is_alpha and len(token.text) > 2 \
+            and is_russian_name(token.text.capitalize())
+
+    found: set[str] = set()
+    for doc in docs:
+        for _, start, end in rules.supplier_staff(doc):
+            # words, not tokens, and across a sentence end: "от «Маршрут.Про», Кирилл" splits at the dot
+            after = [t for t in doc[end:end + 2 * NAME_WINDOW] if not t.is_punct][:NAME_WINDOW]
+            found |= {t.lemma_.lower() for t in after if person(t)}
+            for token in [t for t in reversed(doc[max(0, start - 2 * NAME_WINDOW):start]) if not t.is_punct][:NAME_WINDOW]:
+                if person(token):  # "Алина, их менеджер", "Вадим, он у них инженер"
+                    found.add(token.lemma_.lower())
+                elif token.lower_ not in BEFORE_STAFF:
+                    break  # "Катя договорилась, чтобы их менеджер...", "Glenn, me and their account exec"
+    return found
+
+
+# Words that may stand between a name and the supplier's job it is given ("Вадим, он у них инженер").
+BEFORE_STAFF = frozenset({"он", "она", "у", "это", "he", "she", "is", "was", "who", "who's", "that's"})
+
+
+def link_named_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str,
+                      supplier: frozenset[str] = frozenset()) -> None:
+    """"Светлана, мой секретарь" once -> every later "Светлана" is the gatekeeper too; the
+    supplier's people (`supplier`) never."""
+    known: dict[str, str | None] = {name: None for name in supplier}
     for item, doc in zip(respondent, docs):
         for mention in item.mentions + item.suppressed:
             if mention.kind != ROLE:
@@ -476,6 +612,7 @@ class InterviewEvidence:
     tagged: list[TaggedUtterance]  # every utterance, interviewer turns included (they carry no evidence)
     docs: dict[int, Doc] = field(default_factory=dict)  # utterance number -> its one parse
     own_roles: dict[str, str] = field(default_factory=dict)  # respondent speaker -> their job's role
+    supplier_people: frozenset[str] = frozenset()  # names of the supplier's people (no client role)
 
     @property
     def respondent(self) -> list[TaggedUtterance]:
@@ -492,8 +629,10 @@ def extract_evidence(transcript: Transcript, rules: CompiledRules, nlp: Language
     prefetch_negation_parses([docs[item.n] for item in respondent], rules)
     for item in respondent:
         tag_doc(item, docs[item.n], rules)
-    evidence.own_roles = respondent_roles(tagged, transcript, rules, nlp)  # before names borrow roles
-    link_named_people(respondent, [docs[t.n] for t in respondent], transcript.language)
+    evidence.own_roles = respondent_roles(tagged, transcript, rules, nlp, docs)  # before names borrow roles
+    evidence.supplier_people = frozenset(supplier_people(respondent, [docs[t.n] for t in respondent],
+                                                         transcript.language, rules))
+    link_named_people(respondent, [docs[t.n] for t in respondent], transcript.language, evidence.supplier_people)
     questions = {t.n: docs[t.n] for t in tagged if t.utterance.is_interviewer and t.n in docs}
     apply_question_context(tagged, rules, nlp, questions)
     for item in tagged:  # the interviewer's recap tells the outcome too: "you ended up going elsewhere"

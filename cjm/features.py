@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name, is_russian_name
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 LENGTH_BUCKETS = (3, 8, 20, 50, 120)
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
@@ -274,7 +274,7 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
     for name, roles in far.items():
         if name not in found:
             found[name] = {role: 0 for role in sorted(roles)}  # count 0: met only in a role's sentence, further off
-    return found
+    return {name: roles for name, roles in found.items() if name not in evidence.supplier_people}
 
 
 def lower_case_text(evidence: InterviewEvidence) -> bool:
@@ -339,13 +339,14 @@ def guessed_roles(evidence: InterviewEvidence) -> dict[str, str]:
     return guesses
 
 
-def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]]) -> set[str]:
+def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]],
+             supplier: frozenset[str] = frozenset()) -> set[str]:
     """The people of the interview named in an utterance: names as such, and known names in any case
-    (speech-recognition output writes "ольга", "alyssa")."""
+    (speech-recognition output writes "ольга", "alyssa"); not the supplier's people (`supplier`)."""
     if doc is None:
         return set()
     words = summary(doc, lang)
-    return set(words.names) | {key for key in words.words if key in known}
+    return (set(words.names) | {key for key in words.words if key in known}) - supplier
 
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
@@ -377,10 +378,12 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
             decoded is not None and decoded[0][index] != NONE)
         if kind == ROLE:
             words = words_of(item)
+            acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
             if own_role and storied:  # the speaker acting in the story ("I sent the request", "Asked for net 45")
-                acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
                 via.setdefault(own_role, set()).add("own" if acting else "own_silent")
-            for name in names_in(evidence.docs.get(item.n), lang, registry):
+            elif own_role and acting and has_past(evidence.docs.get(item.n)):
+                via.setdefault(own_role, set()).add("own_past")  # what they did, told without a stage phrase
+            for name in names_in(evidence.docs.get(item.n), lang, registry, evidence.supplier_people):
                 for role, weight in registry.get(name, {}).items():
                     via.setdefault(role, set()).add("name" if weight else "name_far")
             if words & set(THIRD_PERSON.get(lang, ())):

@@ -7,9 +7,11 @@ involved, the cycle length in days and the ordered stage path with its back-step
 
 from __future__ import annotations
 
+import re
+
 from .codebook import Codebook
 from .durations import MonthMention, days_between, find_dates, find_durations, find_months
-from .evidence import LOST_DEAL
+from .evidence import FIRST_PERSON, LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
 from .outcome import PurchaseClue, told_purchases
 from .textmatch import phrase_list
@@ -19,6 +21,7 @@ FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
 FALLBACK_FIRST_CONTACT_ROLES = ("user", "treasurer")
 MIN_CYCLE_SCORE = 2.0
+FIRST_PERSON_WORDS = frozenset(w for words in FIRST_PERSON.values() for w in words)
 
 
 def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook) -> Journey:
@@ -200,11 +203,46 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
     after a recommendation or a search, the first contact is the first request, call or meeting.
     Where no person is named from the first contact on, the storyteller's own role (`own_role`)."""
     priority = list(codebook.lexicons.get("first_contact_priority") or [])
+    told = discovery_by_fallback_role(respondent, codebook)
+    if told[0]:
+        return told
     for stages in contact_starts(codebook, journey.channel):
         found = detect_first_contact(respondent, priority, stages)
         if found[0]:
             return found
     return own_role(respondent)
+
+
+def discovery_by_fallback_role(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
+    """A user or treasurer who tells how the client came across the supplier made the first contact
+    at once ("I found them on a webinar, filled in the form"): where the first utterance telling the
+    discovery with people in it names only them (no gatekeeper, expert or big boss), it is the first
+    contact, whatever the channel. Elsewhere they are the last resort (`detect_first_contact`)."""
+    discovery = codebook.stage_playing("discovery")
+    for item in respondent:
+        if not any(m.kind == STAGE and m.label == discovery and m.origin != "carried" for m in item.mentions):
+            continue
+        roles = [r for r in item.roles if r not in NOT_FIRST_CONTACT_ROLES]
+        if not roles:
+            continue
+        fallback = [r for r in FALLBACK_FIRST_CONTACT_ROLES if r in roles and told_by_themselves(item, r)]
+        return (fallback[0], item.n) if fallback and len(fallback) == len(roles) else (None, None)
+    return None, None
+
+
+def told_by_themselves(item: TaggedUtterance, role: str) -> bool:
+    """The role is the speaker's own here: the respondent's role attributed where they act (origin
+    "respondent"), or a mention in a sentence of their own ("I found them", "я нашла") — not the
+    reps or the accountants a story is about."""
+    for m in item.mentions:
+        if m.kind != ROLE or m.label != role:
+            continue
+        if m.origin == "respondent":
+            return True
+        start, end = item.sentences[m.sentence] if m.sentence < len(item.sentences) else (0, len(item.utterance.text))
+        if set(re.findall(r"[\w']+", item.utterance.text[start:end].lower())) & FIRST_PERSON_WORDS:
+            return True
+    return False
 
 
 def contact_starts(codebook: Codebook, channel: str | None) -> list[tuple[str, ...]]:

@@ -133,6 +133,10 @@ class CompiledRules:
     cycle_cues: MatcherGroup | None = None  # words around a stated cycle length ("от звонка до оплаты")
     cycle_questions: MatcherGroup | None = None  # questions that ask how long the deal took
     lost_deal: MatcherGroup | None = None  # "went with another vendor", "отказались от проекта"
+    introduction_questions: MatcherGroup | None = None  # "расскажите о себе": the answer names the speaker's job
+    self_introduction: tuple[str, ...] = ()  # "я", "i'm", "my job is" right before a job: the speaker's own
+    supplier_staff: MatcherGroup | None = None  # "their rep", "менеджер от поставщика": the names beside get no role
+    role_recap: tuple[str, ...] = ()  # "you're the...", "вы же...": the interviewer recaps the respondent's job
     before_contact: str | None = "unaware"  # the stage of "how was it before you knew us?" (`Codebook.stage_playing`)
     # For the report, recorded once here so that aggregation never parses again:
     events: MatcherGroup | None = None  # journey events, a key per event id (no "..." gaps)
@@ -195,6 +199,8 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     cycle_cues = lexicon_matcher("cycle_cues")
     cycle_questions = lexicon_matcher("cycle_questions")
     lost_deal = lexicon_matcher("lost_deal")
+    introduction_questions = lexicon_matcher("introduction_questions")
+    supplier_staff = lexicon_matcher("supplier_staff")
     events = compiled.group("events")
     for label in codebook.events:
         add(events, f"{EVENT}:{label.id}", label.patterns.get(lang, ()), f"event {label.id!r} ({lang})")
@@ -212,6 +218,10 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
                           situation, advice_questions, aside_questions, cycle_cues, cycle_questions, lost_deal,
                           codebook.stage_playing("before_contact"))
     rules.events = events
+    rules.introduction_questions = introduction_questions
+    rules.supplier_staff = supplier_staff
+    rules.self_introduction = tuple(str(w).lower() for w in (codebook.lexicons.get("self_introduction") or {}).get(lang, ()))
+    rules.role_recap = tuple(str(w).lower() for w in (codebook.lexicons.get("role_recap") or {}).get(lang, ()))
     rules.event_past = frozenset(label.id for label in codebook.events if label.requires_past)
     rules.tone = tone
     rules.negators = frozenset(str(w).lower() for w in words["tone"]["negators"].get(lang) or [])

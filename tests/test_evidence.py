@@ -376,6 +376,51 @@ def test_the_respondents_role_from_a_self_introduction_only(book):
     assert ev.own_roles == {}
 
 
+def test_the_answer_to_who_are_you_names_the_respondents_job(book):
+    ev = evidence_of(book, "ru", "Расскажите коротко о себе.", "Лыков Сергей Павлович, главный энергетик. На фабрике девятый год.")
+    assert ev.own_roles == {"R": "expert"}
+    ev = evidence_of(book, "ru", "Как вы о нас узнали?", "Лыков Сергей Павлович, главный энергетик, нашёл вас.")
+    assert ev.own_roles == {}  # not asked who they are: a name and a job are someone else's
+
+
+def test_every_answer_after_could_you_each_say_who_you_are_names_its_speaker(book):
+    utterances = [Utterance(1, "I", "Could you each say who you are first?", is_interviewer=True),
+                  Utterance(2, "A", "Martin Holroyd, managing director. My dad started it."),
+                  Utterance(3, "B", "Jackie Fenn, workshop manager. Eight fitters, two shifts."),
+                  Utterance(4, "I", "How did you first hear of them?", is_interviewer=True),
+                  Utterance(5, "C", "Our IT manager told me about them.")]
+    t = Transcript(id="t", source="t.txt", language="en", utterances=utterances)
+    ev = extract_evidence(t, get_rules(book, "en"), pipeline("en"))
+    assert ev.own_roles == {"A": "big_boss", "B": "expert"}  # C answers another question: the IT manager is not C
+
+
+def test_the_interviewers_recap_names_the_respondents_job(book):
+    ev = evidence_of(book, "en", "For the recording, you're the recruiting lead at Riverbend?", "Yes. Twenty-two clinics.")
+    assert ev.own_roles == {"R": "user"}
+    ev = evidence_of(book, "en", "So you talked to the director first?", "Yes, that week.")
+    assert ev.own_roles == {}
+    ev = evidence_of(book, "ru", "Вы же главный инженер?", "Да, уже девятый год.")
+    assert ev.own_roles == {"R": "expert"}
+    ev = evidence_of(book, "ru", "Вы говорили с директором?", "Да, говорил.")
+    assert ev.own_roles == {}
+
+
+def test_a_russian_job_is_the_speakers_own_only_in_the_nominative_or_instrumental(book):
+    ev = evidence_of(book, "ru", "Как всё началось?", "Я работаю главным инженером, и мы искали замену.")
+    assert ev.own_roles == {"R": "expert"}
+    ev = evidence_of(book, "ru", "Как всё началось?", "Я позвонил директору, и мы стали искать замену.")
+    assert ev.own_roles == {}
+
+
+def test_a_name_beside_their_rep_or_a_manager_from_the_supplier_is_the_suppliers(book):
+    ev = evidence_of(book, "en", "Who called?", "Their rep, Kyle, called me.", "And then?", "Our IT manager Kyle checked it.")
+    assert "kyle" in ev.supplier_people
+    ev = evidence_of(book, "ru", "Кто приехал?", "Приехал менеджер от «Маршрут.Про», Кирилл.")
+    assert "кирилл" in ev.supplier_people
+    ev = evidence_of(book, "en", "Who called?", "Our CFO, Carol, called them.")
+    assert ev.supplier_people == frozenset()
+
+
 def test_a_named_person_keeps_the_role_given_once(book):
     ev = evidence_of(book, "ru", "Кто первым позвонил?", "Светлана, мой секретарь, позвонила им и запросила прайс.",
                      "А потом?", "Потом Светлане прислали договор.")
@@ -561,3 +606,33 @@ def test_a_name_is_linked_to_a_role_at_most_three_words_from_it():
 
     assert later_roles("Linda, our CFO, approved the budget.") == [("treasurer", "name")]
     assert later_roles("Linda who is our CFO approved the budget.") == []  # four words away: not said of her
+
+
+@pytest.mark.parametrize("lang,text,role,not_role", [
+    ("en", "Our facilities manager sent the brief.", "gatekeeper", "expert"),
+    ("en", "The estates manager ran the tender.", "gatekeeper", "expert"),
+    ("en", "Our fleet manager tried it.", "user", "expert"),
+    ("en", "The shop manager ordered parts.", "user", None),
+    ("en", "Our recruiters use it every day.", "user", None),
+    ("en", "The L&D manager booked a demo.", "expert", None),
+    ("en", "Our HSE manager checked the kit.", "expert", None),
+    ("en", "The transport manager went to the expo.", "expert", "user"),
+    ("en", "The supply chain manager asked for prices.", "gatekeeper", "expert"),
+    ("ru", "Основатель компании сам позвонил.", "big_boss", None),
+    ("ru", "Я поговорил с совладельцем, он согласился.", "big_boss", None),
+    ("ru", "Главврач подписала договор.", "big_boss", None),
+    ("ru", "Договор ушёл в хозчасть.", "gatekeeper", None),
+    ("ru", "Операционный директор посмотрела расчёт.", "expert", None),
+])
+def test_job_titles_map_to_their_roles(book, lang, text, role, not_role):
+    found = {label for kind, label in kept(answer(book, lang, text, "And?" if lang == "en" else "И?")) if kind == "role"}
+    assert role in found and (not_role is None or not_role not in found)
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "The shop floor was a mess."),
+    ("en", "We moved the fleet to a new depot."),
+    ("ru", "Мы основали склад в прошлом году."),
+])
+def test_words_of_the_new_titles_alone_are_no_role(book, lang, text):
+    assert not any(kind == "role" for kind, _ in kept(answer(book, lang, text, "And?" if lang == "en" else "И?")))

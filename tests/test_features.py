@@ -218,3 +218,25 @@ def test_a_speakers_own_name_gives_their_role_but_a_generic_label_does_not():
     found = speaker_names(SimpleNamespace(own_roles={"Kofi Mensah (Senior Scientist)": "expert",
                                                      "Respondent (CFO)": "treasurer", "Клиент": "user"}))
     assert found == {"kofi": {"expert": SPEAKER_NAME_WEIGHT}, "mensah": {"expert": SPEAKER_NAME_WEIGHT}}
+
+
+def test_the_speakers_own_role_is_proposed_where_they_tell_what_they_did_without_a_stage(book):
+    ev, by_rules = evidence(book, "en", [
+        "How did it go?", "I was worried about the controls, honestly.",
+        "And the weather?", "It is always grey here.",
+    ], speaker="Dana (CEO)")
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    assert "via=own_past" in found[(2, "big_boss")]  # "I was": the speaker in the story, no stage phrase
+    assert (4, "big_boss") not in found  # no "I", nothing done
+
+
+def test_the_suppliers_people_are_no_name_candidates(book):
+    ev, by_rules = evidence(book, "en", [
+        "Who came?", "Their rep, Kyle, came with our IT lead Ben.",
+        "And then?", "Kyle sent the quote.",
+        "And?", "Ben checked the quote.",
+    ])
+    found = {(c.n, c.label): c.features for c in candidates(ev, by_rules, stage_features(ev, by_rules, book.ids("stage")), "role")}
+    assert "kyle" not in people(ev) and "ben" in people(ev)
+    assert not any("via=name" in f for (n, _), f in found.items() if n == 4)
+    assert "via=name" in found[(6, "expert")]

@@ -422,3 +422,21 @@ def test_the_first_month_told_may_come_in_a_later_sentence_of_the_contact_uttera
     assert found is not None and found[1] == 2 and found[0].month == 1  # the second sentence's month
     assert J.first_date_from([told(2, "We called them back.", stages=["interested"])], {"interested"}, end, "en",
                              lex) is None
+
+
+def test_a_user_or_treasurer_telling_the_discovery_is_the_first_contact_at_once(book):
+    story = [told(2, "I found them on a webinar.", stages=["informed"], roles=["user"]),
+             told(4, stages=["interested"], roles=["big_boss"])]
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["referral"])] + story, book)
+    assert (j.first_contact_role, j.first_contact_evidence) == ("user", 2)
+    # the users are whom the story is about, not who tells it: the usual order decides
+    story[0] = told(2, "It was about reps losing quotes.", stages=["informed"], roles=["user"])
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["referral"])] + story, book)
+    assert j.first_contact_role == "big_boss"
+    # the discovery names a likelier contact too: the usual order decides
+    story = [told(2, stages=["informed"], roles=["user", "gatekeeper"]), told(4, stages=["interested"], roles=["big_boss"])]
+    j = J.derive_journey(transcript(), [told(1, stages=["informed"], channels=["referral"])] + story, book)
+    assert j.first_contact_role == "big_boss"
+    # a user named only after the discovery stays the last resort
+    story = [told(2, stages=["informed"], roles=["big_boss"]), told(4, stages=["interested"], roles=["treasurer"])]
+    assert J.discovery_by_fallback_role(story, book) == (None, None)
