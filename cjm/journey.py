@@ -10,18 +10,20 @@ from __future__ import annotations
 import re
 
 from .codebook import Codebook
-from .durations import MonthMention, days_between, find_dates, find_durations, find_months
+from .durations import Duration, MonthMention, days_between, find_dates, find_durations, find_months
 from .evidence import FIRST_PERSON, LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
-from .outcome import PurchaseClue, told_purchases
-from .textmatch import phrase_list
+from .outcome import PurchaseClue, split_sentences, told_purchases
+from .textmatch import phrase_list, words
 from .qualification import qualify
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
 FALLBACK_FIRST_CONTACT_ROLES = ("user", "treasurer")
 MIN_CYCLE_SCORE = 2.0
-FIRST_PERSON_WORDS = frozenset(w for words in FIRST_PERSON.values() for w in words)
+FIRST_PERSON_WORDS = frozenset(w for group in FIRST_PERSON.values() for w in group)
+ANSWER_SENTENCES = 2  # the sentences of an answer that answer the question
+SPANNING_WORDS = 25  # a longer 'sentence' is a run of ASR clauses, often of another purchase
 
 
 def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook) -> Journey:
@@ -375,6 +377,9 @@ def cycle_days(tagged: list[TaggedUtterance], lang: str, codebook: Codebook, clu
     "Expo was the middle of June" ... "paid the first invoice in early January"), a duration stated
     beside payment words. A "how long did that take?" asks of a step, not of the deal."""
     respondent = [t for t in tagged if not t.utterance.is_interviewer]
+    whole = whole_cycle_told(tagged, lang, codebook)
+    if whole[0] is not None:
+        return whole
     stated, evidence = detect_cycle_days(respondent, lang, codebook)
     if stated is not None and asks_whole_cycle(tagged, evidence, lang, codebook):
         return stated, evidence
@@ -382,6 +387,107 @@ def cycle_days(tagged: list[TaggedUtterance], lang: str, codebook: Codebook, clu
     if paired[0] is not None:
         return paired
     return stated, evidence
+
+
+def cycle_range(codebook: Codebook) -> tuple[float, float]:
+    """The shortest and longest durations a deal's cycle may have (`lexicons.min_cycle_days`, `max_cycle_days`)."""
+    return (float(codebook.lexicons.get("min_cycle_days") or 0),
+            float(codebook.lexicons.get("max_cycle_days") or float("inf")))
+
+
+def names_cycle_ends(text: str, lang: str, codebook: Codebook) -> bool:
+    """The text spans the deal ("from ... to", "overall", "всего", "до оплаты": `cycle_span`) and
+    names its end, the payment or the signing (`payment_words`, `cycle_end_words`). "From the trial
+    to the report" names no end; "What happened in that first conversation?" spans nothing."""
+    return bool(phrase_list(codebook.lexicons, "cycle_span", lang).find(text)) and names_cycle_end(text, lang, codebook)
+
+
+def names_cycle_end(text: str, lang: str, codebook: Codebook) -> bool:
+    lex = codebook.lexicons
+    return bool(phrase_list(lex, "payment_words", lang).find(text) or phrase_list(lex, "cycle_end_words", lang).find(text))
+
+
+def durations_in(text: str, lang: str, lexicon: dict, codebook: Codebook) -> list[Duration]:
+    """The durations of the text in the cycle's range (`lexicons.min_cycle_days`, `max_cycle_days`)."""
+    shortest, longest = cycle_range(codebook)
+    return [d for d in find_durations(text, lang, lexicon) if shortest <= d.days <= longest]
+
+
+def recap_days(question: str, lang: str, lexicon: dict, codebook: Codebook) -> float | None:
+    """The duration of the interviewer's recap sentence that spans the deal to its end ("то есть от
+    первого клика до оплаты примерно три недели"), the one nearest the spanning words ("...до
+    оплаты три с половиной недели, а до первой партии чуть больше месяца")."""
+    for sentence in split_sentences(question):
+        if names_cycle_ends(sentence, lang, codebook):
+            days = spanning_days(sentence, lang, lexicon, codebook)
+            if days is not None:
+                return days
+    return None
+
+
+def spanning_days(sentence: str, lang: str, lexicon: dict, codebook: Codebook) -> float | None:
+    """The duration nearest the words that span the deal in one sentence ("недели через три после
+    итогов оплатили, а всего от объявления — месяца полтора" -> 45)."""
+    found = durations_in(sentence, lang, lexicon, codebook)
+    hits = phrase_list(codebook.lexicons, "cycle_span", lang).find(sentence)
+    if not found or not hits:
+        return None
+    return min(found, key=lambda d: min(abs(d.start - h.start) for h in hits)).days
+
+
+def whole_cycle_told(tagged: list[TaggedUtterance], lang: str, codebook: Codebook) -> tuple[int | None, list[int]]:
+    """The deal's length where someone tells it whole, to its end (contract section 5: the stated
+    duration that answers "how long" wins over dates):
+    - the interviewer's recap that states it ("Получается, от звонка до оплаты прошло примерно шесть
+      недель. Что заняло больше всего времени?"), unless the answer opens with a no;
+    - the first duration of the answer to a question that spans the deal, or of an answer that
+      spans it ("So from the Google search to the deposit?" "Early October to June. Eight months");
+      what follows is often another ("without the freeze it would have been three");
+    - an answer's short sentence that spans the deal by itself, its end named there or in the
+      question ("When did you sign and pay?" ... "About seven weeks from my email to Priya").
+    Where several are told, the last (a recap comes after the story and corrects it)."""
+    lexicon = codebook.lexicons.get("durations") or {}
+    if lang not in lexicon:
+        return None, []
+    found: tuple[int, float] | None = None  # (utterance, days)
+    question = ""
+    for item in tagged:
+        text = item.utterance.text
+        if item.utterance.is_interviewer:
+            question = text
+            continue
+        sentences = [text[s:e] for s, e in item.sentences] or [text]
+        days = answered_days(question, sentences, lang, lexicon, codebook) if item.asked != "advice" else None
+        if days is not None:
+            found = (item.n, days)
+        question = ""
+    return (round(found[1]), [found[0]]) if found else (None, [])
+
+
+def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict, codebook: Codebook) -> float | None:
+    """The whole deal's length one answer (with the question before it) tells, or None."""
+    if not question:
+        return None
+    lex = codebook.lexicons
+    answer = " ".join(sentences)
+    recap = recap_days(question, lang, lexicon, codebook)
+    if recap is not None and not phrase_list(lex, "purchase_negators", lang).find_in(words(answer, lang)[:2]):
+        return recap
+    if any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook) for q in split_sentences(question)):
+        found = durations_in(answer, lang, lexicon, codebook)
+        if found:
+            return found[0].days  # "So from the Google search to the deposit?" "Early October to June. Eight months"
+    span = phrase_list(lex, "cycle_span", lang)
+    about_time = bool(span.find(question) or phrase_list(lex, "purchase_questions", lang).find(question)
+                      or phrase_list(lex, "cycle_questions", lang).find(question))
+    if not about_time:
+        return None  # "это для вас быстро или долго?" "...мы в прошлом году тестомес покупали, от запроса до оплаты восемь месяцев"
+    for sentence in sentences:
+        if span.find(sentence) and (names_cycle_end(sentence, lang, codebook) or names_cycle_end(question, lang, codebook)):
+            days = spanning_days(sentence, lang, lexicon, codebook)
+            if days is not None:
+                return days
+    return None
 
 
 def asks_whole_cycle(tagged: list[TaggedUtterance], evidence: list[int], lang: str, codebook: Codebook) -> bool:

@@ -440,3 +440,62 @@ def test_a_user_or_treasurer_telling_the_discovery_is_the_first_contact_at_once(
     # a user named only after the discovery stays the last resort
     story = [told(2, stages=["informed"], roles=["big_boss"]), told(4, stages=["interested"], roles=["treasurer"])]
     assert J.discovery_by_fallback_role(story, book) == (None, None)
+
+
+# --------------------------------------------------------------------------- the deal's length told whole
+
+def asked(n, text):
+    return TaggedUtterance(Utterance(n, "I", text, is_interviewer=True))
+
+
+def answer(n, *sentences, **kw):
+    text, spans, at = " ".join(sentences), [], 0
+    for s in sentences:
+        spans.append((at, at + len(s)))
+        at += len(s) + 1
+    return told(n, text, sentences=spans, **kw)
+
+
+def with_dates(*extra):
+    """The dated story (50 days by its dates) with a question and answer after it."""
+    return dated_story() + list(extra)
+
+
+def test_an_answer_to_a_question_that_spans_the_deal_wins_over_the_dates(book):
+    q = asked(7, "So from the Google search to the deposit?")
+    j = J.derive_journey(transcript(), with_dates(q, answer(8, "Early October to June.", "Eight months, give or take.",
+                                                             "Without the freeze, three.")), book)
+    assert (j.cycle_days, j.cycle_evidence) == (240, [8])  # the answer's first duration
+    q.utterance.text = "What happened in that first conversation?"  # spans nothing
+    j = J.derive_journey(transcript(), with_dates(q, answer(8, "She asked for twelve months of bills.")), book)
+    assert j.cycle_days == 50
+    q.utterance.text = "So from the trial to the report?"  # names no end of the deal
+    j = J.derive_journey(transcript(), with_dates(q, answer(8, "About three weeks.")), book)
+    assert j.cycle_days == 50
+
+
+def test_the_interviewers_recap_of_the_length_counts_unless_the_answer_denies_it(book):
+    q = asked(7, "Получается, от звонка Ксении четырнадцатого января до оплаты прошло примерно шесть недель. "
+                 "Что из этого заняло больше всего времени?")
+    days = lambda a: J.whole_cycle_told([q, a], "ru", book)  # noqa: E731
+    assert days(answer(8, "Документы, согласование.", "Недели три.")) == (42, [8])  # not the step the answer names
+    assert days(answer(8, "Нет, больше.", "Месяца два.")) == (60, [8])  # denied: the answer's own length
+    q.utterance.text = "То есть от заявки до оплаты три с половиной недели, а до первой партии чуть больше месяца?"
+    assert days(answer(8, "Да.")) == (24, [8])  # the duration nearest the span
+
+
+def test_an_answer_sentence_that_spans_the_deal_in_answer_to_when_it_was_paid(book):
+    q = asked(7, "И когда была оплата?")
+    a = answer(8, "Бухгалтерия оплатила сразу после приёмки.",
+               "Получается, недели через три после итогов оплатили, а всего от объявления — месяца полтора.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (45, [8])
+    q.utterance.text = "Это для вас быстро или долго?"  # not about the deal's time: another purchase's length
+    a = answer(8, "Для сравнения, тестомес в прошлом году: от первого запроса до оплаты почти восемь месяцев.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (None, [])
+
+
+def test_of_several_whole_lengths_the_last_is_taken(book):
+    tagged = [asked(1, "Сколько времени заняло всё от заявки до заказа?"), answer(2, "Недели две."),
+              asked(3, "То есть от первого клика до оплаты примерно три недели?"), answer(4, "Ну да, недели три.")]
+    assert J.whole_cycle_told(tagged, "ru", book) == (21, [4])
+    assert J.whole_cycle_told(tagged[:2], "ru", book) == (14, [2])
