@@ -16,8 +16,9 @@ from spacy.tokens import Doc
 
 from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name, is_russian_name
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
+from .story_features import crossed, story_rows
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 3  # 3: story features (cjm/story_features.py), the respondent's own job as a role candidate
 LENGTH_BUCKETS = (3, 8, 20, 50, 120)
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
@@ -142,9 +143,10 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     rule_stages = [ruled[t.n].stages for t in respondent]
     furthest = -1
     last, last_at = NONE, -1
+    story = story_rows(evidence)  # the question answered, the events told (story_features)
     rows: list[dict[str, float]] = []
     for i, item in enumerate(respondent):
-        f = dict(own[i])
+        f = dict(own[i]) | story[i]
         f[f"last={last}"] = 1.0  # the stage the story was at when it was last told
         f[f"last_gap={min(3, i - last_at) if last_at >= 0 else 'none'}"] = 1.0
         f[f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"] = 1.0
@@ -166,6 +168,7 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         else:
             for lemma in content_lemmas(evidence.docs.get(question.n), QUESTION_WORDS):
                 f[f"q={lemma}"] = 1.0
+        f |= crossed(f)
         rows.append(f)
         reached = [order.index(s) for s in rule_stages[i] if s in order]
         furthest = max([furthest] + reached)
