@@ -561,3 +561,13 @@ def test_a_name_is_linked_to_a_role_at_most_three_words_from_it():
 
     assert later_roles("Linda, our CFO, approved the budget.") == [("treasurer", "name")]
     assert later_roles("Linda who is our CFO approved the budget.") == []  # four words away: not said of her
+
+
+def test_is_name_remembers_per_text_the_answer_of_the_token_itself(monkeypatch):
+    monkeypatch.setattr(evidence, "_NAMES", {})
+    doc = pipeline("ru")("Светлана и Договор. Светлана пришла")
+    answers = [evidence.is_name(t, "ru") for t in doc]
+    assert answers == [evidence._is_name(t, "ru") for t in doc]
+    assert answers == [True, False, False, False, True, False]  # a capitalised word is no name by its capital alone
+    assert evidence._NAMES[("Светлана", "ru")] is True
+    assert ("Светлана", "en") not in evidence._NAMES  # one memo per language: the same text may differ

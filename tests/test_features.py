@@ -218,3 +218,17 @@ def test_a_speakers_own_name_gives_their_role_but_a_generic_label_does_not():
     found = speaker_names(SimpleNamespace(own_roles={"Kofi Mensah (Senior Scientist)": "expert",
                                                      "Respondent (CFO)": "treasurer", "Клиент": "user"}))
     assert found == {"kofi": {"expert": SPEAKER_NAME_WEIGHT}, "mensah": {"expert": SPEAKER_NAME_WEIGHT}}
+
+
+def test_token_facts_are_those_of_the_token_whether_remembered_or_not(monkeypatch):
+    import cjm.features as features
+
+    monkeypatch.setattr(features, "_FACTS", {})
+    doc = pipeline("ru")("Светлана ждала пять часов и всё.")
+    fresh = [(t.lower_, (t.lemma_ or t.lower_).lower(), t.is_alpha and not t.is_stop and len(t.text) > 2,
+              features.is_name(t, "ru")) for t in doc]
+    assert [features.token_facts(t, "ru") for t in doc] == fresh
+    assert [features.token_facts(t, "ru") for t in doc] == fresh  # the second time from the memo
+    assert fresh[3][:3] == ("часов", "час", True) and fresh[0][3] and not fresh[4][2]  # "и" carries no meaning
+    s = features.summary(doc, "ru")
+    assert s.content == ("светлана", "ждать", "пять", "час") and s.past and s.names == {"светлана"}
