@@ -12,7 +12,8 @@ cache can answer for another. Then it prints:
 
   tokenizer     tokens/s of a bare `spacy.blank(lang)` tokenizer over every utterance
   tag jobs=1/2  tokens/s of cjm's ingest + tag + journey (`pipeline.analyse`, no cache), each with its
-                ratio to the tokenizer
+                ratio to the tokenizer, and the CPU seconds (user + sys, workers included) with the ratio
+                of CPU time (`--tag-only`: these rows alone, no report runs)
   report N      wall time and peak memory (the whole process tree, sampled every 50 ms) of
                 `cjm report DIR --jobs 2` with an empty cache, the report's size (index.html and all)
   re-run        the same command after one transcript was edited (the cache holds the others)
@@ -96,7 +97,8 @@ def build_corpus(folder: Path, n: int, seed: int = 7) -> None:
         (folder / f"bench-{k:05d}.txt").write_text(variant(base[k % len(base)], k, rng), encoding="utf-8")
 
 
-def tokenizer_speed(folder: Path) -> tuple[int, float]:
+def tokenizer_speed(folder: Path) -> tuple[int, float, float]:
+    """Tokens, wall seconds and CPU seconds of a bare tokenizer pass."""
     import spacy
 
     from cjm.ingest import read_folder
@@ -104,22 +106,27 @@ def tokenizer_speed(folder: Path) -> tuple[int, float]:
     transcripts, _ = read_folder(folder)
     tokenizers = {lang: spacy.blank(lang).tokenizer for lang in ("ru", "en")}
     texts = [(t.language, u.text) for t in transcripts for u in t.utterances]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     tokens = sum(len(tokenizers[lang](text)) for lang, text in texts)
-    return tokens, time.perf_counter() - start
+    return tokens, time.perf_counter() - start, time.process_time() - cpu
 
 
-def tag_seconds(folder: Path, jobs: int) -> float:
-    """ingest + tag + journey in a fresh interpreter, models loaded before the clock starts."""
+def tag_seconds(folder: Path, jobs: int) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys of the process and its workers) of ingest + tag + journey in a
+    fresh interpreter, models loaded before the clock starts. CPU time is the figure to compare when
+    other jobs share the cores: it moves far less with the load than the wall time does."""
     code = (
-        "import sys, time; sys.path.insert(0, %r)\n"
+        "import sys, time, resource; sys.path.insert(0, %r)\n"
         "from cjm.pipeline import analyse, resolve_model\n"
         "from cjm.nlp import pipeline; from cjm.syntax import _models\n"
         "resolve_model(None); pipeline('ru'); pipeline('en'); _models()\n"
-        "t = time.perf_counter(); r = analyse(%r, jobs=%d)\n"
-        "print(time.perf_counter() - t, len(r.journeys))\n" % (str(ROOT), str(folder), jobs))
+        "def cpu():\n"
+        "    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),\n"
+        "               resource.getrusage(resource.RUSAGE_CHILDREN)))\n"
+        "c = cpu(); t = time.perf_counter(); r = analyse(%r, jobs=%d)\n"
+        "print(time.perf_counter() - t, cpu() - c, len(r.journeys))\n" % (str(ROOT), str(folder), jobs))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return float(out[0])
+    return float(out[0]), float(out[1])
 
 
 def tree_rss(pid: int) -> int:
@@ -185,6 +192,7 @@ def main() -> None:
     parser.add_argument("--rerun-only", action="store_true",
                         help="only the report and the re-run after one edit (no tokenizer or tagging rows)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--tag-only", action="store_true", help="only the tokenizer and tag rows (no report runs)")
     args = parser.parse_args()
     figures: dict = {"load_before": os.getloadavg()[0]}
     work = Path(tempfile.mkdtemp(prefix="cjm-scale-"))
@@ -194,13 +202,16 @@ def main() -> None:
             build_corpus(corpus, n)
             row: dict = {"interviews": n}
             if not args.rerun_only:
-                tokens, seconds = tokenizer_speed(corpus)
-                row.update(tokens=tokens, tokenizer_tps=tokens / seconds)
+                tokens, seconds, tokenizer_cpu = tokenizer_speed(corpus)
+                row.update(tokens=tokens, tokenizer_tps=tokens / seconds, tokenizer_cpu_s=tokenizer_cpu)
                 for jobs in (1, 2):
-                    tag = tag_seconds(corpus, jobs)
+                    tag, cpu = tag_seconds(corpus, jobs)
                     row[f"tag_jobs{jobs}_tps"] = tokens / tag
                     row[f"tag_jobs{jobs}_ratio"] = row[f"tag_jobs{jobs}_tps"] / row["tokenizer_tps"]
-            row.update(rerun_row(corpus, work, n))
+                    row[f"tag_jobs{jobs}_cpu_s"] = cpu
+                    row[f"tag_jobs{jobs}_cpu_ratio"] = tokenizer_cpu / cpu  # tokens per CPU second, as a ratio
+            if not args.tag_only:
+                row.update(rerun_row(corpus, work, n))
             figures[f"n{n}"] = row
             print(f"N={n}: done", file=sys.stderr)
     finally:
@@ -211,12 +222,16 @@ def main() -> None:
         return
     print(f"load average before {figures['load_before']:.2f}, after {figures['load_after']:.2f} (2 cores)")
     if not args.rerun_only:
-        print(f"{'N':>6} {'tokens':>9} {'tokenizer t/s':>14} {'jobs=1 t/s':>11} {'ratio':>6} {'jobs=2 t/s':>11} "
-              f"{'ratio':>6}")
+        print(f"{'N':>6} {'tokens':>9} {'tokenizer t/s':>14} {'cpu s':>6} {'jobs=1 t/s':>11} {'ratio':>6} {'cpu s':>6} "
+              f"{'cpu ratio':>9} {'jobs=2 t/s':>11} {'ratio':>6} {'cpu s':>6} {'cpu ratio':>9}")
         for n in args.sizes:
             r = figures[f"n{n}"]
-            print(f"{n:>6} {r['tokens']:>9} {r['tokenizer_tps']:>14,.0f} {r['tag_jobs1_tps']:>11,.0f} "
-                  f"{r['tag_jobs1_ratio']:>6.3f} {r['tag_jobs2_tps']:>11,.0f} {r['tag_jobs2_ratio']:>6.3f}")
+            print(f"{n:>6} {r['tokens']:>9} {r['tokenizer_tps']:>14,.0f} {r['tokenizer_cpu_s']:>6.2f} "
+                  f"{r['tag_jobs1_tps']:>11,.0f} {r['tag_jobs1_ratio']:>6.3f} {r['tag_jobs1_cpu_s']:>6.1f} "
+                  f"{r['tag_jobs1_cpu_ratio']:>9.3f} {r['tag_jobs2_tps']:>11,.0f} {r['tag_jobs2_ratio']:>6.3f} "
+                  f"{r['tag_jobs2_cpu_s']:>6.1f} {r['tag_jobs2_cpu_ratio']:>9.3f}")
+    if args.tag_only:
+        return
     print(f"{'N':>6} {'report s':>9} {'cpu s':>7} {'peak MB':>8} {'index MB':>9} {'all MB':>7} {'re-run s':>9} "
           f"{'cpu s':>7} {'speed-up':>9} {'cpu':>6}")
     for n in args.sizes:

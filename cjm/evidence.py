@@ -494,7 +494,22 @@ NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой
 
 def is_name(token, lang: str) -> bool:
     """A capitalised word that is a person's name: pymorphy3's Name/Patr/Surn tags for Russian,
-    a title-case word that is no stopword (not "CEO", not "The") for English."""
+    a title-case word that is no stopword (not "CEO", not "The") for English. Everything it reads
+    is the token's text or its lexeme's flags, so the answer is remembered per text."""
+    key = (token.text, lang)
+    found = _NAMES.get(key)
+    if found is None:
+        if len(_NAMES) >= NAME_MEMO_SIZE:
+            _NAMES.clear()
+        found = _NAMES[key] = _is_name(token, lang)
+    return found
+
+
+NAME_MEMO_SIZE = 200_000
+_NAMES: dict[tuple[str, str], bool] = {}
+
+
+def _is_name(token, lang: str) -> bool:
     if not token.is_alpha or len(token.text) < 2:
         return False
     if lang == "ru":

@@ -62,14 +62,32 @@ def summary(doc: Doc, lang: str) -> WordSummary:
         past = False
         names, words = set(), set()
         for token in doc:
-            lemma = (token.lemma_ or token.lower_).lower()
-            words.update((token.lower_, lemma))
+            lower, lemma, is_content, name = token_facts(token, lang)
+            words.add(lower)
+            words.add(lemma)
             past = past or token._.cjm_past
-            if token.is_alpha and not token.is_stop and len(token.text) > 2:
+            if is_content:
                 content.setdefault(lemma, None)
-            if is_name(token, lang):
+            if name:
                 names.add(lemma)
         found = doc.user_data["cjm_words"] = WordSummary(tuple(content), past, frozenset(names), frozenset(words))
+    return found
+
+
+FACTS_MEMO_SIZE = 200_000
+_FACTS: dict[tuple[str, int, str], tuple[str, str, bool, bool]] = {}
+
+
+def token_facts(token, lang: str) -> tuple[str, str, bool, bool]:
+    """(lower form, lower-case lemma, carries meaning, is a name) of a token: its text, lemma and
+    lexeme flags decide them all, so they are remembered per (text, lemma)."""
+    key = (token.text, token.lemma, lang)
+    found = _FACTS.get(key)
+    if found is None:
+        if len(_FACTS) >= FACTS_MEMO_SIZE:
+            _FACTS.clear()
+        found = _FACTS[key] = (token.lower_, (token.lemma_ or token.lower_).lower(),
+                               token.is_alpha and not token.is_stop and len(token.text) > 2, is_name(token, lang))
     return found
 
 

@@ -57,29 +57,60 @@ def russian_lemma(word: str) -> tuple[str, str]:
     return russian_analysis(word)[:2]
 
 
+# What the lemmatizers give a token depends on its text alone (pymorphy3's best parse, the lookup
+# table, lexeme flags), so it is worked out once per distinct text and kept: speech repeats its
+# words, and setting four attributes from a tuple is half the cost of recomputing them per token.
+TOKEN_MEMO_SIZE = 200_000
+_TOKEN_MEMO: dict[str, dict[str, tuple[str, str, bool, str]]] = {"ru": {}, "en": {}}
+
+
+def _remember(memo: dict, text: str, info: tuple[str, str, bool, str]) -> tuple[str, str, bool, str]:
+    if len(memo) >= TOKEN_MEMO_SIZE:
+        memo.clear()  # a long run stays bounded
+    memo[text] = info
+    return info
+
+
+def russian_token(token: Token) -> tuple[str, str, bool, str]:
+    """(lemma, pos, past, norm) of a Russian token, from its text."""
+    text = token.text
+    if token.is_punct or token.is_space:
+        return text, "PUNCT" if token.is_punct else "SPACE", False, text
+    lemma, pos, past = russian_analysis(text)
+    return lemma, pos, past, f"{lemma} {token.lower_.replace('ё', 'е')}"
+
+
 @Language.component("cjm_ru_lemmatizer")
 def ru_lemmatizer(doc: Doc) -> Doc:
-    """Set `lemma_` (lower case, ё -> е) and `pos_` for every token from the cached analyser."""
+    """Set `lemma_` (lower case, ё -> е), `pos_`, the norm "lemma form" and the past tense of every
+    token from the cached analyser (punctuation and spaces keep their text)."""
+    memo = _TOKEN_MEMO["ru"]
     for token in doc:
-        if token.is_punct or token.is_space:
-            token.lemma_ = token.text
-            token.pos_ = "PUNCT" if token.is_punct else "SPACE"
-            token.norm_ = token.text
-            continue
-        token.lemma_, token.pos_, token._.cjm_past = russian_analysis(token.text)
-        token.norm_ = f"{token.lemma_} {token.lower_.replace('ё', 'е')}"
+        info = memo.get(token.text) or _remember(memo, token.text, russian_token(token))
+        token.lemma_, token.pos_, past, token.norm_ = info
+        if past:  # (False is the extension's default)
+            token._.cjm_past = True
     return doc
+
+
+def english_token(token: Token) -> tuple[str, str, bool, str]:
+    """(lemma, pos, past, norm) of an English token after the lookup lemmatizer, from its text."""
+    lower = token.lower_
+    # "I'd gone" is a past perfect, not "would": keep the clitic itself as the lemma
+    lemma = lower if lower in ("'d", "’d") else (token.lemma_ or token.text).lower()
+    past = lower in ENGLISH_IRREGULAR_PAST or (len(lower) > 4 and lower.endswith("ed") and lemma != lower)
+    return lemma, token.pos_, past, f"{lemma} {lower}"
 
 
 @Language.component("cjm_lowercase_lemmas")
 def lowercase_lemmas(doc: Doc) -> Doc:
     """English lookup lemmas keep the case of proper words; rules match lower case."""
+    memo = _TOKEN_MEMO["en"]
     for token in doc:
-        # "I'd gone" is a past perfect, not "would": keep the clitic itself as the lemma
-        token.lemma_ = token.lower_ if token.lower_ in ("'d", "’d") else (token.lemma_ or token.text).lower()
-        token.norm_ = f"{token.lemma_} {token.lower_}"
-        token._.cjm_past = token.lower_ in ENGLISH_IRREGULAR_PAST or (
-            len(token.lower_) > 4 and token.lower_.endswith("ed") and token.lemma_ != token.lower_)
+        info = memo.get(token.text) or _remember(memo, token.text, english_token(token))
+        token.lemma_, _, past, token.norm_ = info
+        if past:
+            token._.cjm_past = True
     return doc
 
 

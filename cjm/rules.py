@@ -45,8 +45,10 @@ CLAUSE_CUES = ("negation", "hypothetical")  # scope: the clause of the match
 SENTENCE_CUES = ("habitual", "advice", "not_this_journey", "counterfactual")  # scope: the whole sentence
 
 
+@lru_cache(maxsize=50_000)
 def lemma_of(word: str, lang: str) -> str:
-    """The lemma a pattern word must match: the same analysis the texts get."""
+    """The lemma a pattern word must match: the same analysis the texts get (remembered: the
+    codebook repeats its words across patterns, and an English word costs a pipeline call)."""
     if lang == "ru":
         return russian_lemma(word)[0]
     doc = pipeline("en")(word)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .errors import CodebookError
 from .nlp import russian_lemma
@@ -22,8 +23,9 @@ GAP = "..."
 GAP_WORDS = 3
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
+    """One word of a text (a named tuple: a text's words are made by the thousand, read often)."""
+
     form: str  # lower case, ё -> е
     lemma: str
     start: int
@@ -38,6 +40,7 @@ def english_lemma(word: str) -> str:
     return lemma_of(word, "en")
 
 
+@lru_cache(maxsize=100_000)
 def lemma(word: str, lang: str) -> str:
     return russian_lemma(word)[0].replace("ё", "е") if lang == "ru" else english_lemma(word)
 
@@ -120,8 +123,7 @@ def match_at(slots: tuple[Slot, ...], ws: list[Word], i: int) -> int | None:
     return match_at(rest, ws, i) if slot.optional else None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     phrase: int  # index of the phrase in its section
     start: int  # character offsets
     end: int

@@ -636,3 +636,13 @@ def test_job_titles_map_to_their_roles(book, lang, text, role, not_role):
 ])
 def test_words_of_the_new_titles_alone_are_no_role(book, lang, text):
     assert not any(kind == "role" for kind, _ in kept(answer(book, lang, text, "And?" if lang == "en" else "И?")))
+
+
+def test_is_name_remembers_per_text_the_answer_of_the_token_itself(monkeypatch):
+    monkeypatch.setattr(evidence, "_NAMES", {})
+    doc = pipeline("ru")("Светлана и Договор. Светлана пришла")
+    answers = [evidence.is_name(t, "ru") for t in doc]
+    assert answers == [evidence._is_name(t, "ru") for t in doc]
+    assert answers == [True, False, False, False, True, False]  # a capitalised word is no name by its capital alone
+    assert evidence._NAMES[("Светлана", "ru")] is True
+    assert ("Светлана", "en") not in evidence._NAMES  # one memo per language: the same text may differ

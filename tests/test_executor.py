@@ -93,3 +93,20 @@ def test_dask_gives_the_local_journeys(three, work):
                                        executor="dask", scheduler=cluster.scheduler_address)
     assert problems == []
     assert document(remote) == document(local)
+
+
+def test_longest_interviews_go_to_the_pool_first(three):
+    sizes = [sum(len(u.text) for u in t.utterances) for t in three]
+    order = executor.longest_first(three, [0, 1, 2])
+    assert sorted(order) == [0, 1, 2]
+    assert [sizes[i] for i in order] == sorted(sizes, reverse=True)
+
+
+def test_the_tuned_collector_is_given_back_to_the_caller():
+    import gc
+
+    before = gc.get_threshold()
+    with executor.tuned_gc():
+        assert gc.get_threshold() == executor.GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

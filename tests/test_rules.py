@@ -146,3 +146,8 @@ def test_lemma_of_reads_the_texts_analysis():
     assert rules.lemma_of("оплатили", "ru") == "оплатить"
     assert rules.lemma_of("signed", "en") == "sign"
     assert rules.lemma_of("sign-off", "en") == "sign-off"  # several tokens: the word as written, lower case
+
+
+def test_lemma_of_is_remembered_with_the_same_answer():
+    assert rules.lemma_of("часов", "ru") == rules.lemma_of.__wrapped__("часов", "ru") == "час"
+    assert rules.lemma_of("signed", "en") == rules.lemma_of.__wrapped__("signed", "en") == "sign"
