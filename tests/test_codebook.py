@@ -231,3 +231,17 @@ def test_codebook_size_is_limited_before_compiling(tmp_path, monkeypatch):
     assert "CJM_MAX_CODEBOOK_PHRASES" in caught.value.hint
     monkeypatch.setenv("CJM_MAX_CODEBOOK_PHRASES", "20000")
     assert len(load_codebook(path).get("stage", "informed").patterns["en"]) > 6000
+
+
+def test_cjm_s_own_codebooks_read_by_the_c_loader_equal_the_bounded_loader_s(tmp_path):
+    """The default codebook and the presets are read by libyaml (fast); a user's file never is."""
+    from cjm import codebook as module
+    from cjm.safeyaml import load_yaml
+
+    own = [module.default_codebook_path(), *sorted(module.presets_dir().glob("*.yaml"))]
+    for path in own:
+        assert module.shipped(path)
+        assert module.read_yaml(path) == load_yaml(path.read_text(encoding="utf-8-sig"), loader=module._LineLoader)
+    copy = tmp_path / "codebook.yaml"
+    copy.write_text(own[0].read_text(encoding="utf-8"), encoding="utf-8")
+    assert not module.shipped(copy)
