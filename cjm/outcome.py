@@ -14,7 +14,8 @@ the goods are `bought`; pilots and trials are not):
   confirmed  a yes to the interviewer's recap that dates the purchase
 
 A clue does not count in a sentence with a negation or hypothetical near it, a plan or prospect, a
-pilot's, an NDA's or a tender protocol's papers, or another supplier (the old one, one named
+pilot's, an NDA's or a tender protocol's papers, a purchase taken back there or in the next sentence
+(`purchase_undone`: cancelled, refunded, расторгли), or another supplier (the old one, one named
 after "with"/"у" that is not this supplier).
 """
 
@@ -63,6 +64,7 @@ class PurchaseLexicon:
         self.not_a_purchase = phrase_list(lex, "purchase_not_a_purchase", lang)
         self.not_done, self.plan = phrase_list(lex, "purchase_not_done", lang), phrase_list(lex, "purchase_plan", lang)
         self.elsewhere = phrase_list(lex, "purchase_elsewhere", lang)
+        self.undone = phrase_list(lex, "purchase_undone", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
@@ -138,6 +140,7 @@ def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplie
         return None
     following = after[0] if after else ""
     if sentence_excluded(text, following, lexicon, supplier) or denied_after(following, lexicon) \
+            or lexicon.undone.find(text) or lexicon.undone.find(following) \
             or any(lexicon.plan.find(a) for a in after[1:PLAN_SENTENCES]):
         return None
     return how

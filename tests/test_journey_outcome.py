@@ -177,3 +177,24 @@ def test_an_answered_date_keeps_its_question_and_a_codebook_without_purchase_phr
     for section in ("purchase_told", "purchase_dated", "purchase_dated_terse"):
         bare.lexicons[section] = {}
     assert purchase_clues(tagged, transcript, bare) == []  # no purchase phrases: no clue of any kind
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("en", "We signed the order form in March.", "We signed the order form in March.|It was cancelled a week later."),
+    ("ru", "Договор подписали в мае.", "Договор подписали, но потом проект закрыли и деньги вернули."),
+])
+def test_a_purchase_taken_back_is_no_clue(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) != []
+    assert how(book, lang, "And then?", no) == []
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("en", "We received the first shipment in March.", "We received their first proposal in March."),
+    ("en", "We paid the deposit in June.", "We paid them a visit in June."),
+    ("en", "We signed the contract in April.", "The board signed off on the budget in April."),
+    ("ru", "Получили первую партию в марте.", "Получили первую версию КП в марте."),
+    ("ru", "Мы оплатили им аванс.", "Мы оплатили им командировку на аудит."),
+])
+def test_papers_and_payments_that_are_no_purchase(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) != []
+    assert how(book, lang, "And then?", no) == []
