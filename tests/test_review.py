@@ -44,6 +44,13 @@ def set_cells(path: Path, changes: list[tuple[int, str, object]], name: str = "u
     book.save(path)
 
 
+def column_values(path: Path, column: str, name: str = "utterances") -> list[object]:
+    """The values of one column of a review sheet, from row 2 on."""
+    sheet = openpyxl.load_workbook(path)[name]
+    header = [c.value for c in sheet[1]]
+    return [row[header.index(column)].value for row in sheet.iter_rows(min_row=2)]
+
+
 def labels_of(interview: dict) -> dict[int, dict[str, list[str]]]:
     return {u["n"]: {k: u[k] for k in KINDS} for u in interview["utterances"]}
 
@@ -257,8 +264,10 @@ def test_a_malformed_sheet_is_refused_with_row_and_column_and_nothing_stored_is_
     assert attempt([(3, "interview", "acme-01")]).endswith(
         f"  sheet 'utterances' row 3, column A (interview): 'acme-01' is not an interview of {folder} "
         "(a sheet of another series?)\n")
-    assert attempt([(3, "n", 4), (3, "interview", "en-r1"), (2, "n", 4), (2, "interview", "en-r1")]).endswith(
-        "row 3, column B (n): en-r1#4 is also on row 2\n")
+    listed = set(zip(column_values(series_sheet[1], "interview"), column_values(series_sheet[1], "n")))
+    free = next(n for n in range(1, 100) if ("en-r1", n) not in listed)  # on no row: only rows 2 and 3 clash
+    assert attempt([(3, "n", free), (3, "interview", "en-r1"), (2, "n", free), (2, "interview", "en-r1")]).endswith(
+        f"row 3, column B (n): en-r1#{free} is also on row 2\n")
     assert attempt([(2, "cycle_days_fix", "two months")], "interviews").endswith(
         "  sheet 'interviews' row 2, column R (cycle_days_fix): cycle days must be a whole number of days "
         "(or '-' for unknown), not 'two months'\n")
@@ -312,7 +321,9 @@ def test_csv_sheet_round_trip_with_its_interview_part(series_sheet, tmp_path):
         rows = list(csv.reader(handle))
     header = rows[0]
     target = next(r for r in rows[1:] if r[0] == "ru-r1" and r[1] == "8")
-    target[header.index("roles_fix")] = "big_boss treasurer"
+    assert set(re.split(r"[,\s]+", target[header.index("roles")].strip())) != {"gatekeeper"}, \
+        "the fix must correct the tagger's roles"
+    target[header.index("roles_fix")] = "gatekeeper"
     with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, delimiter=";").writerows(rows)  # as Excel saves it in many locales
     parts = list(csv.reader((tmp_path / "review.interviews.csv").open(encoding="utf-8-sig", newline="")))
@@ -325,7 +336,7 @@ def test_csv_sheet_round_trip_with_its_interview_part(series_sheet, tmp_path):
     assert result.output.startswith("1 utterance(s) reviewed (1 corrected), 1 interview row(s) reviewed")
     ru = json.loads((folder / "reviewed" / "ru-r1.reviewed.json").read_text(encoding="utf-8"))
     assert ru["channel"] == "partner" and ru["channel_group"] == "referral"
-    assert [(u["n"], u["roles"]) for u in ru["utterances"]] == [(8, ["big_boss", "treasurer"])]
+    assert [(u["n"], u["roles"]) for u in ru["utterances"]] == [(8, ["gatekeeper"])]
     wrong = run("review", "--apply", tmp_path / "review.interviews.csv", folder)
     assert wrong.exit_code == 1
     assert "review.interviews.csv is the interview part of a CSV review: give review.csv" in wrong.output
