@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,10 +10,7 @@ from cjm import aggregate
 from cjm.aggregate import build_tables, events_table, flow_links
 from cjm.codebook import load_codebook
 
-DATA = Path(__file__).parent / "data" / "render"
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ a screenshot per page and prints the folder.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -18,20 +17,17 @@ import pytest
 from cjm.codebook import load_codebook
 from cjm.render import write_report
 
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CJM_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-DATA = Path(__file__).parent / "data" / "render"
-
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed: pip install playwright")
 
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -16,11 +15,10 @@ from cjm.codebook import load_codebook
 from cjm.export import (finite, formula_safe, formula_safe_frame, journeys_document, journeys_json, strict_json,
                         write_events_csv, write_journeys)
 
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
+
 DATA = Path(__file__).parent / "data"
 HOSTILE = DATA / "output" / "hostile-values.txt"  # `.nan`/`.inf` in front matter, an id and values that start formulas
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "render" / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
 
 
 def strict_loads(text: str):

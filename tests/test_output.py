@@ -4,7 +4,6 @@ half-written by a kill; page names are bounded and collision-free."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import random
 import re
@@ -25,11 +24,10 @@ from cjm.output import (OutputError, atomic_write_text, check_target, claim_fold
                         output_lock, recover, staged_folder)
 from cjm.render import SLUG_MAX, slug
 
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "render" / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import importlib.util
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,10 +16,7 @@ from cjm.codebook import load_codebook
 from cjm.model import Mention
 from cjm.render import format_days, format_number, format_percent, write_report
 
-DATA = Path(__file__).parent / "data" / "render"
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
 
 
 class Page(HTMLParser):

@@ -4,8 +4,6 @@ the report's language, numbers left as numbers, every count linked to its quotes
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -14,10 +12,7 @@ from cjm.codebook import load_codebook
 from cjm.flowchart import overlaps
 from cjm.sections import CompareSection, EvidenceBook, Sections, ShareCell, SpreadCell, mood_points
 
-DATA = Path(__file__).parent / "data" / "render"
-_spec = importlib.util.spec_from_file_location("render_fixture", DATA / "fixture.py")
-fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture)
+import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
 
 
 @pytest.fixture(scope="module")

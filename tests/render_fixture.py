@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cjm.model import Journey, Mention, Problem, TaggedUtterance, Transcript, Utterance
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent / "data" / "render"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
