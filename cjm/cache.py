@@ -64,16 +64,20 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(json.dumps(canonical(value), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """A hash of every file of the cjm package (code, codebook, shipped model, UI strings)."""
-    root = Path(__file__).resolve().parent
+def folder_fingerprint(root: Path) -> str:
+    """A hash of every file under `root` (names and bytes, in a fixed order)."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of every file of the cjm package (code, codebook, shipped model, UI strings)."""
+    return folder_fingerprint(Path(__file__).resolve().parent)
 
 
 @lru_cache(maxsize=1)
@@ -82,13 +86,7 @@ def templates_fingerprint() -> str:
     `code_fingerprint`, and a cached page must change when they do."""
     from .render import templates_dir
 
-    root = templates_dir()
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return folder_fingerprint(templates_dir())
 
 
 def bytes_key(data: bytes) -> str:
