@@ -48,6 +48,16 @@ def gold_pairs(example: Example) -> set[tuple[int, str]]:
     return {(item.n, role) for item in example.evidence.respondent for role in example.gold_labels(item.n, "roles")}
 
 
+def tally(pairs: set, other: set, lang: str, seen: Counter, matched: Counter) -> None:
+    """Count each (utterance, role) pair by role and by language, and those also in `other`."""
+    for n, role in pairs:
+        seen[role] += 1
+        seen[lang] += 1
+        if (n, role) in other:
+            matched[role] += 1
+            matched[lang] += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", nargs="+")
@@ -65,20 +75,9 @@ def main() -> None:
     for example in examples:
         lang = example.evidence.transcript.language
         found, gold = candidate_pairs(example, order), gold_pairs(example)
-        for n, role in gold:
-            total[role] += 1
-            total[lang] += 1
-            if (n, role) in found:
-                hit[role] += 1
-                hit[lang] += 1
-            else:
-                misses.append((example.id, n, role))
-        for n, role in found:
-            proposed[role] += 1
-            proposed[lang] += 1
-            if (n, role) in gold:
-                right[role] += 1
-                right[lang] += 1
+        tally(gold, found, lang, total, hit)  # recall: gold pairs some candidate proposes
+        tally(found, gold, lang, proposed, right)  # precision: candidates that are gold
+        misses += [(example.id, n, role) for n, role in gold if (n, role) not in found]
     all_hit, all_total = sum(hit[r] for r in book.ids(ROLE)), sum(total[r] for r in book.ids(ROLE))
     all_prop, all_right = sum(proposed[r] for r in book.ids(ROLE)), sum(right[r] for r in book.ids(ROLE))
     print(f"{len(examples)} interviews: candidate recall {all_hit / all_total:.3f} ({all_hit}/{all_total}), "
