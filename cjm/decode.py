@@ -60,15 +60,18 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
                                          if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
         found = candidates(evidence, by_rules, rows, kind, (best, marginals))
+        known_labels = set(codebook.ids(kind))
         for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
             probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)
-            if p >= model.threshold(kind, ACCEPT) and candidate.label in codebook.ids(kind):
+            if p >= model.threshold(kind, ACCEPT) and candidate.label in known_labels:
                 decided[candidate.n][kind].append(candidate.label)
-    return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), codebook) for item in evidence.tagged]
+    order = {kind: codebook.ids(kind) for kind in (STAGE, ROLE, CHANNEL)}
+    return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), order) for item in evidence.tagged]
 
 
 def labelled(item: TaggedUtterance, decided: dict[str, list[str]] | None,
-             probabilities: dict[str, dict[str, float]], codebook: Codebook) -> TaggedUtterance:
+             probabilities: dict[str, dict[str, float]], order: dict[str, list[str]]) -> TaggedUtterance:
+    """(`order`: the codebook's labels of each kind, in its order)"""
     """A new utterance record: the decided labels, the mentions that support them, the rest suppressed."""
     if decided is None:  # an interviewer's turn, or an empty one
         return replace(item, mentions=[], suppressed=list(item.suppressed), cues=set(item.cues),
@@ -83,7 +86,7 @@ def labelled(item: TaggedUtterance, decided: dict[str, list[str]] | None,
                 mentions.append(Mention(kind, label, start, end, item.utterance.text[start:end], 0, origin="model"))
     mentions.sort(key=lambda m: (m.start, m.end, m.kind, m.label))
     return replace(item, mentions=mentions, suppressed=dropped, cues=set(item.cues),
-                   stages=[i for i in codebook.ids(STAGE) if i in decided[STAGE]],
-                   roles=[i for i in codebook.ids(ROLE) if i in decided[ROLE]],
-                   channels=[i for i in codebook.ids(CHANNEL) if i in decided[CHANNEL]],
+                   stages=[i for i in order[STAGE] if i in decided[STAGE]],
+                   roles=[i for i in order[ROLE] if i in decided[ROLE]],
+                   channels=[i for i in order[CHANNEL] if i in decided[CHANNEL]],
                    probabilities=probabilities)

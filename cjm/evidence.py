@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .durations import find_durations
+from .nlp import is_name, is_russian_name, past_between
 from .model import EVENT, ROLE, STAGE, Mention, SentenceNote, StatedDuration, TaggedUtterance, Transcript
 from .rules import CLAUSE_CUES, SENTENCE_CUES, CompiledRules
 
@@ -32,12 +32,11 @@ def told_as_past(doc: Doc, sent: Span, start: int, end: int) -> bool:
     """
     if doc.lang_ != "ru":
         return True
-    matched = doc[start:end]
-    if any(t._.cjm_past for t in matched):
+    if past_between(doc, start, end):
         return True
-    if any(t.pos_ == "VERB" for t in matched):
+    if any(t.pos_ == "VERB" for t in doc[start:end]):
         return False  # "подписывает", "оплатим": present or future
-    return any(t._.cjm_past for t in sent)
+    return past_between(doc, sent.start, sent.end)
 
 
 def clause_bounds(sent: Span, clause_words: frozenset[str]) -> list[tuple[int, int]]:
@@ -490,43 +489,6 @@ ENGLISH_NOT_IN_RECAP = {"to", "with", "from", "for", "by", "about", "at", "on", 
                         "talked", "spoke", "met", "called", "emailed", "asked", "told", "said", "went", "got", "had",
                         "you", "he", "she", "they", "we", "i", "it", "that", "who", "which"}
 NAME_WINDOW = 3  # tokens between a name and its role: "Светлана, мой секретарь", "our CFO Linda"
-
-
-def is_name(token, lang: str) -> bool:
-    """A capitalised word that is a person's name: pymorphy3's Name/Patr/Surn tags for Russian,
-    a title-case word that is no stopword (not "CEO", not "The") for English. Everything it reads
-    is the token's text or its lexeme's flags, so the answer is remembered per text."""
-    key = (token.text, lang)
-    found = _NAMES.get(key)
-    if found is None:
-        if len(_NAMES) >= NAME_MEMO_SIZE:
-            _NAMES.clear()
-        found = _NAMES[key] = _is_name(token, lang)
-    return found
-
-
-NAME_MEMO_SIZE = 200_000
-_NAMES: dict[tuple[str, str], bool] = {}
-
-
-def _is_name(token, lang: str) -> bool:
-    if not token.is_alpha or len(token.text) < 2:
-        return False
-    if lang == "ru":
-        return token.text[:1].isupper() and is_russian_name(token.text)
-    return token.text.istitle() and not token.is_stop and token.lower_ not in ENGLISH_CAPITALISED
-
-
-@lru_cache(maxsize=50_000)
-def is_russian_name(word: str) -> bool:
-    from .nlp import morph_analyzer
-
-    return any(tag in morph_analyzer().parse(word)[0].tag for tag in ("Name", "Patr", "Surn"))
-
-
-ENGLISH_CAPITALISED = {"i", "i'm", "i've", "i'd", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                       "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
-                       "september", "october", "november", "december", "google", "linkedin", "excel", "covid"}
 
 
 def supplier_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: str, rules: CompiledRules) -> set[str]:

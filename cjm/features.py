@@ -14,16 +14,22 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence, is_name, is_russian_name
+from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
+from .nlp import WordSummary, is_name, is_russian_name, word_summary
 from .story_features import crossed, story_rows
 
 FEATURE_VERSION = 3  # 3: story features (cjm/story_features.py), the respondent's own job as a role candidate
 LENGTH_BUCKETS = (3, 8, 20, 50, 120)
+DIGIT = re.compile(r"\d")
 POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
 QUESTION_WORDS = 25
 NEIGHBOUR_WORD_WEIGHT = 0.5  # a neighbour's words say less about this utterance than its own
+NEIGHBOUR_KEYS = ("m=", "mq=", "sup=", "cue=", "w=")  # the features of an utterance its neighbours see
+CONTEXT_KEYS = ("rule=", "cue=", "asked=", "len", "pos=", "far=", "first_person", "past", "first", "lang=")
+LABELLED_CONTEXT = ("rule=", "cue=")  # context features also crossed with the candidate's label
+STORY_KEYS = ("m=", "mq=", "rule=")
 WE = {"ru": ("мы", "нас", "нам", "наш", "наша", "наши", "наше"), "en": ("we", "us", "our", "we've", "we'd", "we're")}
 THIRD_PERSON = {"ru": ("он", "она", "его", "её", "ее", "ему", "ей", "него", "неё", "нему", "ней", "ним", "нём"),
                 "en": ("he", "she", "him", "her", "his", "he's", "she's", "he'd", "she'd")}
@@ -43,52 +49,9 @@ def length_bucket(words: int) -> str:
     return next((f"<={b}" for b in LENGTH_BUCKETS if words <= b), f">{LENGTH_BUCKETS[-1]}")
 
 
-@dataclass(frozen=True)
-class WordSummary:
-    """What the features read of one parse, gathered in one pass over its tokens."""
-
-    content: tuple[str, ...]  # lower-case lemmas of the words that carry meaning, in order, once each
-    past: bool  # a past-tense verb
-    names: frozenset[str]  # lemmas of the words that are persons' names
-    words: frozenset[str]  # every token's lower-case form and lemma
-
-
 def summary(doc: Doc, lang: str) -> WordSummary:
-    """The parse's summary, made once and kept with the parse (features read each utterance
-    several times: as itself, as a neighbour, as a question)."""
-    found = doc.user_data.get("cjm_words")
-    if found is None:
-        content: dict[str, None] = {}
-        past = False
-        names, words = set(), set()
-        for token in doc:
-            lower, lemma, is_content, name = token_facts(token, lang)
-            words.add(lower)
-            words.add(lemma)
-            past = past or token._.cjm_past
-            if is_content:
-                content.setdefault(lemma, None)
-            if name:
-                names.add(lemma)
-        found = doc.user_data["cjm_words"] = WordSummary(tuple(content), past, frozenset(names), frozenset(words))
-    return found
-
-
-FACTS_MEMO_SIZE = 200_000
-_FACTS: dict[tuple[str, int, str], tuple[str, str, bool, bool]] = {}
-
-
-def token_facts(token, lang: str) -> tuple[str, str, bool, bool]:
-    """(lower form, lower-case lemma, carries meaning, is a name) of a token: its text, lemma and
-    lexeme flags decide them all, so they are remembered per (text, lemma)."""
-    key = (token.text, token.lemma, lang)
-    found = _FACTS.get(key)
-    if found is None:
-        if len(_FACTS) >= FACTS_MEMO_SIZE:
-            _FACTS.clear()
-        found = _FACTS[key] = (token.lower_, (token.lemma_ or token.lower_).lower(),
-                               token.is_alpha and not token.is_stop and len(token.text) > 2, is_name(token, lang))
-    return found
+    """What the parse gathered of the doc's words (`cjm.nlp.WordSummary`); `lang` is the doc's."""
+    return word_summary(doc)
 
 
 def content_lemmas(doc: Doc | None, limit: int = MAX_WORD_FEATURES) -> list[str]:
@@ -142,7 +105,7 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
         f["past"] = 1.0
     if words_of(item) & set(FIRST_PERSON.get(lang, ())):
         f["first_person"] = 1.0
-    if any(ch.isdigit() for ch in item.utterance.text):
+    if DIGIT.search(item.utterance.text):
         f["digits"] = 1.0
     for lemma in content_lemmas(doc):
         f[f"w={lemma}"] = 1.0
@@ -158,6 +121,8 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     respondent = evidence.respondent
     questions = preceding_questions(evidence)
     own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
+    told_near = [[(key, NEIGHBOUR_WORD_WEIGHT if key.startswith("w=") else 1.0) for key in row
+                  if key.startswith(NEIGHBOUR_KEYS)] for row in own]  # what a neighbour passes on
     rule_stages = [ruled[t.n].stages for t in respondent]
     furthest = -1
     last, last_at = NONE, -1
@@ -177,9 +142,8 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                 for stage in rule_stages[j] or [NONE]:
                     f[f"{tag}:rule={stage}"] = 1.0
                 if abs(offset) == 1:
-                    for key in own[j]:
-                        if key.startswith(("m=", "mq=", "sup=", "cue=", "w=")):
-                            f[f"{tag}:{key}"] = NEIGHBOUR_WORD_WEIGHT if key.startswith("w=") else 1.0
+                    for key, weight in told_near[j]:
+                        f[f"{tag}:{key}"] = weight
         question = questions.get(item.n)
         if question is None:
             f["no_question"] = 1.0
@@ -235,8 +199,9 @@ def stacked_features(rows: list[dict[str, float]], decoded: tuple[list[str], lis
 
 
 def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: TaggedUtterance,
-                       stage_row: dict[str, float], own_role: str | None) -> dict[str, float]:
-    """Why a label is proposed for an utterance, and the utterance's context, as features."""
+                       context: list[str], own_role: str | None) -> dict[str, float]:
+    """Why a label is proposed for an utterance, and the utterance's context (`context_of` its
+    stage row), as features."""
     f: dict[str, float] = {"bias": 1.0, f"label={label}": 1.0}
     kept = [m for m in item.mentions if m.kind == kind and m.label == label]
     for m in kept:
@@ -251,12 +216,16 @@ def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: Tagg
         f[f"rule_yes|{label}"] = 1.0
     if own_role == label:
         f["own_role"] = 1.0
-    for key in stage_row:
-        if key.startswith(("rule=", "cue=", "asked=", "len", "pos=", "far=", "first_person", "past", "first", "lang=")):
-            f[key] = 1.0
-            if key.startswith(("rule=", "cue=")):
-                f[f"{key}|{label}"] = 1.0
+    for key in context:
+        f[key] = 1.0
+        if key.startswith(LABELLED_CONTEXT):
+            f[f"{key}|{label}"] = 1.0
     return f
+
+
+def context_of(stage_row: dict[str, float]) -> list[str]:
+    """The stage row's features a candidate of the utterance reads too."""
+    return [key for key in stage_row if key.startswith(CONTEXT_KEYS)]
 
 
 def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
@@ -282,15 +251,17 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
             if span is None:
                 continue
             sent = span.sent
-            window = list(doc[max(sent.start, span.start - NAME_WINDOW):span.start]) + \
-                list(doc[span.end:min(sent.end, span.end + NAME_WINDOW)])
-            for token in window:
-                if is_person(token, lang, lower):
+            near = set(range(max(sent.start, span.start - NAME_WINDOW), span.start)) | \
+                set(range(span.end, min(sent.end, span.end + NAME_WINDOW)))
+            # with capitals, the names are those the parse found (`name_at`); without, any word may be one
+            persons = [doc[i] for i in (range(sent.start, sent.end) if lower else word_summary(doc).name_at)
+                       if sent.start <= i < sent.end and not span.start <= i < span.end]
+            for token in persons:
+                if token.i in near and is_person(token, lang, lower):
                     roles = found.setdefault(token.lemma_.lower(), {})
                     roles[m.label] = roles.get(m.label, 0) + 1
-            near = {t.i for t in window}
-            for token in sent:
-                if token.i not in near and not span.start <= token.i < span.end and is_person(token, lang, lower):
+            for token in persons:
+                if token.i not in near and is_person(token, lang, lower):
                     far.setdefault(token.lemma_.lower(), set()).add(m.label)
     for name, roles in far.items():
         if name not in found:
@@ -395,8 +366,9 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
         via: dict[str, set[str]] = {}
-        storied = any(k.startswith(("m=", "mq=", "rule=")) and k != f"rule={NONE}" for k in row) or (
+        storied = any(k.startswith(STORY_KEYS) and k != f"rule={NONE}" for k in row) or (
             decoded is not None and decoded[0][index] != NONE)
+        context = context_of(row)
         if kind == ROLE:
             words = words_of(item)
             acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
@@ -419,7 +391,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         elif interview_channel and storied and any(k in row for k in ("m=informed", "rule=informed", "mq=informed")):
             via.setdefault(interview_channel, set()).add("interview")  # the discovery told without the channel's name
         for label in sorted(labels | set(via)):
-            features = candidate_features(kind, label, item, ruled[item.n], row, own_role)
+            features = candidate_features(kind, label, item, ruled[item.n], context, own_role)
             for reason in via.get(label, ()):
                 features[f"via={reason}"] = 1.0
             if decoded is not None:

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from .safeyaml import load_shipped
 
 
 @lru_cache(maxsize=1)
 def ui_strings() -> dict[str, dict[str, str]]:
     """UI strings per key and language, from `cjm/data/ui.yaml`."""
-    return yaml.load((resources.files("cjm") / "data" / "ui.yaml").read_text(encoding="utf-8"),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # cjm's own file: the C loader
+    return load_shipped("ui.yaml")
 
 
 def ui_text(key: str, lang: str) -> str:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from .safeyaml import load_shipped
 
 _FIELD = re.compile(r"\{(\w+)\}")
 
@@ -29,8 +28,7 @@ class Template:
 @lru_cache(maxsize=1)
 def catalogue() -> tuple[list[Template], dict[str, str]]:
     """The templates, longest literal text first (so the most specific wins), and the terms."""
-    data = yaml.load((resources.files("cjm") / "data" / "messages.yaml").read_text(encoding="utf-8"),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # cjm's own file: the C loader
+    data = load_shipped("messages.yaml")
     templates = []
     for entry in data["messages"]:
         en = entry["en"]

@@ -21,9 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
-import yaml
-
 from .model import Transcript
+from .safeyaml import load_shipped
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 # Obfuscated e-mails: 'name(at)mail.ru', 'name [at] mail dot ru', 'name at gmail dot com'
@@ -85,15 +84,16 @@ class NameData:
 
 
 def _table(name: str) -> frozenset[str]:
-    text = resources.files("cjm").joinpath(f"data/{name}").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    text = resources.files("cjm").joinpath(f"data/{name}").read_text(encoding="utf-8").lower()
+    lines = frozenset(map(str.strip, text.splitlines()))  # (one pass in C: the tables hold 80,000 lines)
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 @lru_cache(maxsize=1)
 def name_data() -> NameData:
-    text = resources.files("cjm").joinpath("data/names.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    raw = load_shipped("names.yaml")
     marks = raw["placeholders"]
+    lower_words = _table("words-en-lower.txt")
     lower = lambda key: frozenset(str(w).lower() for w in raw[key])  # noqa: E731
     return NameData(
         person=dict(marks["person"]), phone=marks["phone"], email=marks["email"],
@@ -105,8 +105,8 @@ def name_data() -> NameData:
         role_cues=frozenset(str(w).lower() for ws in raw["role_cues"].values() for w in ws),
         name_cues={lang: tuple(str(c).lower() for c in cues) for lang, cues in raw["name_cues"].items()},
         first_names=_table("names-en-first.txt") | lower("extra_first_names_en"), surnames=_table("names-en-last.txt"),
-        common_words=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt")),
-        strongly_common=frozenset(w.removesuffix(" *") for w in _table("words-en-lower.txt") if w.endswith(" *")),
+        common_words=frozenset(w.removesuffix(" *") for w in lower_words),
+        strongly_common=frozenset(w.removesuffix(" *") for w in lower_words if w.endswith(" *")),
     )
 
 

@@ -16,6 +16,7 @@ from .codebook import Codebook
 from .evidence import (ADDRESSING_SUPPLIER, ADVICE, ASIDE, DENIED, InterviewEvidence, names_supplier, quoted_names,
                        supplier_names)
 from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
+from .nlp import word_summary
 from .rules import CompiledRules, get_rules
 
 
@@ -56,7 +57,7 @@ UNCARRIED_CUES = {"advice", "habitual", "not_this_journey", "counterfactual", UN
 
 
 def has_past_narrative(doc: Doc | None) -> bool:
-    return doc is not None and any(token._.cjm_past for token in doc)
+    return doc is not None and word_summary(doc).past
 
 
 def carry_stage_forward(respondent: list[TaggedUtterance], docs: list[Doc], codebook: Codebook) -> None:

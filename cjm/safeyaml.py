@@ -128,6 +128,15 @@ def expanded_size(node: yaml.Node, ceiling: int) -> int:
     return size(node)
 
 
+def load_shipped(name: str) -> Any:
+    """One of cjm's OWN data files (`cjm/data/NAME`), through libyaml's C loader where PyYAML has it
+    (about ten times faster). Never for a user's file: those go through the bounded `load_yaml`."""
+    from importlib import resources
+
+    text = (resources.files("cjm") / "data" / name).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_yaml(text: str, *, loader: type[LimitedLoader] = LimitedLoader, limits: Limits | None = None) -> Any:
     """Parse one YAML document within the limits; any problem is a `YamlError` with its line."""
     limits = limits or current_limits()

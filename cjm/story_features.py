@@ -22,16 +22,17 @@ nothing). The vocabulary is data (`cjm/data/story.yaml`); nothing here decides a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from .evidence import FIRST_PERSON, InterviewEvidence
 from .model import TaggedUtterance
+from .nlp import norm_word as norm
+from .nlp import past_between, word_summary
 from .rules import lemma_of
-from .safeyaml import load_yaml
+from .safeyaml import load_shipped
 
 ALL_GROUPS: frozenset[str] = frozenset({"question", "reply", "event", "structure", "progress", "qcross"})
 # The groups in use. By 5-fold CV on the training interviews (eval/cv-log.md) the question carries
@@ -65,16 +66,16 @@ class StoryRules:
     yes: frozenset[str]
     no: frozenset[str]
     supplier: frozenset[str]
+    # what was worked out once per word and per question text (see cues_opened_by, question_cues)
+    memo_opened: dict[str, tuple[Cue, ...]] = field(default_factory=dict, compare=False, repr=False)
+    memo_asked: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, compare=False,
+                                                                          repr=False)
 
 
 @lru_cache(maxsize=1)
 def story_data() -> dict:
     """`cjm/data/story.yaml`, read once through the safe loader."""
-    return load_yaml((resources.files("cjm") / "data" / "story.yaml").read_text(encoding="utf-8"))
-
-
-def norm(word: str) -> str:
-    return word.lower().replace("ё", "е")
+    return load_shipped("story.yaml")
 
 
 def compile_cue(family: str, name: str, phrase: str, lang: str) -> Cue:
@@ -132,15 +133,15 @@ def story_rules(lang: str) -> StoryRules:
                       words("actors", "supplier"))
 
 
-def positions(tokens) -> dict[str, list[int]]:
-    """Each form and lemma of the tokens -> where it stands (token index in the doc)."""
+def positions(tokens: Doc | Span) -> dict[str, list[int]]:
+    """Each form and lemma of the tokens -> where it stands (token index in the doc): read off the
+    keys the parse kept (`WordSummary.keys`), not off the tokens again."""
+    doc = tokens if isinstance(tokens, Doc) else tokens.doc
+    start, end = (0, len(doc)) if tokens is doc else (tokens.start, tokens.end)
     found: dict[str, list[int]] = {}
-    for t in tokens:
-        if t.is_alpha or "-" in t.text:
-            found.setdefault(norm(t.text), []).append(t.i)
-            lemma = norm(t.lemma_ or t.text)
-            if lemma != norm(t.text):
-                found.setdefault(lemma, []).append(t.i)
+    for i, keys in enumerate(word_summary(doc).keys[start:end], start):
+        for key in keys:
+            found.setdefault(key, []).append(i)
     return found
 
 
@@ -152,17 +153,32 @@ def slot_at(slot: tuple[frozenset[str], tuple[str, ...]], where: dict[str, list[
     return out
 
 
+KEY_MEMO_SIZE = 100_000
+
+
+def cues_opened_by(rules: StoryRules, key: str) -> tuple[Cue, ...]:
+    """The cues whose first slot a word (form or lemma) fills: by the word itself or by a stem.
+    Remembered per word: speech repeats its words, and the stems are looked up at every length."""
+    memo = rules.memo_opened
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= KEY_MEMO_SIZE:
+            memo.clear()
+        opened = list(rules.by_word.get(key, ()))
+        for n in rules.stem_lengths:
+            if len(key) >= n:
+                opened += rules.by_stem.get(key[:n], ())
+        found = memo[key] = tuple(opened)
+    return found
+
+
 def matched(rules: StoryRules, tokens) -> list[tuple[Cue, int]]:
     """The cues whose every slot occurs among the tokens, each with where its first slot stands."""
     where = positions(tokens)
     candidates: dict[int, Cue] = {}
     for key in where:
-        for cue in rules.by_word.get(key, ()):
+        for cue in cues_opened_by(rules, key):
             candidates[id(cue)] = cue
-        for n in rules.stem_lengths:
-            if len(key) >= n:
-                for cue in rules.by_stem.get(key[:n], ()):
-                    candidates[id(cue)] = cue
     out = []
     for cue in candidates.values():
         first = slot_at(cue.slots[0], where)
@@ -175,18 +191,30 @@ def first_word(text: str) -> str:
     return next(iter(re.findall(r"[\w'-]+", text.lower())), "")
 
 
-def question_cues(rules: StoryRules, doc: Doc | None) -> tuple[set[str], set[str]]:
+def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[set[str], set[str]]:
     """The stages a question asks about and its kinds (yes/no: a question sentence without a
-    question word)."""
+    question word). `doc` is the parse of `text`: what it holds is remembered per text, since an
+    interview guide repeats its questions (and `doc.text` would walk every token again)."""
     if doc is None:
         return set(), set()
+    memo = rules.memo_asked
+    known = memo.get(text)
+    if known is None:
+        if len(memo) >= KEY_MEMO_SIZE:
+            memo.clear()
+        known = memo[text] = asked_in(rules, text, doc)
+    return set(known[0]), set(known[1])
+
+
+def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], frozenset[str]]:
     found = matched(rules, doc)
     stages = {cue.name for cue, _ in found if cue.family == "q"}
     kinds = {cue.name for cue, _ in found if cue.family == "kind"}
-    asking = [s for s in doc.sents if s.text.rstrip().endswith("?")] or list(doc.sents)[-1:]
+    sents = list(doc.sents)
+    asking = [s for s in sents if text[s.start_char:s.end_char].rstrip().endswith("?")] or sents[-1:]
     if asking and not {norm(t.text) for t in asking[-1]} & rules.question_words:
         kinds.add("yesno")
-    return stages, kinds
+    return frozenset(stages), frozenset(kinds)
 
 
 def sentence_events(rules: StoryRules, doc: Doc, lang: str) -> list[tuple[str, str, str]]:
@@ -207,7 +235,7 @@ def sentence_events(rules: StoryRules, doc: Doc, lang: str) -> list[tuple[str, s
         for event, at in sorted(events):
             lo, hi = max(sent.start, at - ACTOR_WINDOW), min(sent.end, at + TENSE_AFTER)
             how = "plan" if any(lo <= p < hi for p in plans) else \
-                "done" if any(t._.cjm_past for t in doc[lo:hi]) else "now"
+                "done" if past_between(doc, lo, hi) else "now"
             who = "other" if other else next(
                 ("supplier" if norm(t.text) in rules.supplier else "we" for t in reversed(doc[lo:at])
                  if norm(t.text) in rules.supplier or t.lower_ in me), "none")
@@ -245,7 +273,7 @@ def story_rows(evidence: InterviewEvidence, groups: frozenset[str] | None = None
     lang = evidence.transcript.language
     rules = story_rules(lang)
     questions = [t for t in evidence.tagged if t.utterance.is_interviewer and t.utterance.text]
-    cues = {q.n: question_cues(rules, evidence.docs.get(q.n)) for q in questions}
+    cues = {q.n: question_cues(rules, q.utterance.text, evidence.docs.get(q.n)) for q in questions}
     number = {q.n: i for i, q in enumerate(questions)}
     rows = []
     turns = respondent_turns(evidence)

@@ -10,7 +10,7 @@ The interviewer's turns are not tagged.
 from __future__ import annotations
 
 from .codebook import Codebook
-from .evidence import extract_evidence
+from .evidence import InterviewEvidence, extract_evidence
 from .model import TaggedUtterance, Transcript
 from .nlp import pipeline
 from .outcome import record_purchases
@@ -19,13 +19,18 @@ from .rules import get_rules
 from .rules_decision import decide_by_rules
 
 
-def tag_transcript(transcript: Transcript, codebook: Codebook, model=None) -> list[TaggedUtterance]:
-    """Label every utterance of one interview: by the learned `model` where one is given, else by the rules."""
+def read_and_rule(transcript: Transcript, codebook: Codebook) -> tuple[InterviewEvidence, list[TaggedUtterance]]:
+    """The evidence of one interview (parsed once) and the rules' decision on it: all the model reads."""
     nlp = pipeline(transcript.language)
     evidence = extract_evidence(transcript, get_rules(codebook, transcript.language), nlp)
     find_signals(evidence, codebook)  # lead qualification: cues on the utterances, not labels
     record_purchases(evidence.tagged, transcript, codebook)  # a purchase told as done: the guard and the outcome read it
-    by_rules = decide_by_rules(evidence, codebook)
+    return evidence, decide_by_rules(evidence, codebook)
+
+
+def tag_transcript(transcript: Transcript, codebook: Codebook, model=None) -> list[TaggedUtterance]:
+    """Label every utterance of one interview: by the learned `model` where one is given, else by the rules."""
+    evidence, by_rules = read_and_rule(transcript, codebook)
     if model is None:
         return by_rules
     from .decode import decode

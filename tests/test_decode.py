@@ -170,21 +170,22 @@ def test_labelled_keeps_supporting_mentions_sorted_and_drops_the_rest(book):
     from cjm.decode import labelled
     from cjm.model import Mention, TaggedUtterance
 
+    order = {kind: book.ids(kind) for kind in ("stage", "role", "channel")}
     text = "We paid. Our CFO agreed."
     item = TaggedUtterance(Utterance(2, "R", text),
                            mentions=[Mention("role", "treasurer", 13, 16, "CFO", 1), Mention("stage", "bought", 3, 7, "paid", 0),
                                      Mention("stage", "motivated", 17, 23, "agreed", 1)],
                            suppressed=[Mention("channel", "referral", 0, 2, "We", 0)], sentences=[(0, 8), (9, 24)])
-    out = labelled(item, {"stage": ["bought"], "role": ["treasurer", "expert"], "channel": []}, {"stage": {}}, book)
+    out = labelled(item, {"stage": ["bought"], "role": ["treasurer", "expert"], "channel": []}, {"stage": {}}, order)
     assert [(m.label, m.origin) for m in out.mentions] == [("expert", "model"), ("bought", "pattern"), ("treasurer", "pattern")]
     assert [m for m in out.mentions if m.origin == "model"][0].text == "We paid."
     assert [m.label for m in out.suppressed] == ["referral", "motivated"]
     assert out.stages == ["bought"] and out.roles == ["expert", "treasurer"] and out.channels == []
     assert item.mentions[0].label == "treasurer" and len(item.suppressed) == 1  # the input is not changed
-    out = labelled(item, None, {}, book)
+    out = labelled(item, None, {}, order)
     assert out.mentions == [] and [m.label for m in out.suppressed] == ["referral"] and out.stages == []
     empty = TaggedUtterance(Utterance(2, "R", "Hm hm."), sentences=[])
-    out = labelled(empty, {"stage": ["interested"], "role": [], "channel": []}, {}, book)
+    out = labelled(empty, {"stage": ["interested"], "role": [], "channel": []}, {}, order)
     assert [(m.start, m.end, m.text) for m in out.mentions] == [(0, 6, "Hm hm.")]
 
 

@@ -639,10 +639,12 @@ def test_words_of_the_new_titles_alone_are_no_role(book, lang, text):
 
 
 def test_is_name_remembers_per_text_the_answer_of_the_token_itself(monkeypatch):
-    monkeypatch.setattr(evidence, "_NAMES", {})
+    from cjm import nlp
+
+    monkeypatch.setattr(nlp, "_NAMES", {})
     doc = pipeline("ru")("Светлана и Договор. Светлана пришла")
     answers = [evidence.is_name(t, "ru") for t in doc]
-    assert answers == [evidence._is_name(t, "ru") for t in doc]
+    assert answers == [nlp._is_name(t, "ru") for t in doc]
     assert answers == [True, False, False, False, True, False]  # a capitalised word is no name by its capital alone
-    assert evidence._NAMES[("Светлана", "ru")] is True
-    assert ("Светлана", "en") not in evidence._NAMES  # one memo per language: the same text may differ
+    assert nlp._NAMES[("Светлана", "ru")] is True
+    assert ("Светлана", "en") not in nlp._NAMES  # one memo per language: the same text may differ

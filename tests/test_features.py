@@ -241,17 +241,3 @@ def test_the_suppliers_people_are_no_name_candidates(book):
     assert "kyle" not in people(ev) and "ben" in people(ev)
     assert not any("via=name" in f for (n, _), f in found.items() if n == 4)
     assert "via=name" in found[(6, "expert")]
-
-
-def test_token_facts_are_those_of_the_token_whether_remembered_or_not(monkeypatch):
-    import cjm.features as features
-
-    monkeypatch.setattr(features, "_FACTS", {})
-    doc = pipeline("ru")("Светлана ждала пять часов и всё.")
-    fresh = [(t.lower_, (t.lemma_ or t.lower_).lower(), t.is_alpha and not t.is_stop and len(t.text) > 2,
-              features.is_name(t, "ru")) for t in doc]
-    assert [features.token_facts(t, "ru") for t in doc] == fresh
-    assert [features.token_facts(t, "ru") for t in doc] == fresh  # the second time from the memo
-    assert fresh[3][:3] == ("часов", "час", True) and fresh[0][3] and not fresh[4][2]  # "и" carries no meaning
-    s = features.summary(doc, "ru")
-    assert s.content == ("светлана", "ждать", "пять", "час") and s.past and s.names == {"светлана"}

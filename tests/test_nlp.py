@@ -12,7 +12,8 @@ EN = "We signed it. I'd gone there, he walked home and we sign today."
 
 
 def analysis(doc):
-    return [(t.text, t.lemma_, t.pos_, t.norm_, t._.cjm_past) for t in doc]
+    past_at = nlp.word_summary(doc).past_at
+    return [(t.text, t.lemma_, t.pos_, t.norm_, t.i in past_at) for t in doc]
 
 
 @pytest.fixture
@@ -49,3 +50,29 @@ def test_a_full_memo_is_emptied_and_still_answers_right(cold, monkeypatch):
     monkeypatch.setattr(nlp, "TOKEN_MEMO_SIZE", 3)
     assert analysis(pipeline("ru")(RU)) == expected
     assert len(nlp._TOKEN_MEMO["ru"]) <= 3
+
+
+def test_the_parse_keeps_a_summary_equal_to_one_made_from_the_tokens_afresh(cold):
+    doc = pipeline("ru")("Светлана ждала пять часов и всё. Ёлка")
+    kept = doc.user_data[nlp.SUMMARY_KEY]
+    del doc.user_data[nlp.SUMMARY_KEY]
+    assert nlp.word_summary(doc) == kept  # the memo's answers are those of the tokens themselves
+    assert kept.content == ("светлана", "ждать", "пять", "час", "елка")  # "и", "всё" carry no meaning
+    assert kept.names == {"светлана"} and "часов" in kept.words and "час" in kept.words
+    assert kept.past_at == (1,) and kept.past
+    assert kept.keys[3] == ("часов", "час") and kept.keys[0] == ("светлана",) and kept.keys[6] == ()  # "." has no key
+
+
+def test_past_between_reads_the_span_only():
+    doc = pipeline("en")("We talk now. We signed it later.")  # "signed" is token 5
+    assert nlp.past_between(doc, 4, 6) and nlp.past_between(doc, 0, len(doc))
+    assert not nlp.past_between(doc, 0, 5) and not nlp.past_between(doc, 6, len(doc))
+    assert not nlp.word_summary(pipeline("en")("We talk now.")).past
+
+
+def test_a_hand_made_doc_gets_its_summary_when_first_read():
+    import spacy
+
+    doc = spacy.blank("en")("Karen paid")
+    assert nlp.SUMMARY_KEY not in doc.user_data
+    assert nlp.word_summary(doc).names == {"karen"} and nlp.word_summary(doc).past
