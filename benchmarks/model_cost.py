@@ -5,7 +5,8 @@
 Each measurement runs in a fresh process, as `cjm journeys` does: the pipelines, the rules and
 the model are loaded and warmed on one short made-up exchange per language first (paid once per
 run, printed apart), then every transcript is tagged once, so the per-text memos (lemmas, names,
-matcher keys) are as cold as in a real run over new interviews. (Tagging the same transcripts
+matcher keys) are as cold as in a real run over new interviews, and the garbage collector is
+tuned as in a run's map (`cjm.executor.tuned_gc`). (Tagging the same transcripts
 twice in one process would time the second pass against memos the first filled.) Per interview,
 `read_and_rule` (evidence + the rules' decision: all that `--rules-only` does) and `decode` (the
 model's features and CRF) are timed apart; the best of three processes is printed.
@@ -31,6 +32,7 @@ def measure_once(folders: list[str]) -> dict[str, float]:
     """One run's figures (seconds), in this process: load, read and rule, decode."""
     from cjm.codebook import load_codebook
     from cjm.decode import decode
+    from cjm.executor import tuned_gc
     from cjm.ingest import read_folder
     from cjm.model import Transcript, Utterance
     from cjm.tag import read_and_rule, tag_transcript
@@ -46,13 +48,14 @@ def measure_once(folders: list[str]) -> dict[str, float]:
                                               Utterance(1, "Client", answer)]), book, model)
     load = time.perf_counter() - start
     reading = decoding = 0.0
-    for t in transcripts:
-        start = time.perf_counter()
-        evidence, by_rules = read_and_rule(t, book)
-        middle = time.perf_counter()
-        decode(evidence, by_rules, model, book)
-        reading += middle - start
-        decoding += time.perf_counter() - middle
+    with tuned_gc():  # the collector as a run's map has it (cjm.executor)
+        for t in transcripts:
+            start = time.perf_counter()
+            evidence, by_rules = read_and_rule(t, book)
+            middle = time.perf_counter()
+            decode(evidence, by_rules, model, book)
+            reading += middle - start
+            decoding += time.perf_counter() - middle
     words = sum(len(u.text.split()) for t in transcripts for u in t.utterances)
     return {"load": load, "rules": reading, "decode": decoding, "interviews": len(transcripts), "words": words}
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from .codebook import Codebook
 from .evidence import InterviewEvidence
-from .features import candidates, stage_features
+from .features import candidates, context_of, stage_features
 from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
 from .tagger_model import NONE, TaggerModel
 
@@ -58,8 +58,9 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
         probabilities[item.n] = {STAGE: {s: model.calibrated(STAGE, p) for s, p in marginal.items()
                                          if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
+    contexts = [context_of(row) for row in rows]
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
-        found = candidates(evidence, by_rules, rows, kind, (best, marginals))
+        found = candidates(evidence, by_rules, rows, kind, (best, marginals), contexts)
         known_labels = set(codebook.ids(kind))
         for candidate, p in zip(found, model.accept(member, [c.features for c in found])):
             probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)

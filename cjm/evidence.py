@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .durations import find_durations
-from .nlp import is_name, is_russian_name, past_between
+from .nlp import has_capitals, is_name, is_russian_name, past_between
 from .model import EVENT, ROLE, STAGE, Mention, SentenceNote, StatedDuration, TaggedUtterance, Transcript
 from .rules import CLAUSE_CUES, SENTENCE_CUES, CompiledRules
 
@@ -497,11 +497,11 @@ def supplier_people(respondent: list[TaggedUtterance], docs: list[Doc], lang: st
     sentence. Contract section 5: people on the supplier's side get no role."""
     if rules.supplier_staff is None:
         return set()
-    lower = not any(ch.isupper() for item in respondent for ch in item.utterance.text)
+    lower = not any(has_capitals(item.utterance.text) for item in respondent)
 
     def person(token) -> bool:
         return is_name(token, lang) or lower and lang == "ru" and token.is_alpha and len(token.text) > 2 \
-            and is_russian_name(token.text.capitalize())
+            and is_russian_name(token.text)  # (case does not change pymorphy3's parse)
 
     found: set[str] = set()
     for doc in docs:

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
-from .nlp import WordSummary, is_name, is_russian_name, word_summary
+from .nlp import WordSummary, has_capitals, is_name, is_russian_name, word_summary
 from .story_features import crossed, story_rows
 
 FEATURE_VERSION = 3  # 3: story features (cjm/story_features.py), the respondent's own job as a role candidate
@@ -30,6 +30,7 @@ NEIGHBOUR_KEYS = ("m=", "mq=", "sup=", "cue=", "w=")  # the features of an utter
 CONTEXT_KEYS = ("rule=", "cue=", "asked=", "len", "pos=", "far=", "first_person", "past", "first", "lang=")
 LABELLED_CONTEXT = ("rule=", "cue=")  # context features also crossed with the candidate's label
 STORY_KEYS = ("m=", "mq=", "rule=")
+NO_RULE_STAGE = f"rule={NONE}"
 WE = {"ru": ("мы", "нас", "нам", "наш", "наша", "наши", "наше"), "en": ("we", "us", "our", "we've", "we'd", "we're")}
 THIRD_PERSON = {"ru": ("он", "она", "его", "её", "ее", "ему", "ей", "него", "неё", "нему", "ней", "ним", "нём"),
                 "en": ("he", "she", "him", "her", "his", "he's", "she's", "he'd", "she'd")}
@@ -223,9 +224,16 @@ def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: Tagg
     return f
 
 
-def context_of(stage_row: dict[str, float]) -> list[str]:
-    """The stage row's features a candidate of the utterance reads too."""
-    return [key for key in stage_row if key.startswith(CONTEXT_KEYS)]
+def context_of(stage_row: dict[str, float]) -> tuple[bool, list[str]]:
+    """What a candidate of the utterance reads of its stage row: whether some stage evidence or
+    the rules tell a stage there, and the row's context features (one pass over the row)."""
+    told, context = False, []
+    for key in stage_row:
+        if key.startswith(CONTEXT_KEYS):
+            context.append(key)
+        if not told and key.startswith(STORY_KEYS) and key != NO_RULE_STAGE:
+            told = True
+    return told, context
 
 
 def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
@@ -271,8 +279,7 @@ def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
 
 def lower_case_text(evidence: InterviewEvidence) -> bool:
     """Speech-recognition output: no capital letters in the respondents' text, so names are lower case too."""
-    text = " ".join(t.utterance.text for t in evidence.respondent)
-    return not any(ch.isupper() for ch in text)
+    return not any(has_capitals(t.utterance.text) for t in evidence.respondent)
 
 
 def is_person(token, lang: str, lower: bool) -> bool:
@@ -282,7 +289,7 @@ def is_person(token, lang: str, lower: bool) -> bool:
     if not lower or not token.is_alpha or len(token.text) < 3 or token.is_stop:
         return False
     if lang == "ru":
-        return is_russian_name(token.text.capitalize())
+        return is_russian_name(token.text)  # pymorphy3 reads "ирина" as "Ирина" (and the parse is cached)
     from .redact import name_data
 
     names = name_data()
@@ -343,16 +350,19 @@ def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]],
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                rows: list[dict[str, float]], kind: str,
-               decoded: tuple[list[str], list[dict[str, float]]] | None = None) -> list[Candidate]:
+               decoded: tuple[list[str], list[dict[str, float]]] | None = None,
+               contexts: list[tuple[bool, list[str]]] | None = None) -> list[Candidate]:
     """The (utterance, label) pairs of one kind that the evidence or the rules put forward.
 
     Roles also come from the people of the interview: a name met with a role elsewhere, a
     "he/she" right after a role was named, the speaker's own role where "I" or "we" act.
     `decoded` is the stage model's answer for each utterance (best label, marginals): a person
     is tagged where they act in the story, so whether the utterance tells a stage matters.
+    `contexts`: `context_of` each row, where the caller asks for both kinds.
     """
     ruled = {t.n: t for t in by_rules}
     lang = evidence.transcript.language
+    contexts = [context_of(row) for row in rows] if contexts is None else contexts
     registry = people(evidence) if kind == ROLE else {}
     for name, roles in (speaker_names(evidence) if kind == ROLE else {}).items():
         for role, weight in roles.items():
@@ -366,9 +376,8 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         labels = {m.label for m in item.mentions + item.suppressed if m.kind == kind}
         labels |= set(ruled[item.n].labels(kind))
         via: dict[str, set[str]] = {}
-        storied = any(k.startswith(STORY_KEYS) and k != f"rule={NONE}" for k in row) or (
-            decoded is not None and decoded[0][index] != NONE)
-        context = context_of(row)
+        told, context = contexts[index]
+        storied = told or (decoded is not None and decoded[0][index] != NONE)
         if kind == ROLE:
             words = words_of(item)
             acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))

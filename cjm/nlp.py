@@ -233,6 +233,11 @@ def _is_name(token: Token, lang: str) -> bool:
     return token.text.istitle() and not token.is_stop and token.lower_ not in ENGLISH_CAPITALISED
 
 
+def has_capitals(text: str) -> bool:
+    """Some upper-case letter in the text (speech recognition writes none)."""
+    return any(map(str.isupper, text))
+
+
 def is_russian_name(word: str) -> bool:
     """pymorphy3's best parse of the word is a first name, patronymic or surname."""
     return russian_analysis(word)[3]

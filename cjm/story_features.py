@@ -154,6 +154,7 @@ def slot_at(slot: tuple[frozenset[str], tuple[str, ...]], where: dict[str, list[
 
 
 KEY_MEMO_SIZE = 100_000
+QUESTION_FAMILIES = frozenset({"q", "kind"})  # what a question is read for
 
 
 def cues_opened_by(rules: StoryRules, key: str) -> tuple[Cue, ...]:
@@ -172,13 +173,15 @@ def cues_opened_by(rules: StoryRules, key: str) -> tuple[Cue, ...]:
     return found
 
 
-def matched(rules: StoryRules, tokens) -> list[tuple[Cue, int]]:
-    """The cues whose every slot occurs among the tokens, each with where its first slot stands."""
+def matched(rules: StoryRules, tokens, families: frozenset[str] | None = None) -> list[tuple[Cue, int]]:
+    """The cues (of `families`, or all) whose every slot occurs among the tokens, each with where
+    its first slot stands."""
     where = positions(tokens)
     candidates: dict[int, Cue] = {}
     for key in where:
         for cue in cues_opened_by(rules, key):
-            candidates[id(cue)] = cue
+            if families is None or cue.family in families:
+                candidates[id(cue)] = cue
     out = []
     for cue in candidates.values():
         first = slot_at(cue.slots[0], where)
@@ -207,7 +210,7 @@ def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[set[st
 
 
 def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], frozenset[str]]:
-    found = matched(rules, doc)
+    found = matched(rules, doc, QUESTION_FAMILIES)
     stages = {cue.name for cue, _ in found if cue.family == "q"}
     kinds = {cue.name for cue, _ in found if cue.family == "kind"}
     sents = list(doc.sents)
@@ -297,7 +300,7 @@ def story_rows(evidence: InterviewEvidence, groups: frozenset[str] | None = None
         if "structure" in groups:
             f[f"s:turn={min(since, 2)}"] = 1.0
             if doc is not None:
-                f[f"s:sents={min(3, len(list(doc.sents)))}"] = 1.0
+                f[f"s:sents={min(3, len(item.sentences or list(doc.sents)))}"] = 1.0  # (evidence kept them)
             if question is not None:
                 f[f"s:qlen={min(3, len(question.utterance.text.split()) // 8)}"] = 1.0
         if "progress" in groups:

@@ -16,6 +16,7 @@ never written at run time; the default one ships inside the wheel (`cjm/data/tag
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -123,8 +124,14 @@ class TaggerModel:
 
     def calibrated(self, name: str, p: float | None) -> float | None:
         """The probability as measured by cross-validation at training time (isotonic map), where known."""
-        points = (self.meta.get("calibration") or {}).get(name)
-        return p if p is None or not points else round(interpolate(points, p), 4)
+        points = self._calibration.get(name)
+        return p if p is None or not points else round(interpolate(points[0], p, points[1]), 4)
+
+    @cached_property
+    def _calibration(self) -> dict[str, tuple[list[list[float]], list[float]]]:
+        """Each isotonic map with its x values, for the binary search (a few probabilities per utterance)."""
+        return {name: (points, [x for x, _ in points])
+                for name, points in (self.meta.get("calibration") or {}).items() if points}
 
 
 def collapsed_label(label: str) -> str:
@@ -173,13 +180,17 @@ def isotonic_points(pairs: list[tuple[float, bool]], max_points: int = 40) -> li
     return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
 
 
-def interpolate(points: list[list[float]], p: float) -> float:
-    if p <= points[0][0]:
+def interpolate(points: list[list[float]], p: float, xs: list[float] | None = None) -> float:
+    """The map's value at p: linear between the points around it (at a tie of x, the first y),
+    clamped outside them. `xs`: the points' x values, where the caller keeps them."""
+    xs = [x for x, _ in points] if xs is None else xs
+    if p <= xs[0]:
         return points[0][1]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        if p <= x1:
-            return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
-    return points[-1][1]
+    at = bisect_left(xs, p)  # the first point with x >= p
+    if at == len(xs):
+        return points[-1][1]
+    (x0, y0), (x1, y1) = points[at - 1], points[at]
+    return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
 
 
 def ordered(rows: list[dict[str, float]]) -> list[dict[str, float]]:
