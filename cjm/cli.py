@@ -55,6 +55,12 @@ def run_options(func):
     return func
 
 
+def training_jobs_option(func):
+    return click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                        help="Processes training the cross-validation's folds (default: one per core); "
+                             "the result is the same with any number.")(func)
+
+
 def run_settings(options: dict) -> dict:
     """The `run_options` as `pipeline.analyse` keywords."""
     from .cache import default_dir
@@ -279,9 +285,11 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
               help="Split the annotated interviews of the given folders into K parts by interview; tag each part "
                    "with a model trained on the others, and print rules-only and model side by side.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and the bootstrap.")
+@training_jobs_option
 @codebook_option
 @reports_errors
-def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: int, codebook: Path | None) -> None:
+def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: int, jobs: int | None,
+             codebook: Path | None) -> None:
     """Score a run's journeys.json against hand-annotated *.gold.json files.
 
     Example: cjm evaluate reports/journeys.json interviews/gold/
@@ -298,9 +306,11 @@ def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: in
         result = run_evaluation(paths[0], paths[1])
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else format_report(result))
         return
+    from .executor import default_jobs
     from .learn import compare_by_cross_validation
 
-    text, figures = compare_by_cross_validation(list(paths), folds, codebook=codebook, seed=seed)
+    text, figures = compare_by_cross_validation(list(paths), folds, codebook=codebook, seed=seed,
+                                                jobs=jobs or default_jobs())
     click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else text)
 
 
@@ -308,18 +318,20 @@ def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: in
 @click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the model (a .zip file).")
+@training_jobs_option
 @codebook_option
 @reports_errors
-def learn(folders: tuple[Path, ...], out: Path, codebook: Path | None) -> None:
+def learn(folders: tuple[Path, ...], out: Path, jobs: int | None, codebook: Path | None) -> None:
     """Train the tagger from annotated interviews: folders of transcripts with gold/*.gold.json beside them.
 
     The same folders give the same model, byte for byte. Use it with --model.
 
     Example: cjm learn interviews eval/train -o my-model.zip
     """
+    from .executor import default_jobs
     from .learn import learn_model
 
-    path, notes, model = learn_model(list(folders), out, codebook=codebook)
+    path, notes, model = learn_model(list(folders), out, codebook=codebook, jobs=jobs or default_jobs())
     for note in notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(f"model trained on {len(model.meta['trained_on'])} interview(s), "

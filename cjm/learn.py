@@ -8,11 +8,12 @@ the model learns from exactly what it will see.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import __version__
 from .codebook import Codebook
@@ -204,43 +205,89 @@ def folds(examples: list[Example], k: int, seed: int = 0) -> list[list[Example]]
 
 
 def cross_validate(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
-                   params: dict[str, dict] | None = None, tune: bool = False) -> dict[str, dict]:
+                   params: dict[str, dict] | None = None, tune: bool = False, jobs: int = 1) -> dict[str, dict]:
     """Each interview tagged by a model that never saw it: journeys documents of rules and model.
 
     With `tune`, each fold's model is made exactly as `cjm learn` makes one, thresholds and
     calibration fitted by an inner cross-validation of that fold's training interviews only.
+    With `jobs` > 1 the folds are trained in that many processes (`in_processes`).
     """
+    return merged_folds(in_processes(fold_calls(examples, codebook, k, seed, params, tune), jobs))
+
+
+def fold_calls(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
+               params: dict[str, dict] | None = None, tune: bool = False) -> list[Callable[[], tuple]]:
+    """One call per fold, each giving that fold's (rules', model's) journeys (`fold_documents`)."""
+    work = (examples, codebook, folds(examples, k, seed), params, tune)
+    return [partial(fold_documents, work, i) for i in range(k)]
+
+
+def merged_folds(answers: list[tuple[list[dict], list[dict]]]) -> dict[str, dict]:
+    documents: dict[str, dict] = {"rules": {"interviews": []}, "model": {"interviews": []}}
+    for by_rules, by_model in answers:
+        documents["rules"]["interviews"] += by_rules
+        documents["model"]["interviews"] += by_model
+    return documents
+
+
+def in_processes(calls: list[Callable[[], Any]], jobs: int) -> list[Any]:
+    """The calls' answers in order, made in `jobs` forked processes where there are several (crfsuite
+    trains on one core). The workers inherit the calls with what they hold (the parsed examples are
+    never pickled); every model trained is deterministic, so the answers are those of one process."""
+    if jobs <= 1 or len(calls) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [call() for call in calls]
+    _CALLS[:] = calls
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(calls))) as pool:
+            return pool.map(_call_forked, range(len(calls)), chunksize=1)
+    finally:
+        _CALLS.clear()
+
+
+_CALLS: list[Callable[[], Any]] = []
+
+
+def _call_forked(index: int) -> Any:
+    return _CALLS[index]()
+
+
+def fold_documents(work: tuple, index: int) -> tuple[list[dict], list[dict]]:
+    """One fold: a model trained on the other folds tags this one's interviews (rules' and model's journeys)."""
     from .decode import decode
     from .export import journey_to_dict
     from .journey import derive_journey
     from .pipeline import calibrate_journey
 
-    documents: dict[str, dict] = {"rules": {"interviews": []}, "model": {"interviews": []}}
-    for held in folds(examples, k, seed):
-        rest = [e for e in examples if e not in held]
-        model = train(rest, codebook, params)
-        if tune and len(rest) >= CALIBRATION_FOLDS:
-            model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, codebook, params)
-        for example in held:
-            transcript = example.evidence.transcript
-            documents["rules"]["interviews"].append(journey_to_dict(derive_journey(transcript, example.by_rules, codebook)))
-            tagged = decode(example.evidence, example.by_rules, model, codebook)
-            journey = calibrate_journey(derive_journey(transcript, tagged, codebook), model)
-            documents["model"]["interviews"].append(journey_to_dict(journey))
-    return documents
+    examples, codebook, parts, params, tune = work
+    held = parts[index]
+    rest = [e for e in examples if e not in held]
+    model = train(rest, codebook, params)
+    if tune and len(rest) >= CALIBRATION_FOLDS:
+        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, codebook, params)
+    by_rules, by_model = [], []
+    for example in held:
+        transcript = example.evidence.transcript
+        by_rules.append(journey_to_dict(derive_journey(transcript, example.by_rules, codebook)))
+        tagged = decode(example.evidence, example.by_rules, model, codebook)
+        by_model.append(journey_to_dict(calibrate_journey(derive_journey(transcript, tagged, codebook), model)))
+    return by_rules, by_model
 
 
-def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | Path | None = None
-                ) -> tuple[Path, list[str], TaggerModel]:
-    """`cjm learn`: train on every annotated interview of the folders and write the model file."""
+def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | Path | None = None,
+                jobs: int = 1) -> tuple[Path, list[str], TaggerModel]:
+    """`cjm learn`: train on every annotated interview of the folders and write the model file.
+    The final model and the calibration's folds train side by side in `jobs` processes: the same
+    model whatever their number."""
     from .codebook import load_codebook
     from .tagger_model import save_model
 
     book = load_codebook(codebook)
     examples, notes = load_examples(folders, book)
-    model = train(examples, book)
-    if len(examples) >= CALIBRATION_FOLDS:
-        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(examples, book)
+    calibrating = len(examples) >= CALIBRATION_FOLDS
+    calls = [partial(train, examples, book)] + (fold_calls(examples, book, CALIBRATION_FOLDS) if calibrating else [])
+    model, *answers = in_processes(calls, jobs)
+    if calibrating:
+        model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples)
     return save_model(model, out), notes, model
 
 
@@ -248,15 +295,20 @@ CALIBRATION_FOLDS = 5
 THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]  # 0.20 ... 0.80
 
 
-def fit_on_held_out(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None
-                    ) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
+def fit_on_held_out(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None,
+                    jobs: int = 1) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
     """What K-fold predictions (each interview unseen) teach the final model: the decision
     thresholds that maximise micro-F1, and isotonic maps from raw probability to how often it
     came true, for every label kind and interview field."""
+    return fitted(cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params, jobs=jobs), examples)
+
+
+def fitted(documents: dict[str, dict], examples: list[Example]
+           ) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
+    """The thresholds and calibration maps the cross-validated journeys of the examples give."""
     from .evaluate import forecasts
     from .tagger_model import isotonic_points
 
-    documents = cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params)
     golds = {e.id: e.gold for e in examples}
     thresholds = best_thresholds(documents["model"], golds)
     calibration = {name: isotonic_points(pairs) for name, pairs in sorted(forecasts(documents["model"], golds).items())}
@@ -295,14 +347,14 @@ def best_thresholds(document: dict, golds: dict[str, dict]) -> dict[str, float]:
 
 
 def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: str | Path | None = None,
-                                seed: int = 0) -> tuple[str, dict]:
+                                seed: int = 0, jobs: int = 1) -> tuple[str, dict]:
     """`cjm evaluate --cross-validate K`: rules-only and model, each interview scored unseen."""
     from .codebook import load_codebook
     from .evaluate import bootstrap, calibration, evaluate, format_comparison, stage_confusion
 
     book = load_codebook(codebook)
     examples, _ = load_examples(folders, book)
-    documents = cross_validate(examples, book, k, seed, tune=True)
+    documents = cross_validate(examples, book, k, seed, tune=True, jobs=jobs)
     golds = {e.id: e.gold for e in examples}
     results = {name: (evaluate(doc, golds), bootstrap(doc, golds, seed=seed)) for name, doc in documents.items()}
     confusion = {name: stage_confusion(doc, golds) for name, doc in documents.items()}

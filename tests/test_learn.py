@@ -100,6 +100,13 @@ def test_cross_validation_tags_every_interview_once_with_a_model_that_never_saw_
         folds(examples, 1)
 
 
+def test_folds_trained_in_two_processes_give_what_one_gives(examples, book):
+    from cjm.learn import in_processes
+
+    assert cross_validate(examples, book, 3, jobs=2) == cross_validate(examples, book, 3, jobs=1)
+    assert in_processes([lambda: 1, lambda: 2, lambda: 3], 2) == [1, 2, 3]  # in the calls' order
+
+
 def test_not_a_model_is_a_clear_error(tmp_path):
     bad = tmp_path / "model.zip"
     bad.write_text("not a zip", encoding="utf-8")
@@ -143,10 +150,10 @@ def test_the_same_folders_give_the_same_model_in_any_process(tmp_path):
     import sys
 
     files = []
-    for seed in ("1", "2"):
+    for seed, jobs in (("1", "1"), ("2", "2")):  # (and the folds in one process or two)
         out = tmp_path / f"m{seed}.zip"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "cjm", "learn", str(SAMPLE), "-o", str(out)], check=True, env=env,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "cjm", "learn", str(SAMPLE), "-o", str(out), "--jobs", jobs],
+                       check=True, env=env, capture_output=True)
         files.append(out.read_bytes())
     assert files[0] == files[1]
