@@ -9,7 +9,8 @@ matcher keys) are as cold as in a real run over new interviews, and the garbage 
 tuned as in a run's map (`cjm.executor.tuned_gc`). (Tagging the same transcripts
 twice in one process would time the second pass against memos the first filled.) Per interview,
 `read_and_rule` (evidence + the rules' decision: all that `--rules-only` does) and `decode` (the
-model's features and CRF) are timed apart; the best of three processes is printed.
+model's features and CRF) are timed apart in CPU seconds of the process (steadier than wall time
+on a shared machine; the work is one thread); the best of three processes is printed.
 """
 
 from __future__ import annotations
@@ -50,12 +51,12 @@ def measure_once(folders: list[str]) -> dict[str, float]:
     reading = decoding = 0.0
     with tuned_gc():  # the collector as a run's map has it (cjm.executor)
         for t in transcripts:
-            start = time.perf_counter()
+            start = time.process_time()  # CPU time: the steadier figure on a shared machine
             evidence, by_rules = read_and_rule(t, book)
-            middle = time.perf_counter()
+            middle = time.process_time()
             decode(evidence, by_rules, model, book)
             reading += middle - start
-            decoding += time.perf_counter() - middle
+            decoding += time.process_time() - middle
     words = sum(len(u.text.split()) for t in transcripts for u in t.utterances)
     return {"load": load, "rules": reading, "decode": decoding, "interviews": len(transcripts), "words": words}
 

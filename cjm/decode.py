@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from .codebook import Codebook
 from .evidence import InterviewEvidence
-from .features import candidates, context_of, stage_features
+from .features import candidates, stage_rows
 from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
 from .tagger_model import NONE, TaggerModel
 
@@ -41,7 +41,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
            codebook: Codebook) -> list[TaggedUtterance]:
     """Every utterance with the model's labels, supporting mentions and probabilities."""
     respondent = evidence.respondent
-    rows = stage_features(evidence, by_rules, codebook.ids(STAGE))
+    rows, contexts = stage_rows(evidence, by_rules, codebook.ids(STAGE))
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
     bought_allowed = purchase_told(by_rules, evidence.transcript, codebook)
@@ -58,7 +58,6 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
         probabilities[item.n] = {STAGE: {s: model.calibrated(STAGE, p) for s, p in marginal.items()
                                          if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
-    contexts = [context_of(row) for row in rows]
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
         found = candidates(evidence, by_rules, rows, kind, (best, marginals), contexts)
         known_labels = set(codebook.ids(kind))

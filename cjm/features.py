@@ -117,6 +117,13 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
                    order: list[str]) -> list[dict[str, float]]:
     """One feature dict per respondent utterance, with its neighbours' and its question's evidence
     (`order`: the codebook's stages, for "the furthest so far")."""
+    return stage_rows(evidence, by_rules, order)[0]
+
+
+def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], order: list[str]
+               ) -> tuple[list[dict[str, float]], list[tuple[bool, list[str]]]]:
+    """`stage_features` with each row's `context_of`, read off the utterance's own features (all
+    the context comes from them and from its place in the story) rather than the whole row."""
     lang = evidence.transcript.language
     ruled = {t.n: t for t in by_rules}
     respondent = evidence.respondent
@@ -129,14 +136,19 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     last, last_at = NONE, -1
     story = story_rows(evidence)  # the question answered, the events told (story_features)
     rows: list[dict[str, float]] = []
+    contexts: list[tuple[bool, list[str]]] = []
     for i, item in enumerate(respondent):
         f = dict(own[i]) | story[i]
         f[f"last={last}"] = 1.0  # the stage the story was at when it was last told
         f[f"last_gap={min(3, i - last_at) if last_at >= 0 else 'none'}"] = 1.0
-        f[f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"] = 1.0
+        placed = [f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"]
         if i == 0:
-            f["first"] = 1.0
-        f[f"far={order[furthest] if furthest >= 0 else NONE}"] = 1.0
+            placed.append("first")
+        placed.append(f"far={order[furthest] if furthest >= 0 else NONE}")
+        for key in placed:
+            f[key] = 1.0
+        told, context = context_of(own[i])
+        contexts.append((told, context + placed))
         for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
             j = i + offset
             if 0 <= j < len(respondent):
@@ -157,7 +169,7 @@ def stage_features(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         furthest = max([furthest] + reached)
         if reached:
             last, last_at = order[max(reached)], i
-    return rows
+    return rows, contexts
 
 
 def stacked_features(rows: list[dict[str, float]], decoded: tuple[list[str], list[dict[str, float]]],
