@@ -1,7 +1,7 @@
 """Cross-validate the tagger once, keep its per-utterance labels, and score the interview-level
 fields derived from them as often as the derivation changes, without training again.
 
-    python eval/tools/cv_fields.py save FOLDER ... -o /tmp/cv.pickle [--folds 5]
+    python eval/tools/cv_fields.py save FOLDER ... -o /tmp/cv.pickle [--folds 5] [--jobs 2]
     python eval/tools/cv_fields.py score /tmp/cv.pickle [--errors FIELD] [--json OUT]
 
 `save` runs the same K-fold cross-validation by interview as `cjm evaluate --cross-validate K`
@@ -20,38 +20,45 @@ import json
 import pickle
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from cjm.codebook import load_codebook
 from cjm.evaluate import cycle_match, evaluate
 from cjm.export import journey_to_dict
 from cjm.journey import derive_journey
-from cjm.learn import CALIBRATION_FOLDS, fit_on_held_out, folds, load_examples, train
+from cjm.learn import CALIBRATION_FOLDS, fit_on_held_out, folds, in_processes, load_examples, train
 from cjm.pipeline import calibrate_journey
 
 FIELDS = ("channel", "furthest_stage", "first_contact_role", "cycle_days", "outcome")
 
 
-def save(folders: list[str], out: str, k: int) -> None:
+def save(folders: list[str], out: str, k: int, jobs: int = 2) -> None:
     """One cross-validation: the labels of every interview by a model that never saw it."""
     book = load_codebook()
     examples, _ = load_examples(folders, book)
-    from cjm.decode import decode
 
-    rows = []
     start = time.perf_counter()
-    for number, held in enumerate(folds(examples, k)):
-        rest = [e for e in examples if e not in held]
-        model = train(rest, book)
-        if len(rest) >= CALIBRATION_FOLDS:
-            model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, book)
-        for example in held:
-            tagged = decode(example.evidence, example.by_rules, model, book)
-            rows.append({"id": example.id, "fold": number, "transcript": example.evidence.transcript,
-                         "rules": example.by_rules, "model": tagged, "gold": example.gold, "tagger": model})
-        print(f"fold {number + 1}/{k} done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    parts = folds(examples, k)
+    answers = in_processes([partial(fold_rows, examples, parts, number, book) for number in range(k)], jobs)
+    rows = [row for answer in answers for row in answer]
+    print(f"{k} folds done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     with open(out, "wb") as handle:
         pickle.dump(rows, handle)
+
+
+def fold_rows(examples: list, parts: list, number: int, book) -> list[dict]:
+    """One fold: its interviews' labels by a model tuned as `cjm learn` tunes, trained on the others."""
+    from cjm.decode import decode
+
+    held = parts[number]
+    rest = [e for e in examples if e not in held]
+    model = train(rest, book)
+    if len(rest) >= CALIBRATION_FOLDS:
+        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, book)
+    return [{"id": example.id, "fold": number, "transcript": example.evidence.transcript,
+             "rules": example.by_rules, "model": decode(example.evidence, example.by_rules, model, book),
+             "gold": example.gold, "tagger": model} for example in held]
 
 
 def derive(rows: list[dict], book, which: str) -> dict:
@@ -118,6 +125,7 @@ def main() -> None:
     s.add_argument("folders", nargs="+")
     s.add_argument("-o", "--out", required=True)
     s.add_argument("--folds", type=int, default=5)
+    s.add_argument("--jobs", type=int, default=2, help="processes training the folds (the same labels with any number)")
     c = sub.add_parser("score")
     c.add_argument("pickle")
     c.add_argument("--errors", help="list the wrong interviews of this field (rules:FIELD for the rules' run)")
@@ -126,7 +134,7 @@ def main() -> None:
     if args.command == "save":
         if any("eval/test" in f.replace("\\", "/") for f in args.folders):
             parser.error("eval/test is the frozen test split: never tune on it")
-        save(args.folders, args.out, args.folds)
+        save(args.folders, args.out, args.folds, args.jobs)
     else:
         score(args.pickle, args.errors, args.json)
 

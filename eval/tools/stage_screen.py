@@ -30,11 +30,32 @@ from cjm.learn import cross_validate, load_examples  # noqa: E402
 from cjm.matching import SCANS  # noqa: E402
 
 VARIANTS: dict[str, frozenset[str]] = {
+    "default": story_features.GROUPS,  # the groups in use; "default+stages.c2=1.0" trains them otherwise
     "base": frozenset(),
     "story": story_features.ALL_GROUPS,
     **{f"only_{g}": frozenset({g}) for g in sorted(story_features.ALL_GROUPS)},
     **{f"no_{g}": story_features.ALL_GROUPS - {g} for g in sorted(story_features.ALL_GROUPS)},
 }
+
+
+def variant(name: str) -> tuple[frozenset[str], dict[str, dict]]:
+    """(story groups, training parameters) of a variant: a name of VARIANTS, or parts joined by
+    "+", each a VARIANTS name, a story group or a crfsuite parameter of one member ("stages.c2=1.0")."""
+    story: set[str] = set()
+    params: dict[str, dict] = {}
+    for part in name.split("+"):
+        if "=" in part and "." in part.split("=")[0]:
+            key, value = part.split("=", 1)
+            member, option = key.split(".", 1)
+            params.setdefault(member, {})[option] = float(value) if "." in value else int(value)
+        elif part in VARIANTS:
+            story |= VARIANTS[part]
+        elif part in story_features.ALL_GROUPS:
+            story.add(part)
+        else:
+            raise SystemExit(f"unknown variant part {part!r}: a name of {sorted(VARIANTS)}, a story group "
+                             f"of {sorted(story_features.ALL_GROUPS)} or MEMBER.PARAM=VALUE")
+    return frozenset(story), params
 
 
 def stage_counts(document: dict, golds: dict[str, dict]) -> dict[str, Counts]:
@@ -95,6 +116,7 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="fit thresholds per fold as cjm learn does (5x slower)")
     parser.add_argument("--cache", help="pickle of the parsed examples (made if missing)")
     parser.add_argument("--errors", help="write the last variant's stage errors here")
+    parser.add_argument("--jobs", type=int, default=2, help="processes training the folds (same figures with any number)")
     args = parser.parse_args()
     if any("eval/test" in f.replace("\\", "/") for f in args.folders):
         parser.error("eval/test is the frozen test split: never select a model on it")
@@ -113,9 +135,9 @@ def main() -> None:
     print(f"{len(examples)} interviews, {args.folds}-fold CV by interview, loaded in {time.perf_counter() - start:.0f} s")
     first = None
     for name in args.variants.split(","):
-        story_features.GROUPS = VARIANTS[name] if name in VARIANTS else frozenset(name.split("+"))
+        story_features.GROUPS, params = variant(name)
         start = time.perf_counter()
-        documents = cross_validate(examples, book, args.folds, tune=args.tune)
+        documents = cross_validate(examples, book, args.folds, params=params or None, tune=args.tune, jobs=args.jobs)
         doc = documents["model"]
         r = evaluate(doc, golds).as_dict()
         fields = r["interview"]
