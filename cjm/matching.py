@@ -30,6 +30,8 @@ from typing import Iterable
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from .nlp import SUMMARY_KEY
+
 LEMMA, LOWER, NORM = "LEMMA", "LOWER", "NORM"
 OPTIONAL = "?"
 MEMO_SIZE = 500_000  # distinct token keys remembered per matcher (a long run stays bounded)
@@ -95,13 +97,14 @@ def index_words(spec: Spec) -> tuple[set[str], set[str]] | None:
     return words, stems
 
 
-def token_keys(doclike: Doc | Span) -> list[tuple[str, str, str]]:
-    """(lemma, lower, norm) of every token, read from the parse once per doc, whatever the number
-    of matchers and sentences that ask."""
+def token_keys(doclike: Doc | Span) -> tuple[tuple[str, str, str], ...]:
+    """(lemma, lower, norm) of every token, as the parse gathered them (`cjm.nlp.WordSummary`)
+    once per doc, whatever the number of matchers and sentences that ask; read off the tokens
+    for a doc that did not come through cjm's pipeline."""
     doc = doclike.doc if isinstance(doclike, Span) else doclike
-    keys = doc.user_data.get("cjm_token_keys")
-    if keys is None or len(keys) != len(doc):
-        keys = doc.user_data["cjm_token_keys"] = [(t.lemma_, t.lower_, t.norm_) for t in doc]
+    summary = doc.user_data.get(SUMMARY_KEY)
+    keys = summary.match_keys if summary is not None and len(summary.match_keys) == len(doc) else \
+        tuple((t.lemma_, t.lower_, t.norm_) for t in doc)
     return keys[doclike.start:doclike.end] if isinstance(doclike, Span) else keys
 
 

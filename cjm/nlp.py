@@ -85,6 +85,7 @@ class TokenInfo(NamedTuple):
     content: bool  # carries meaning: alphabetic, no stop word, longer than two letters
     name: bool  # a person's name (`is_name`)
     keys: tuple[str, ...]  # the word's form and lemma as the story cues look them up (story_features)
+    match_key: tuple[str, str, str]  # (lemma, lower, norm): what the pattern matcher reads (matching.token_keys)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class WordSummary:
     name_at: tuple[int, ...]  # indices of those words
     words: frozenset[str]  # every token's lower-case form and lemma
     keys: tuple[tuple[str, ...], ...]  # per token: its story-cue keys (`TokenInfo.keys`)
+    match_keys: tuple[tuple[str, str, str], ...]  # per token: `TokenInfo.match_key`
 
     @property
     def past(self) -> bool:
@@ -125,7 +127,7 @@ def token_info(token: Token, lemma: str, pos: str, past: bool, norm: str, lang: 
         form, base = norm_word(text), norm_word(lemma or text)
         keys = (form,) if base == form else (form, base)
     return TokenInfo(lemma, pos, past, norm, lower, token.is_alpha and not token.is_stop and len(text) > 2,
-                     is_name(token, lang), keys)
+                     is_name(token, lang), keys, (lemma, lower, norm))
 
 
 def russian_token(token: Token) -> TokenInfo:
@@ -161,7 +163,7 @@ def summarise(infos: list[TokenInfo]) -> WordSummary:
             names.add(info.lemma)
     return WordSummary(tuple(content), tuple(i for i, info in enumerate(infos) if info.past), frozenset(names),
                        tuple(i for i, info in enumerate(infos) if info.name), frozenset(words),
-                       tuple(info.keys for info in infos))
+                       tuple(info.keys for info in infos), tuple(info.match_key for info in infos))
 
 
 def analyse_tokens(doc: Doc, lang: str, set_pos: bool) -> Doc:
@@ -180,11 +182,12 @@ def analyse_tokens(doc: Doc, lang: str, set_pos: bool) -> Doc:
 
 def word_summary(doc: Doc) -> WordSummary:
     """The summary the pipeline kept with the doc (made now, without the memo, for a doc that did
-    not come through `pipeline`: a test's hand-made doc)."""
+    not come through `pipeline`: a test's hand-made doc; not kept on it, since its tokens' own
+    lemmas and norms are not what the summary would say and the matcher reads them there)."""
     found = doc.user_data.get(SUMMARY_KEY)
     if found is None:
         analyse = TOKEN_ANALYSERS.get(doc.lang_, english_token)
-        found = doc.user_data[SUMMARY_KEY] = summarise([analyse(token) for token in doc])
+        return summarise([analyse(token) for token in doc])
     return found
 
 
