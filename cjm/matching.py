@@ -230,22 +230,20 @@ class PatternMatcher:
         return hit
 
     def _ends(self, specs: tuple[Spec, ...], i: int, position: int, tokens) -> set[int]:
-        """Every token offset where the specs from `i` on can end, starting at `position`."""
-        if i == len(specs):
-            return {position}
-        spec = specs[i]
-        ends: set[int] = set()
-        if spec.attr is None:
-            for skip in range(spec.gap + 1):
-                if position + skip > len(tokens):
-                    break
-                ends |= self._ends(specs, i + 1, position + skip, tokens)
-            return ends
-        if spec.optional:
-            ends |= self._ends(specs, i + 1, position, tokens)
-        if position < len(tokens) and self._accepts(spec, tokens[position]):
-            ends |= self._ends(specs, i + 1, position + 1, tokens)
-        return ends
+        """Every token offset where the specs from `i` on can end, starting at `position`: the set
+        of positions the match may have reached, carried spec by spec (a gap widens it, an optional
+        word keeps it and adds the advanced ones, a required word advances it)."""
+        positions = {position}
+        n = len(tokens)
+        for spec in specs[i:]:
+            if spec.attr is None:
+                positions = {p + skip for p in positions for skip in range(spec.gap + 1) if p + skip <= n}
+            else:
+                advanced = {p + 1 for p in positions if p < n and self._accepts(spec, tokens[p])}
+                positions = positions | advanced if spec.optional else advanced
+            if not positions:
+                break
+        return positions
 
 
 @dataclass(frozen=True)
