@@ -517,7 +517,6 @@ def check_replace_marks(sections: dict, where: str, bad: Callable[[int | None, s
 
 def check_label(item: dict, kind_key: str, bad: Callable[[int | None, str], None]) -> None:
     ident = item.get("id")
-    where = _line(item)
     if not isinstance(ident, str) or not ident.strip():
         bad(_line(item, "id"), f"every entry of '{kind_key}' needs an 'id' (a text), not {_kind_of(ident)}")
         return

@@ -232,7 +232,6 @@ def bare_label(speaker: str) -> str:
 def read_transcript(path: str | Path, *, language: str | None = None, limits: Limits | None = None) -> Transcript:
     """Read one interview file of any supported format into a numbered `Transcript`."""
     path = Path(path)
-    source = str(path)
     limits = limits or current_limits()
     return transcript_from_bytes(read_bytes(path, limits), path, language, limits)
 

@@ -14,7 +14,6 @@ from scipy.stats import fisher_exact, mannwhitneyu
 from cjm import aggregate
 from cjm.aggregate import NOISE_P, Share, Spread, compare, fisher, mann_whitney
 from cjm.codebook import load_codebook
-from cjm.errors import UsageError
 
 
 @pytest.fixture(scope="module")

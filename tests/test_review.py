@@ -14,7 +14,7 @@ from cjm.cli import cli
 from cjm.codebook import load_codebook
 from cjm.evaluate import evaluate, load_gold
 from cjm.model import Utterance
-from cjm.review import (ReviewError, align, formula_safe, formula_unsafe, match_review, normalise, read_review,
+from cjm.review import (align, formula_safe, formula_unsafe, match_review, normalise, read_review,
                         text_key)
 
 ROOT = Path(__file__).resolve().parents[1]

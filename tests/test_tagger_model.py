@@ -72,8 +72,6 @@ def test_features_are_given_in_one_order():
 
 
 def test_a_model_file_round_trips_and_a_bad_one_names_itself(tmp_path):
-    import pytest
-
     from cjm.errors import UsageError
     from cjm.features import FEATURE_VERSION
     from cjm.tagger_model import default_model, load_model, save_model
