@@ -18,9 +18,8 @@ import pandas as pd
 
 from .cache import JourneyCache, Pieces, memo
 from .errors import UsageError
-from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, TaggedUtterance
-from .rules import sentiment_lexicon
+from .wordlists import sentiment_lexicon
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -240,6 +239,8 @@ def stage_path(journey: Journey, codebook) -> list[str]:
     """The journey's ordered stages with back-steps (derived by `cjm.journey` when not set)."""
     if journey.stage_path:
         return list(journey.stage_path)
+    from .journey import stage_path as journey_stage_path  # here: cjm.journey loads spaCy (the tag stage's modules)
+
     respondent = [t for t in journey.utterances if not t.utterance.is_interviewer]
     return journey_stage_path(respondent, codebook.ids(STAGE))
 

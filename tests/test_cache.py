@@ -227,12 +227,12 @@ def test_unchanged_files_are_not_parsed_again_and_edited_ones_are(series, tmp_pa
 
 
 def test_the_codebook_check_is_skipped_only_for_a_codebook_that_passed(series, tmp_path, monkeypatch):
-    import cjm.pipeline as pipeline
+    import cjm.rules as rules
     from cjm.errors import CjmError
 
     checked: list[str] = []
-    real = pipeline.validate_patterns
-    monkeypatch.setattr(pipeline, "validate_patterns", lambda book: checked.append(book.source) or real(book))
+    real = rules.validate_patterns
+    monkeypatch.setattr(rules, "validate_patterns", lambda book: checked.append(book.source) or real(book))
     analyse(series, cache_dir=tmp_path / "cache")
     analyse(series, cache_dir=tmp_path / "cache")
     assert len(checked) == 1
@@ -256,3 +256,46 @@ def test_p_values_are_memoised_and_computed_when_the_counts_change(tmp_path, mon
     assert calls == [(3, 10, 7, 10), (4, 10, 7, 10)]
     assert memo(store, "fisher", (0, 0, 1, 2), lambda: None) is None  # None is a value too
     assert memo(store, "fisher", (0, 0, 1, 2), lambda: 1.0) is None
+
+
+def test_a_run_from_the_cache_loads_no_nlp_library(series, tmp_path):
+    """spaCy, natasha, pymorphy3 and scipy are imported only when an interview is tagged or a p
+    value computed: a report whose interviews and p values all come from the cache needs none."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    code = ("import sys\nfrom cjm.cli import cli\n"
+            "cli(['report', sys.argv[1], '-o', sys.argv[2], '-j', '1', '--quiet', '--cache-dir', sys.argv[3]],"
+            " standalone_mode=False)\n"
+            "print(' '.join(m for m in ('spacy', 'natasha', 'pymorphy3', 'scipy') if m in sys.modules))\n")
+
+    def loaded(out: str) -> set[str]:
+        run = subprocess.run([sys.executable, "-c", code, str(series), str(tmp_path / out), str(cache)],
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True)
+        return set(run.stdout.split())
+
+    assert {"spacy", "pymorphy3"} <= loaded("first")  # the interviews were tagged
+    assert loaded("second") == set()
+    same_report(tmp_path / "second", tmp_path / "first")
+
+
+def test_the_model_s_feature_check_is_skipped_only_for_a_model_that_passed(tmp_path, monkeypatch):
+    from cjm import tagger_model
+    from cjm.errors import UsageError
+    from cjm.pipeline import resolve_model
+
+    checked: list[str] = []
+    real = tagger_model.check_features
+    monkeypatch.setattr("cjm.pipeline.check_features", lambda model: checked.append(model.source) or real(model))
+    store = JourneyCache(tmp_path / "cache")
+    shipped = tagger_model.default_model()
+    path = tagger_model.save_model(shipped, tmp_path / "m.zip")
+    assert resolve_model(path, store).blobs == shipped.blobs
+    resolve_model(path, store)
+    assert checked == [str(path)]  # passed once with this cjm: not checked again
+    other = tagger_model.TaggerModel(shipped.blobs, {**shipped.meta, "feature_version": -1})
+    with pytest.raises(UsageError, match="trained on features of version"):
+        resolve_model(tagger_model.save_model(other, tmp_path / "other.zip"), store)
+    with pytest.raises(UsageError, match="trained on features of version"):  # a failed check leaves no marker
+        resolve_model(tmp_path / "other.zip", store)
