@@ -43,10 +43,25 @@ def default_dir() -> Path:
     return Path(base) / "cjm"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None for any other type): looked up once per class, since
+    `canonical` walks every utterance of every transcript for the cache keys."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def canonical(value: Any) -> Any:
     """A JSON-able form of dataclasses, dicts, sets and tuples with a fixed order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:  # the common case first (the same results as the checks below)
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: canonical(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (set, frozenset)):

@@ -66,27 +66,38 @@ class EvidenceBook:
         self.lang = lang
         self.blocks: list[Evidence] = []
         self._keys: dict[tuple, str] = {}
+        self._quotes: dict[tuple, Quote] = {}  # one Quote per sentence shown: the same refs recur in many counts
 
     def href(self, interview: str, n: int | None = None, prefix: str = f"{INTERVIEWS}/") -> str:
         anchor = f"#u-{n}" if n is not None else ""
         return f"{prefix}{self.files[interview]}{anchor}"
 
     def quote(self, ref: Ref) -> Quote:
-        return Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
-                     href=self.href(ref.interview, ref.utterance), clock=format_clock(ref.start))
+        """The shown form of a reference (shared: a Quote is never changed once made)."""
+        key = (ref.interview, ref.utterance, ref.quote, ref.start)
+        found = self._quotes.get(key)
+        if found is None:
+            found = self._quotes[key] = Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
+                                              href=self.href(ref.interview, ref.utterance),
+                                              clock=format_clock(ref.start))
+        return found
 
     def count(self, value: Any, title: str, refs: list[Ref] | None = None, ids: list[str] | None = None,
               text: str = "") -> Count:
-        """A number linked to its evidence block; when it counts interviews, the evidence is them."""
+        """A number linked to its evidence block; when it counts interviews, the evidence is them.
+        A block is keyed by its title and quotes (interview, utterance, text); its quotes are made
+        only when the block is new."""
         if refs:
-            quotes = [self.quote(r) for r in refs]
+            key = (title, tuple((r.interview, r.utterance, r.quote) for r in refs))
         else:
             opened = ui_strings()["open_interview"][self.lang]
-            quotes = [Quote(interview=i, n=0, text=opened, href=self.href(i)) for i in sorted(ids or [])]
-        if not quotes:
+            ids = sorted(ids or [])
+            key = (title, tuple((i, 0, opened) for i in ids))
+        if not key[1]:
             return Count(value=value, text=text)
-        key = (title, tuple((q.interview, q.n, q.text) for q in quotes))
         if key not in self._keys:
+            quotes = ([self.quote(r) for r in refs] if refs else
+                      [Quote(interview=i, n=0, text=opened, href=self.href(i)) for i in ids])
             ident = f"ev-{len(self.blocks) + 1}"
             self._keys[key] = ident
             self.blocks.append(Evidence(id=ident, title=title, quotes=quotes))

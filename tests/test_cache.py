@@ -259,8 +259,8 @@ def test_p_values_are_memoised_and_computed_when_the_counts_change(tmp_path, mon
 
 
 def test_a_run_from_the_cache_loads_no_nlp_library(series, tmp_path):
-    """spaCy, natasha, pymorphy3 and scipy are imported only when an interview is tagged or a p
-    value computed: a report whose interviews and p values all come from the cache needs none."""
+    """spaCy, natasha, pymorphy3, scipy and plotly's figures are imported only when an interview is
+    tagged, a p value or a chart computed: a report whose parts all come from the cache needs none."""
     import subprocess
     import sys
 
@@ -268,14 +268,15 @@ def test_a_run_from_the_cache_loads_no_nlp_library(series, tmp_path):
     code = ("import sys\nfrom cjm.cli import cli\n"
             "cli(['report', sys.argv[1], '-o', sys.argv[2], '-j', '1', '--quiet', '--cache-dir', sys.argv[3]],"
             " standalone_mode=False)\n"
-            "print(' '.join(m for m in ('spacy', 'natasha', 'pymorphy3', 'scipy') if m in sys.modules))\n")
+            "print(' '.join(m for m in ('spacy', 'natasha', 'pymorphy3', 'scipy', 'plotly.graph_objects')"
+            " if m in sys.modules))\n")
 
     def loaded(out: str) -> set[str]:
         run = subprocess.run([sys.executable, "-c", code, str(series), str(tmp_path / out), str(cache)],
                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True)
         return set(run.stdout.split())
 
-    assert {"spacy", "pymorphy3"} <= loaded("first")  # the interviews were tagged
+    assert {"spacy", "pymorphy3", "plotly.graph_objects"} <= loaded("first")  # tagged, charts drawn
     assert loaded("second") == set()
     same_report(tmp_path / "second", tmp_path / "first")
 
@@ -299,3 +300,31 @@ def test_the_model_s_feature_check_is_skipped_only_for_a_model_that_passed(tmp_p
         resolve_model(tagger_model.save_model(other, tmp_path / "other.zip"), store)
     with pytest.raises(UsageError, match="trained on features of version"):  # a failed check leaves no marker
         resolve_model(tmp_path / "other.zip", store)
+
+
+def test_a_chart_is_cached_under_everything_it_shows(tmp_path, monkeypatch):
+    from cjm import charts
+    from cjm.aggregate import build_tables
+    from cjm.render import Builder
+
+    book = load_codebook(None)
+    drawn: list[tuple] = []
+    real = charts.funnel
+
+    def funnel(lang, **args):
+        drawn.append((lang, args["groups"]))
+        return real(lang, **args)
+
+    funnel.__name__ = "funnel"
+    store = JourneyCache(tmp_path / "cache")
+
+    def chart(lang: str, groups: list) -> str:
+        builder = Builder([], [], book, build_tables([], book), lang, None, store)
+        return builder.chart(funnel, stage_names=["a", "b"], groups=groups, title=["x", "y"]).figure
+
+    one = [("g", 2, [2, 1])]
+    first = chart("en", one)
+    assert chart("en", one) == first and len(drawn) == 1  # the same arguments: from the cache
+    assert chart("en", [("g", 2, [2, 2])]) != first and len(drawn) == 2  # another count: drawn again
+    assert chart("ru", one) != first and len(drawn) == 3  # another language (its number format): drawn again
+    assert chart("ru", one) and len(drawn) == 3
