@@ -120,6 +120,9 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
                   progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem], dict[str, str]]:
     """`analyse_all`, and each journey's cache entry key by its id (empty without a cache): the
     key the outputs' per-interview parts are cached under."""
+    from .syntax import keep_parses
+
+    keep_parses(cache)  # natasha's parses too are kept in the run's cache (see cjm.syntax)
     keys: list[str] = []
     known: dict[int, Journey] = {}
     if cache is not None:
