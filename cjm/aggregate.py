@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import pandas as pd
 
@@ -52,13 +52,25 @@ def _ref(row: Any) -> Ref:
 def _refs(rows: pd.DataFrame | Iterable[Any]) -> list[Ref]:
     """Unique, ordered references for the rows of an events or sentences table (a frame, or rows of
     its `itertuples`); of rows with the same sentence the first gives the quote and the start."""
+    if isinstance(rows, pd.DataFrame):  # the columns read once (itertuples makes a tuple per row)
+        rows = (_Row(*values) for values in zip(*(rows[c].tolist() for c in _Row._fields)))
     seen: dict[tuple, Ref] = {}
-    for row in rows.itertuples(index=False) if isinstance(rows, pd.DataFrame) else rows:
+    for row in rows:
         sentence = None if pd.isna(row.sentence) else int(row.sentence)
         key = (row.interview, int(row.utterance), sentence)
         if key not in seen:
             seen[key] = _ref(row)
     return sorted(seen.values())
+
+
+class _Row(NamedTuple):
+    """The columns of an events or sentences row that `_ref` reads."""
+
+    interview: str
+    utterance: Any
+    sentence: Any
+    quote: Any
+    start: Any
 
 
 # --------------------------------------------------------------------------- word lists
