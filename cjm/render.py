@@ -29,7 +29,7 @@ from . import aggregate, charts
 from .aggregate import STALLED, Ref, Tables
 from .formatting import (format_clock, format_days, format_mood, format_number, format_p,  # noqa: F401 (re-exported)
                          format_percent, format_share, format_spread, interviews, label_name, ui_strings, ui_text)
-from .cache import JourneyCache, memo
+from .cache import memo
 from .charts import Chart, plotly_text, plotly_texts  # noqa: F401 (re-exported)
 from .messages import translate
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
@@ -175,9 +175,10 @@ class Builder:
     """Builds the page dataclasses for one language; collects evidence blocks as it goes."""
 
     def __init__(self, journeys: list[Journey], problems: list[Problem], codebook, tables: Tables, lang: str,
-                 compare_keys: tuple[str, str] | None, cache: JourneyCache | None = None):
+                 compare_keys: tuple[str, str] | None, pieces: Pieces | None = None):
         self.journeys = sorted(journeys, key=lambda j: j.id)
-        self.cache = cache  # where charts are kept by their arguments (see `chart`)
+        self.pieces = pieces  # the cached parts: group sections and findings, charts (see `chart`)
+        self.cache = pieces.cache if pieces is not None else None
         self.problems = list(problems)
         self.codebook = codebook
         self.tables = tables
@@ -263,10 +264,10 @@ class Builder:
             notes.extend((row.interview, self.href(row.interview), translate(note, self.lang)) for note in row.notes)
         groups = []
         for gid, g in self.tables.groups.items():
-            section = self.sections.group(gid, g)
+            section = self.sections.cached_group(gid, g, self.pieces)
             section.charts["dmu"] = self.dmu_chart(gid or "none", g)
             groups.append(section)
-        findings = self.sections.findings()  # after the groups: the evidence blocks keep their order
+        findings = self.sections.findings(self.pieces)  # after the groups: the evidence blocks keep their order
         compare = self.sections.comparison()
         if compare is not None:
             c = self.tables.comparison
@@ -523,7 +524,7 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     if lang not in ("ru", "en"):
         lang = "en"
     tables = tables or aggregate.build_tables(journeys, codebook, compare_keys=compare)
-    builder = Builder(journeys, problems, codebook, tables, lang, compare, pieces.cache if pieces else None)
+    builder = Builder(journeys, problems, codebook, tables, lang, compare, pieces)
     env = environment(lang, bytecode_folder(pieces))
     written: list[Path] = []
     (out / ASSETS).mkdir(parents=True, exist_ok=True)

@@ -305,6 +305,7 @@ def test_the_model_s_feature_check_is_skipped_only_for_a_model_that_passed(tmp_p
 def test_a_chart_is_cached_under_everything_it_shows(tmp_path, monkeypatch):
     from cjm import charts
     from cjm.aggregate import build_tables
+    from cjm.cache import Pieces
     from cjm.render import Builder
 
     book = load_codebook(None)
@@ -319,7 +320,7 @@ def test_a_chart_is_cached_under_everything_it_shows(tmp_path, monkeypatch):
     store = JourneyCache(tmp_path / "cache")
 
     def chart(lang: str, groups: list) -> str:
-        builder = Builder([], [], book, build_tables([], book), lang, None, store)
+        builder = Builder([], [], book, build_tables([], book), lang, None, Pieces(store, {}))
         return builder.chart(funnel, stage_names=["a", "b"], groups=groups, title=["x", "y"]).figure
 
     one = [("g", 2, [2, 1])]
@@ -328,3 +329,38 @@ def test_a_chart_is_cached_under_everything_it_shows(tmp_path, monkeypatch):
     assert chart("en", [("g", 2, [2, 2])]) != first and len(drawn) == 2  # another count: drawn again
     assert chart("ru", one) != first and len(drawn) == 3  # another language (its number format): drawn again
     assert chart("ru", one) and len(drawn) == 3
+
+
+def test_a_cached_group_section_links_to_the_blocks_a_build_in_place_makes(series, tmp_path):
+    from cjm.aggregate import build_tables
+    from cjm.cache import Pieces
+    from cjm.render import Builder
+
+    result = analyse(series, cache_dir=tmp_path / "cache")
+    pieces = Pieces(result.cache, result.keys)
+    tables = build_tables(result.journeys, result.codebook)
+
+    def build(pieces, lang: str = "en"):
+        builder = Builder(result.journeys, result.problems, result.codebook, tables, lang, None, pieces)
+        builder.count(1, "a block made before", ids=[result.journeys[0].id])  # the ids of the groups' blocks move
+        groups = [builder.sections.cached_group(gid, g, pieces) for gid, g in tables.groups.items()]
+        return groups, builder.sections.findings(pieces), builder.evidence
+
+    in_place = build(None)
+    assert build(pieces) == in_place  # made with a book of its own, stored, then relinked
+    assert build(pieces) == in_place  # read back from the cache
+    assert build(pieces, "ru") == build(None, "ru") != in_place  # another language is its own entry
+
+
+def test_relink_moves_only_evidence_links_and_each_once():
+    from cjm.flowchart import FlowChart, Label, Link
+    from cjm.sections import Count, Quote, relink
+
+    label = Label(0, 0, 10, "3", "evidence.html#ev-1")
+    chart = FlowChart(100, 100, [], [Link("forward", "M0 0", 2, "#000", label)], 3, labels=[label])  # one label, twice
+    quote = Quote("a", 2, "evidence.html#ev-1", "interviews/a.html#u-2")
+    section = {"count": Count(3, "evidence.html#ev-2"), "none": Count(0), "chart": chart, "quotes": [quote]}
+    relink(section, {"ev-1": "ev-7", "ev-2": "ev-1"})
+    assert label.href == "evidence.html#ev-7"  # not moved again through its second place
+    assert section["count"].href == "evidence.html#ev-1" and section["none"].href == ""
+    assert quote.href == "interviews/a.html#u-2" and quote.text == "evidence.html#ev-1"  # text is never a link
