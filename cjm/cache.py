@@ -11,7 +11,9 @@ Beside the journeys the same folder keeps what a re-run would otherwise redo for
 interviews (`JourneyCache.load` / `store`, each kind in its own subfolder): the transcripts as read
 (keyed by the file's bytes, its path, the options and cjm's code), each interview's page and its
 part of journeys.json (`Pieces`: keyed by the interview's entry key, so by everything its journey
-depends on, plus the templates and the render options), and p values (`memo`). Everything is a
+depends on, plus the templates and the render options; also each channel group's tables, index
+section and findings, keyed by the group's journeys), p values and charts (`memo`, keyed by their
+arguments) and natasha's negation parses (`cjm.syntax`, keyed by the sentence). Everything is a
 function of its key, so a hit gives the same bytes an uncached run writes.
 """
 
