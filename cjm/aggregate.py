@@ -12,15 +12,14 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import pandas as pd
 
 from .cache import JourneyCache, Pieces, memo
 from .errors import UsageError
-from .journey import stage_path as journey_stage_path
 from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, TaggedUtterance
-from .rules import sentiment_lexicon
+from .wordlists import sentiment_lexicon
 
 BOUGHT = "bought"
 STALLED = "stalled"
@@ -53,13 +52,25 @@ def _ref(row: Any) -> Ref:
 def _refs(rows: pd.DataFrame | Iterable[Any]) -> list[Ref]:
     """Unique, ordered references for the rows of an events or sentences table (a frame, or rows of
     its `itertuples`); of rows with the same sentence the first gives the quote and the start."""
+    if isinstance(rows, pd.DataFrame):  # the columns read once (itertuples makes a tuple per row)
+        rows = (_Row(*values) for values in zip(*(rows[c].tolist() for c in _Row._fields)))
     seen: dict[tuple, Ref] = {}
-    for row in rows.itertuples(index=False) if isinstance(rows, pd.DataFrame) else rows:
+    for row in rows:
         sentence = None if pd.isna(row.sentence) else int(row.sentence)
         key = (row.interview, int(row.utterance), sentence)
         if key not in seen:
             seen[key] = _ref(row)
     return sorted(seen.values())
+
+
+class _Row(NamedTuple):
+    """The columns of an events or sentences row that `_ref` reads."""
+
+    interview: str
+    utterance: Any
+    sentence: Any
+    quote: Any
+    start: Any
 
 
 # --------------------------------------------------------------------------- word lists
@@ -240,6 +251,8 @@ def stage_path(journey: Journey, codebook) -> list[str]:
     """The journey's ordered stages with back-steps (derived by `cjm.journey` when not set)."""
     if journey.stage_path:
         return list(journey.stage_path)
+    from .journey import stage_path as journey_stage_path  # here: cjm.journey loads spaCy (the tag stage's modules)
+
     respondent = [t for t in journey.utterances if not t.utterance.is_interviewer]
     return journey_stage_path(respondent, codebook.ids(STAGE))
 

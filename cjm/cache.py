@@ -11,7 +11,9 @@ Beside the journeys the same folder keeps what a re-run would otherwise redo for
 interviews (`JourneyCache.load` / `store`, each kind in its own subfolder): the transcripts as read
 (keyed by the file's bytes, its path, the options and cjm's code), each interview's page and its
 part of journeys.json (`Pieces`: keyed by the interview's entry key, so by everything its journey
-depends on, plus the templates and the render options), and p values (`memo`). Everything is a
+depends on, plus the templates and the render options; also each channel group's tables, index
+section and findings, keyed by the group's journeys), p values and charts (`memo`, keyed by their
+arguments) and natasha's negation parses (`cjm.syntax`, keyed by the sentence). Everything is a
 function of its key, so a hit gives the same bytes an uncached run writes.
 """
 
@@ -43,10 +45,25 @@ def default_dir() -> Path:
     return Path(base) / "cjm"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None for any other type): looked up once per class, since
+    `canonical` walks every utterance of every transcript for the cache keys."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def canonical(value: Any) -> Any:
     """A JSON-able form of dataclasses, dicts, sets and tuples with a fixed order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:  # the common case first (the same results as the checks below)
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: canonical(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (set, frozenset)):

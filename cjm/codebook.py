@@ -154,6 +154,7 @@ def read_yaml(path: str | Path, text: str | None = None) -> dict:
     """Parse a codebook file within cjm's YAML limits; any problem becomes a `CodebookError` with its line."""
     source = str(path)
     limits = current_limits()
+    read_here = text is None  # (before the file is read into `text`: only a file of cjm's own goes to libyaml)
     try:
         if text is None:
             size = Path(path).stat().st_size
@@ -163,7 +164,6 @@ def read_yaml(path: str | Path, text: str | None = None) -> dict:
             text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CodebookError(f"cannot read the codebook: {exc}", path=source) from None
-    read_here = text is None
     try:
         if read_here and _ShippedLoader is not None and shipped(path):
             data = yaml.load(text, Loader=_ShippedLoader)  # noqa: S506 - cjm's own file, a safe loader

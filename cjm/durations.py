@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .nlp import russian_lemma
 
 DAYS_IN_MONTH = 30
 
@@ -40,7 +39,11 @@ def words_with_offsets(text: str) -> list[tuple[str, int, int]]:
 
 
 def normal(word: str, lang: str) -> str:
-    return russian_lemma(word)[0] if lang == "ru" else word.lower()
+    if lang != "ru":
+        return word.lower()
+    from .nlp import russian_lemma  # here: cjm.nlp loads spaCy, which a cached journey's unpickling does without
+
+    return russian_lemma(word)[0]
 
 
 def number_value(word: str, lexicon: dict) -> float | None:

@@ -152,9 +152,10 @@ def stalls(tables: Tables, journeys_outcome: dict[str, str | None], codebook, li
     out = []
     frame = tables.interviews[~tables.interviews["bought"]]
     se = tables.sentences
+    told_all = se[(se["pain"] | (se["tone"] < 0))] if not se.empty else se
+    by_interview = dict(iter(told_all.groupby("interview", sort=False))) if not told_all.empty else {}
     for row in frame.itertuples(index=False):
-        mine = se[se["interview"] == row.interview] if not se.empty else se
-        told = mine[(mine["pain"] | (mine["tone"] < 0))] if not mine.empty else mine
+        told = by_interview.get(row.interview, told_all.iloc[0:0])  # its pains and negative sentences, in order
         stage = row.furthest_stage if isinstance(row.furthest_stage, str) else None
         here = told[told["stage"] == stage] if stage and not told.empty else told.iloc[0:0]
         later = told[told["stage"].map(lambda s: order.get(s, 0) >= 1)] if not told.empty else told

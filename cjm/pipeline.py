@@ -9,16 +9,15 @@ from typing import Any
 
 from . import executor as executors
 from .cache import JourneyCache, entry_key, fingerprint, paused_gc, run_fingerprint
-from .codebook import Codebook, load_codebook
+from .codebook import LANGS, Codebook, load_codebook
 from .ingest import read_folder
-from .journey import derive_journey
 from .model import STAGE, Journey, Problem, Transcript
-from .tagger_model import TaggerModel, default_model, load_model
+from .tagger_model import TaggerModel, check_features, default_model, load_model
 from .review import ReviewMatch, load_reviews, match_review, review_path, review_summary, reviewed_utterances, use_review
-from .codebook import LANGS
-from .rules import get_rules, validate_patterns
-from .qualification import validate_families
-from .tag import tag_transcript
+
+# The tag and journey stages (cjm.tag, cjm.journey, cjm.rules) load spaCy, natasha and pymorphy3:
+# they are imported where an interview is tagged, so a run whose interviews all come from the cache
+# never loads them.
 
 
 @dataclass
@@ -49,7 +48,7 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     cache = JourneyCache(Path(cache_dir)) if cache_dir else None
     validate_codebook(book, cache)
-    tagger = None if rules_only else resolve_model(model)
+    tagger = None if rules_only else resolve_model(model, cache)
     notes: list[str] = []
     if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
         notes.append(model_mismatch(tagger, book))
@@ -82,6 +81,9 @@ def validate_codebook(codebook: Codebook, cache: JourneyCache | None) -> None:
     (a marker in the cache; the rules are then compiled when an interview needs them)."""
     if cache is not None and cache.load("checked", checked_key(codebook)) is True:
         return
+    from .qualification import validate_families
+    from .rules import validate_patterns
+
     validate_patterns(codebook)
     validate_families(codebook)
     if cache is not None:
@@ -118,6 +120,9 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
                   progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem], dict[str, str]]:
     """`analyse_all`, and each journey's cache entry key by its id (empty without a cache): the
     key the outputs' per-interview parts are cached under."""
+    from .syntax import keep_parses
+
+    keep_parses(cache)  # natasha's parses too are kept in the run's cache (see cjm.syntax)
     keys: list[str] = []
     known: dict[int, Journey] = {}
     if cache is not None:
@@ -127,6 +132,8 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
             known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
     todo = [i for i in range(len(transcripts)) if i not in known]
     if len(todo) > 1:  # compiled once here, so forked workers start with the rules (see validate_codebook)
+        from .rules import get_rules
+
         for lang in sorted({transcripts[i].language for i in todo} & set(LANGS)):
             get_rules(codebook, lang)
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
@@ -152,6 +159,9 @@ def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerMo
 
 def analyse_transcript(transcript: Transcript, codebook: Codebook, model: TaggerModel | None = None,
                        review: ReviewMatch | None = None) -> Journey:
+    from .journey import derive_journey
+    from .tag import tag_transcript
+
     tagged = tag_transcript(transcript, codebook, model)
     if review is not None:  # a person's labels go in before the journey fields are derived from them
         tagged = reviewed_utterances(transcript, tagged, review)
@@ -169,8 +179,24 @@ def calibrate_journey(journey: Journey, model: TaggerModel) -> Journey:
     return journey
 
 
-def resolve_model(model: TaggerModel | str | Path | None) -> TaggerModel | None:
-    """A loaded model, the one at a path, or the shipped default (None where cjm ships none)."""
+def resolve_model(model: TaggerModel | str | Path | None, cache: JourneyCache | None = None) -> TaggerModel | None:
+    """A loaded model, the one at a path, or the shipped default (None where cjm ships none).
+
+    Whether the model was trained on this cjm's features is checked once per model and cjm (a
+    marker in `cache`, as for the codebook): the check imports the feature code, so spaCy."""
     if isinstance(model, TaggerModel):
         return model
-    return load_model(model) if model is not None else default_model()
+    loaded = load_model(model, check=False) if model is not None else default_model(check=False)
+    if loaded is not None:
+        key = checked_model_key(loaded)
+        if cache is None or cache.load("checked", key) is not True:
+            check_features(loaded)
+            if cache is not None:
+                cache.store("checked", key, True)
+    return loaded
+
+
+def checked_model_key(model: TaggerModel) -> str:
+    from .cache import code_fingerprint
+
+    return fingerprint({"model-check": run_fingerprint(None, model, False), "code": code_fingerprint()})

@@ -13,16 +13,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
-
-from spacy.language import Language
-from .matching import PatternMatcher as Matcher  # the indexed matcher the rules use (matching.py)
+from typing import TYPE_CHECKING, Any
 
 from .codebook import Codebook
-from .evidence import ADVICE, InterviewEvidence, clause_bounds, longest_per_kind, negation_by_syntax, out_of_journey
 from .model import STAGE, Journey, Mention, TaggedUtterance
-from .rules import CompiledRules, compile_pattern, get_rules
-from .nlp import pipeline
+
+# The tag stage's modules load spaCy: they are imported inside the functions of the tag stage, so
+# that unpickling a cached journey (its `Qualification`) and the report's `by_group` do without it.
+if TYPE_CHECKING:
+    from .evidence import InterviewEvidence
+    from .matching import PatternMatcher as Matcher
+    from .rules import CompiledRules
 
 BANT, TEMPERATURE = "bant", "temperature"
 CONTACT_WINDOW = 1  # respondent utterances after first contact still telling the lead's state then
@@ -78,7 +79,11 @@ def family_rules(codebook: Codebook, lang: str) -> FamilyRules:
     key = (id(codebook), lang)
     if key in _COMPILED and _COMPILED[key][0] is codebook:
         return _COMPILED[key][1]
-    nlp: Language = pipeline(lang)
+    from .matching import PatternMatcher as Matcher  # the indexed matcher the rules use (matching.py)
+    from .nlp import pipeline
+    from .rules import compile_pattern
+
+    nlp = pipeline(lang)
     matcher = Matcher(nlp.vocab, validate=True)
     keys: dict[str, tuple[str, str, bool]] = {}
     negations = {w.lower() for w in codebook.cues.get("negation", {}).get(lang, ())} | {"ничего", "никто"}
@@ -110,6 +115,9 @@ def find_signals(evidence: InterviewEvidence, codebook: Codebook) -> None:
     """Put each respondent utterance's qualification signals on it (`signals`); none are labels."""
     if not codebook.families:
         return
+    from .evidence import ADVICE
+    from .rules import get_rules
+
     lang = evidence.transcript.language
     rules = get_rules(codebook, lang)
     families = family_rules(codebook, lang)
@@ -124,6 +132,8 @@ def sentence_signals(doc, rules: CompiledRules, families: FamilyRules) -> list[M
 
     The phrases are matched over the whole utterance at once (a match may not cross a sentence);
     the cues are looked for only in the sentences that hold a match (most hold none)."""
+    from .evidence import clause_bounds, longest_per_kind, negation_by_syntax, out_of_journey
+
     sents = list(doc.sents)
     by_sentence: dict[int, list] = {}
     spelled: dict[tuple[tuple[str, str], int, int], bool] = {}

@@ -5,7 +5,7 @@ roles, stalls, advice; the flow chart's geometry in `cjm.flowchart`); the `Build
 charts, the overview and the interview pages (`IndexPage`, `InterviewPage`); one jinja2 environment
 (autoescape on, number formats as filters) then templates it. No HTML is built here: transcript text is split into
 segments and the template escapes each one. Plotly figures go into the page as JSON with stable div
-ids (see `Builder._html` for why not `to_html`); plotly.js is written once to `assets/`, packed (gzip +
+ids (built in `cjm.charts`, see `charts.as_chart` for why not `to_html`); plotly.js is written once to `assets/`, packed (gzip +
 base64 in a small script, see `plotly_asset`), and loaded by a relative path, so opening the report
 makes no network request. Output is deterministic.
 """
@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import jinja2
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from . import aggregate
+from . import aggregate, charts
 from .aggregate import STALLED, Ref, Tables
 from .formatting import (format_clock, format_days, format_mood, format_number, format_p,  # noqa: F401 (re-exported)
                          format_percent, format_share, format_spread, interviews, label_name, ui_strings, ui_text)
+from .cache import memo
+from .charts import Chart, plotly_text, plotly_texts  # noqa: F401 (re-exported)
 from .messages import translate
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
@@ -45,7 +45,6 @@ OLD_PLOTLY_JS = "plotly.min.js"  # what earlier versions wrote unpacked (4.8 MB)
 METHOD_PAGE = "method.html"
 PALETTE = ["#2f6f9f", "#3f8fbf", "#5aa9c9", "#7cc0c4", "#2e9d6e"]  # unaware -> bought
 STALL_COLOR = "#c8553d"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
 # --------------------------------------------------------------------------- locating templates & strings
@@ -60,47 +59,7 @@ def templates_dir() -> Path:
     return Path(cjm.__file__).resolve().parent.parent / "templates"
 
 
-# --------------------------------------------------------------------------- text for Plotly
-
-def plotly_text(value: Any) -> str:
-    """A string for any Plotly label, hover text, title or tick: Plotly reads a pseudo-HTML in
-    them (<a href>, <span style>, <br>, <b>), so an interview id or a codebook name could make
-    links, styles or requests. `&`, `<` and `>` become entities, which Plotly shows as text."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def plotly_texts(values) -> list[str]:
-    return [plotly_text(v) for v in values]
-
-
 # --------------------------------------------------------------------------- the report context
-
-@dataclass
-class Chart:
-    """A Plotly figure as JSON (escaped by the template into a data attribute) and its stable div id."""
-
-    id: str
-    figure: str
-    height: int
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 @dataclass
 class InterviewRow:
@@ -216,8 +175,10 @@ class Builder:
     """Builds the page dataclasses for one language; collects evidence blocks as it goes."""
 
     def __init__(self, journeys: list[Journey], problems: list[Problem], codebook, tables: Tables, lang: str,
-                 compare_keys: tuple[str, str] | None):
+                 compare_keys: tuple[str, str] | None, pieces: Pieces | None = None):
         self.journeys = sorted(journeys, key=lambda j: j.id)
+        self.pieces = pieces  # the cached parts: group sections and findings, charts (see `chart`)
+        self.cache = pieces.cache if pieces is not None else None
         self.problems = list(problems)
         self.codebook = codebook
         self.tables = tables
@@ -303,10 +264,10 @@ class Builder:
             notes.extend((row.interview, self.href(row.interview), translate(note, self.lang)) for note in row.notes)
         groups = []
         for gid, g in self.tables.groups.items():
-            section = self.sections.group(gid, g)
+            section = self.sections.cached_group(gid, g, self.pieces)
             section.charts["dmu"] = self.dmu_chart(gid or "none", g)
             groups.append(section)
-        findings = self.sections.findings()  # after the groups: the evidence blocks keep their order
+        findings = self.sections.findings(self.pieces)  # after the groups: the evidence blocks keep their order
         compare = self.sections.comparison()
         if compare is not None:
             c = self.tables.comparison
@@ -331,65 +292,29 @@ class Builder:
         total = sum((j.review or {}).get("respondent_utterances", 0) for j in journeys)
         return self.t("reviewed_count").format(done=done, total=total) if done else ""
 
-    # --- charts
-    def _layout(self, fig: go.Figure, height: int, **extra: Any) -> go.Figure:
-        settings = dict(template="none", height=height, margin=dict(l=10, r=10, t=30, b=10),
-                        separators=", " if self.lang == "ru" else ".,",  # 0,5 and 1 000 in Russian ticks
-                        font=dict(family=FONT, size=12, color="#1d2733"), paper_bgcolor="white", plot_bgcolor="white")
-        settings.update(extra)
-        fig.update_layout(**settings)
-        fig.update_xaxes(automargin=True)  # the "none" template drops automargin: labels would be cut
-        fig.update_yaxes(automargin=True)
-        return fig
-
-    def _html(self, fig: go.Figure, div_id: str) -> Chart:
-        """A figure as data for the page. Chosen instead of `fig.to_html(include_plotlyjs=False)`:
-        to_html emits a script that needs plotly.js already parsed, so plotly.js would block the
-        first paint (about 1.5 s cold). Here plotly.js loads with `defer` and a small script in
-        the template draws each chart from its escaped JSON after the page is shown."""
-        return Chart(id=div_id, figure=fig.to_json(), height=int(fig.layout.height or 320))
+    # --- charts (cjm.charts; each cached under its arguments where the run has a cache)
+    def chart(self, make: Callable[..., Chart], **args: Any) -> Chart:
+        """`make(lang, **args)`, or the same chart from the cache: `args` are all it shows."""
+        if self.cache is None:
+            return make(self.lang, **args)
+        key = {"chart": make.__name__, "lang": self.lang, "args": args, "plotly": charts.plotly_version()}
+        return memo(self.cache, "chart", key, lambda: make(self.lang, **args))
 
     def funnel_chart(self) -> Chart:
-        """Share of each group's interviews that reached each stage (furthest stage), with k/n.
-        Horizontal bars: stage names and counts stay apart at any width."""
-        fig = go.Figure()
-        stages = self.codebook.ids(STAGE)
-        colors = ["#2f6f9f", "#e07b39", "#6a9f58", "#8e6bb8", "#b8860b", "#777777"]
-        groups = list(self.tables.groups.items())
-        for i, (gid, g) in enumerate(groups):
-            reached = [int(v) for v in g.funnel["reached"]]
-            fig.add_trace(go.Bar(
-                y=plotly_texts(self.name(STAGE, s) for s in stages), x=[r / max(g.n, 1) for r in reached],
-                orientation="h", name=plotly_text(f"{self.name('group', gid or None)} (n = {g.n})"),
-                text=[f"{r}/{g.n}" for r in reached], textposition="outside", cliponaxis=False,
-                textfont=dict(size=10), hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>",
-                marker_color=colors[i % len(colors)]))
-        height = 120 + len(stages) * max(1, len(groups)) * 15
-        self._layout(fig, height, barmode="group", bargap=0.25, bargroupgap=0.05,
-                     xaxis=dict(tickformat=".0%", range=[0, 1.18], gridcolor="#e6e9ee",
-                                title=plotly_text(self.t("share_reached_1")) + "<br>" + plotly_text(self.t("share_reached_2"))),
-                     yaxis=dict(autorange="reversed"),
-                     legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(l=10, r=10, t=10, b=10))
-        return self._html(fig, "fig-funnel")
+        """Share of each group's interviews that reached each stage (furthest stage), with k/n."""
+        groups = [(self.name("group", gid or None), int(g.n), [int(v) for v in g.funnel["reached"]])
+                  for gid, g in self.tables.groups.items()]
+        return self.chart(charts.funnel, stage_names=[self.name(STAGE, s) for s in self.codebook.ids(STAGE)],
+                          groups=groups, title=[self.t("share_reached_1"), self.t("share_reached_2")])
 
     def dmu_chart(self, gid: str, g: aggregate.GroupTables) -> Chart | None:
         if g.dmu.empty:
             return None
         frame = g.dmu
-        fig = go.Figure(go.Scatter(
-            x=list(frame["median_order"]), y=plotly_texts(self.name(ROLE, r) for r in frame["role"]), mode="markers+text",
-            # at most 30 px, under the 34 px row pitch: two roles' dots never cover each other
-            marker=dict(size=[10 + 20 * int(k) / max(g.n, 1) for k in frame["interviews"]], color="#2f6f9f", opacity=0.8,
-                        sizemode="diameter"),
-            text=[f"{int(k)}/{g.n}" for k in frame["interviews"]], textposition="middle right",
-            hovertemplate="%{y}: %{x} <extra></extra>"))
-        top = max(float(frame["median_order"].max()), 2.0)
-        self._layout(fig, 70 + 34 * len(frame),
-                     xaxis=dict(title=plotly_text(self.t("entry_order")) + "<br>" + plotly_text(f"n = {interviews(g.n, self.lang)}"),
-                                range=[0.5, top + 1.5], dtick=1, gridcolor="#e6e9ee"),
-                     yaxis=dict(autorange="reversed"), showlegend=False)
-        fig.update_layout(margin=dict(l=10, r=10, t=10, b=40))
-        return self._html(fig, f"fig-dmu-{gid}")
+        return self.chart(charts.dmu, div_id=f"fig-dmu-{gid}", n=int(g.n),
+                          role_names=[self.name(ROLE, r) for r in frame["role"]],
+                          orders=[float(v) for v in frame["median_order"]], counts=[int(k) for k in frame["interviews"]],
+                          axis_title=[self.t("entry_order"), f"n = {interviews(g.n, self.lang)}"])
 
     # --- comparison
     def qualification_view(self) -> dict | None:
@@ -427,42 +352,18 @@ class Builder:
                 "temperature_names": [label.name(self.lang) for label in temperature] + [self.t("unknown")]}
 
     def heatmap(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
-        fig = make_subplots(rows=2, cols=1, subplot_titles=(plotly_text(f"{a_name} (n = {len(c.a_ids)})"),
-                                                            plotly_text(f"{b_name} (n = {len(c.b_ids)})")),
-                            shared_xaxes=True, vertical_spacing=0.1)  # stacked: titles never collide
-        roles = plotly_texts(self.name(ROLE, r) for r in self.codebook.ids(ROLE))
-        stages = plotly_texts(self.name(STAGE, s) for s in self.codebook.ids(STAGE))
-        for col, (side, ids) in enumerate((("a", c.a_ids), ("b", c.b_ids)), start=1):
-            table = c.roles_by_stage[side]
-            z = table.values.tolist()  # rows: stages, columns: roles (upright role names never overlap)
-            text = [[f"{round(v * len(ids))}/{len(ids)}" if v else "" for v in row] for row in z]
-            fig.add_trace(go.Heatmap(z=z, x=roles, y=stages, zmin=0, zmax=1, colorscale="Blues",
-                                     showscale=(col == 2), text=text, texttemplate="%{text}", textfont=dict(size=9),
-                                     hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
-                                     colorbar=dict(tickformat=".0%", len=0.9, thickness=12)), row=col, col=1)
-        self._layout(fig, 520)
-        fig.update_yaxes(autorange="reversed")
-        fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
-        fig.update_xaxes(tickangle=-90)
-        fig.update_annotations(font=dict(size=13))
-        return self._html(fig, "fig-compare-roles")
+        return self.chart(charts.roles_heatmap, titles=[f"{a_name} (n = {len(c.a_ids)})", f"{b_name} (n = {len(c.b_ids)})"],
+                          role_names=[self.name(ROLE, r) for r in self.codebook.ids(ROLE)],
+                          stage_names=[self.name(STAGE, s) for s in self.codebook.ids(STAGE)],
+                          sides=[(c.roles_by_stage[side].values.tolist(), len(ids))
+                                 for side, ids in (("a", c.a_ids), ("b", c.b_ids))])
 
     def spread_chart(self, c: aggregate.Comparison, a_name: str, b_name: str) -> Chart:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(plotly_text(f"{self.t('cycle_days')}, {self.t('units_days')}"),
-                                                            plotly_text(self.t("steps"))),
-                            horizontal_spacing=0.12)
-        for col, spread in enumerate((c.cycle_days, c.steps), start=1):
-            for name, values, ids, color in ((a_name, spread.a, spread.a_ids, "#2f6f9f"),
-                                             (b_name, spread.b, spread.b_ids, "#e07b39")):
-                fig.add_trace(go.Box(y=values, name=plotly_text(f"{name} (n = {len(values)})"), boxpoints="all", jitter=0.3,
-                                     pointpos=0, marker_color=color, text=plotly_texts(ids), showlegend=(col == 1),
-                                     legendgroup=plotly_text(name),
-                                     hovertemplate="%{text}: %{y}<extra></extra>"), row=1, col=col)
-        self._layout(fig, 340, legend=dict(orientation="h", y=-0.08))
-        fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
-        fig.update_xaxes(showticklabels=False)  # the groups are named in the legend: long names never collide
-        fig.update_yaxes(gridcolor="#e6e9ee", rangemode="tozero")
-        return self._html(fig, "fig-compare-spread")
+        panels = [[(name, [float(v) for v in values], list(ids), color)
+                   for name, values, ids, color in ((a_name, s.a, s.a_ids, "#2f6f9f"), (b_name, s.b, s.b_ids, "#e07b39"))]
+                  for s in (c.cycle_days, c.steps)]
+        return self.chart(charts.spread, titles=[f"{self.t('cycle_days')}, {self.t('units_days')}", self.t("steps")],
+                          panels=panels)
 
     def method(self) -> list[dict]:
         out = []
@@ -623,7 +524,7 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     if lang not in ("ru", "en"):
         lang = "en"
     tables = tables or aggregate.build_tables(journeys, codebook, compare_keys=compare)
-    builder = Builder(journeys, problems, codebook, tables, lang, compare)
+    builder = Builder(journeys, problems, codebook, tables, lang, compare, pieces)
     env = environment(lang, bytecode_folder(pieces))
     written: list[Path] = []
     (out / ASSETS).mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
-
-import yaml
 
 from spacy.language import Language
 from .matching import MatcherGroup  # one family of the compiled matcher, called like a matcher
@@ -38,6 +35,7 @@ from .codebook import Codebook, LANGS
 from .errors import CodebookError
 from .model import CHANNEL, EVENT, ROLE, STAGE
 from .nlp import pipeline, russian_lemma
+from .wordlists import sentiment_lexicon  # noqa: F401  (re-exported: it lived here)
 
 GAP = "..."
 GAP_TOKENS = 3
@@ -232,13 +230,6 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
     rules.stage_time = {key: frozenset(str(w).lower() for w in (value.get(lang) or []))
                         for key, value in (words.get("stage_time") or {}).items()}
     return rules
-
-
-@lru_cache(maxsize=1)
-def sentiment_lexicon() -> dict:
-    """The word lists of `cjm/data/sentiment.yaml` (tone, pains, questions, stage time), loaded once."""
-    text = (resources.files("cjm") / "data" / "sentiment.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
 
 
 _RULES: dict[tuple[int, str], tuple[Codebook, CompiledRules]] = {}

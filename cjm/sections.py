@@ -11,7 +11,7 @@ templates. Like coverage.py's HTML reporter, data first, then a separate step th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +21,9 @@ from . import flowchart
 from .aggregate import STALLED, Cell, Ref, Tables
 from .formatting import format_clock, format_days, format_number, interviews, label_name, ui_strings, ui_text
 from .model import CHANNEL, EVENT, ROLE, STAGE
+
+if TYPE_CHECKING:
+    from .cache import Pieces
 
 EVIDENCE_PAGE = "evidence.html"  # the quotes behind every number, apart from the index (its size)
 INTERVIEWS = "interviews"
@@ -66,31 +69,77 @@ class EvidenceBook:
         self.lang = lang
         self.blocks: list[Evidence] = []
         self._keys: dict[tuple, str] = {}
+        self._quotes: dict[tuple, Quote] = {}  # one Quote per sentence shown: the same refs recur in many counts
 
     def href(self, interview: str, n: int | None = None, prefix: str = f"{INTERVIEWS}/") -> str:
         anchor = f"#u-{n}" if n is not None else ""
         return f"{prefix}{self.files[interview]}{anchor}"
 
     def quote(self, ref: Ref) -> Quote:
-        return Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
-                     href=self.href(ref.interview, ref.utterance), clock=format_clock(ref.start))
+        """The shown form of a reference (shared: a Quote is never changed once made)."""
+        key = (ref.interview, ref.utterance, ref.quote, ref.start)
+        found = self._quotes.get(key)
+        if found is None:
+            found = self._quotes[key] = Quote(interview=ref.interview, n=ref.utterance, text=ref.quote,
+                                              href=self.href(ref.interview, ref.utterance),
+                                              clock=format_clock(ref.start))
+        return found
 
     def count(self, value: Any, title: str, refs: list[Ref] | None = None, ids: list[str] | None = None,
               text: str = "") -> Count:
-        """A number linked to its evidence block; when it counts interviews, the evidence is them."""
+        """A number linked to its evidence block; when it counts interviews, the evidence is them.
+        A block is keyed by its title and quotes (interview, utterance, text); its quotes are made
+        only when the block is new."""
         if refs:
-            quotes = [self.quote(r) for r in refs]
+            key = (title, tuple((r.interview, r.utterance, r.quote) for r in refs))
         else:
             opened = ui_strings()["open_interview"][self.lang]
-            quotes = [Quote(interview=i, n=0, text=opened, href=self.href(i)) for i in sorted(ids or [])]
-        if not quotes:
+            ids = sorted(ids or [])
+            key = (title, tuple((i, 0, opened) for i in ids))
+        if not key[1]:
             return Count(value=value, text=text)
-        key = (title, tuple((q.interview, q.n, q.text) for q in quotes))
         if key not in self._keys:
-            ident = f"ev-{len(self.blocks) + 1}"
-            self._keys[key] = ident
-            self.blocks.append(Evidence(id=ident, title=title, quotes=quotes))
+            self._add(key, title, [self.quote(r) for r in refs] if refs else
+                      [Quote(interview=i, n=0, text=opened, href=self.href(i)) for i in ids])
         return Count(value=value, href=f"{EVIDENCE_PAGE}#{self._keys[key]}", text=text)
+
+    def _add(self, key: tuple, title: str, quotes: list[Quote]) -> None:
+        ident = f"ev-{len(self.blocks) + 1}"
+        self._keys[key] = ident
+        self.blocks.append(Evidence(id=ident, title=title, quotes=quotes))
+
+    def adopt(self, blocks: list[Evidence]) -> dict[str, str]:
+        """Take in, in their order, the blocks another book made (a cached section's): each becomes
+        this book's block of the same title and quotes, added where new, so the ids are those the
+        section's counts would have got here. Returns the other book's ids -> this book's."""
+        moved = {}
+        for block in blocks:
+            key = (block.title, tuple((q.interview, q.n, q.text) for q in block.quotes))
+            if key not in self._keys:
+                self._add(key, block.title, block.quotes)
+            moved[block.id] = self._keys[key]
+        return moved
+
+
+def relink(value: Any, moved: dict[str, str], seen: set[int] | None = None) -> None:
+    """Point every evidence link of a section (its counts, its flow chart's labels) at the ids of
+    the book its blocks were adopted into (`EvidenceBook.adopt`). Only those two types hold such
+    links; each object is visited once (the chart's labels are listed twice)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, (Count, flowchart.Label)) and value.href:
+        value.href = f"{EVIDENCE_PAGE}#{moved[value.href.rpartition('#')[2]]}"
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            relink(item, moved, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            relink(item, moved, seen)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        for name in value.__dataclass_fields__:
+            relink(getattr(value, name), moved, seen)
 
 
 # --------------------------------------------------------------------------- the sections' data
@@ -328,11 +377,19 @@ class Sections:
                           n=f.n, test=self.test_name(f.test) if f.test else self.t("count_test"),
                           p=f.p if f.test else None, noise=f.noise, tested=bool(f.test))
 
-    def findings(self) -> list[FindingBlock]:
+    def findings(self, pieces: Pieces | None = None) -> list[FindingBlock]:
+        """Per group, then the comparison. With `pieces` a group's findings (which read that group's
+        journeys alone) come from the cache where the same journeys made them."""
         out = []
         for gid, g in self.tables.groups.items():
             gname = self.name("group", gid or None)
-            rows = [self.finding_row(f, gname) for f in findings_mod.group_findings(gid, g, self.tables)]
+
+            def make(gid: str = gid, g: aggregate.GroupTables = g) -> list[findings_mod.Finding]:
+                return findings_mod.group_findings(gid, g, self.tables)
+
+            found = make() if pieces is None else pieces.made("group-findings", list(g.interviews), {"group": gid},
+                                                             make, list)
+            rows = [self.finding_row(f, gname) for f in found]
             if rows:
                 out.append(FindingBlock(gid or "none", gname, g.n, rows))
         c = self.tables.comparison
@@ -343,6 +400,24 @@ class Sections:
         return out
 
     # --- per channel group: map, flow, roles
+    def cached_group(self, gid: str, g: aggregate.GroupTables, pieces: Pieces | None) -> GroupSection:
+        """`group`, from the cache where the group's journeys made it before (in this language,
+        with the same page names): it is built with an evidence book of its own, whose blocks then
+        join this one in their order (`EvidenceBook.adopt`, `relink`), so the ids are the ones a
+        build in place gives."""
+        if pieces is None:
+            return self.group(gid, g)
+        files = {ident: self.book.files[ident] for ident in g.interviews}
+
+        def make() -> tuple[GroupSection, list[Evidence]]:
+            own = Sections(self.journeys, self.codebook, self.tables, self.lang, EvidenceBook(self.book.files, self.lang))
+            return own.group(gid, g), own.book.blocks
+
+        section, blocks = pieces.made("group-section", list(g.interviews), {"group": gid, "lang": self.lang,
+                                                                            "files": files}, make, tuple)
+        relink(section, self.book.adopt(blocks))
+        return section
+
     def group(self, gid: str, g: aggregate.GroupTables) -> GroupSection:
         gname = self.name("group", gid or None)
         columns = [self.map_column(gname, cell) for cell in g.cells]

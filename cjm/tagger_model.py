@@ -28,7 +28,6 @@ from typing import Any
 import pycrfsuite
 
 from .errors import UsageError
-from .features import FEATURE_VERSION
 from .model import NONE  # noqa: F401  (the stage models' label for "no stage")
 
 YES, NO = "yes", "no"
@@ -227,8 +226,9 @@ def save_model(model: TaggerModel, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path) -> TaggerModel:
-    """Read a model file; anything that is not one is a clear error naming the file."""
+def load_model(path: str | Path, *, check: bool = True) -> TaggerModel:
+    """Read a model file; anything that is not one is a clear error naming the file. `check=False`
+    leaves out `check_features` (the caller runs it, or knows it passed: see `pipeline.resolve_model`)."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -238,15 +238,24 @@ def load_model(path: str | Path) -> TaggerModel:
             meta = json.loads(archive.read("meta.json").decode("utf-8"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise UsageError(f"{path}: not a cjm model ({exc}); train one with 'cjm learn'") from None
-    if meta.get("feature_version") not in (None, FEATURE_VERSION):
-        raise UsageError(f"{path}: trained on features of version {meta.get('feature_version')}, this cjm reads "
-                         f"version {FEATURE_VERSION}; train it again with 'cjm learn'")
     model = TaggerModel(blobs, meta, str(path))
+    if check:
+        check_features(model)
     try:
         model._taggers  # noqa: B018  (open now: a damaged member fails here, not mid-run)
     except (ValueError, OSError) as exc:
         raise UsageError(f"{path}: a model member cannot be read ({exc}); train it again with 'cjm learn'") from None
     return model
+
+
+def check_features(model: TaggerModel) -> None:
+    """A model trained on another version of the features would answer nonsense: a clear error."""
+    from .features import FEATURE_VERSION  # here: cjm.features loads spaCy, which a cached run does without
+
+    version = model.meta.get("feature_version")
+    if version not in (None, FEATURE_VERSION):
+        raise UsageError(f"{model.source}: trained on features of version {version}, this cjm reads "
+                         f"version {FEATURE_VERSION}; train it again with 'cjm learn'")
 
 
 def default_model_path() -> Path:
@@ -256,11 +265,13 @@ def default_model_path() -> Path:
 _DEFAULT: list[TaggerModel] = []
 
 
-def default_model() -> TaggerModel | None:
+def default_model(*, check: bool = True) -> TaggerModel | None:
     """The model shipped in the wheel, loaded once; None where the package holds none."""
     if not _DEFAULT:
         path = default_model_path()
         if not path.exists():
             return None
-        _DEFAULT.append(load_model(path))
+        _DEFAULT.append(load_model(path, check=False))
+    if check:
+        check_features(_DEFAULT[0])
     return _DEFAULT[0]

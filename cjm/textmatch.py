@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import CodebookError
-from .nlp import russian_lemma
 
 WORD = re.compile(r"\d+[.,]\d+|\w+(?:[-'\u2019]\w+)*")
 GAP = "..."
@@ -42,7 +41,11 @@ def english_lemma(word: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def lemma(word: str, lang: str) -> str:
-    return russian_lemma(word)[0].replace("ё", "е") if lang == "ru" else english_lemma(word)
+    if lang != "ru":
+        return english_lemma(word)
+    from .nlp import russian_lemma  # here: cjm.nlp loads spaCy, which a cached journey's unpickling does without
+
+    return russian_lemma(word)[0].replace("ё", "е")
 
 
 @lru_cache(maxsize=20_000)

@@ -227,12 +227,12 @@ def test_unchanged_files_are_not_parsed_again_and_edited_ones_are(series, tmp_pa
 
 
 def test_the_codebook_check_is_skipped_only_for_a_codebook_that_passed(series, tmp_path, monkeypatch):
-    import cjm.pipeline as pipeline
+    import cjm.rules as rules
     from cjm.errors import CjmError
 
     checked: list[str] = []
-    real = pipeline.validate_patterns
-    monkeypatch.setattr(pipeline, "validate_patterns", lambda book: checked.append(book.source) or real(book))
+    real = rules.validate_patterns
+    monkeypatch.setattr(rules, "validate_patterns", lambda book: checked.append(book.source) or real(book))
     analyse(series, cache_dir=tmp_path / "cache")
     analyse(series, cache_dir=tmp_path / "cache")
     assert len(checked) == 1
@@ -256,3 +256,111 @@ def test_p_values_are_memoised_and_computed_when_the_counts_change(tmp_path, mon
     assert calls == [(3, 10, 7, 10), (4, 10, 7, 10)]
     assert memo(store, "fisher", (0, 0, 1, 2), lambda: None) is None  # None is a value too
     assert memo(store, "fisher", (0, 0, 1, 2), lambda: 1.0) is None
+
+
+def test_a_run_from_the_cache_loads_no_nlp_library(series, tmp_path):
+    """spaCy, natasha, pymorphy3, scipy and plotly's figures are imported only when an interview is
+    tagged, a p value or a chart computed: a report whose parts all come from the cache needs none."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    code = ("import sys\nfrom cjm.cli import cli\n"
+            "cli(['report', sys.argv[1], '-o', sys.argv[2], '-j', '1', '--quiet', '--cache-dir', sys.argv[3]],"
+            " standalone_mode=False)\n"
+            "print(' '.join(m for m in ('spacy', 'natasha', 'pymorphy3', 'scipy', 'plotly.graph_objects')"
+            " if m in sys.modules))\n")
+
+    def loaded(out: str) -> set[str]:
+        run = subprocess.run([sys.executable, "-c", code, str(series), str(tmp_path / out), str(cache)],
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True)
+        return set(run.stdout.split())
+
+    assert {"spacy", "pymorphy3", "plotly.graph_objects"} <= loaded("first")  # tagged, charts drawn
+    assert loaded("second") == set()
+    same_report(tmp_path / "second", tmp_path / "first")
+
+
+def test_the_model_s_feature_check_is_skipped_only_for_a_model_that_passed(tmp_path, monkeypatch):
+    from cjm import tagger_model
+    from cjm.errors import UsageError
+    from cjm.pipeline import resolve_model
+
+    checked: list[str] = []
+    real = tagger_model.check_features
+    monkeypatch.setattr("cjm.pipeline.check_features", lambda model: checked.append(model.source) or real(model))
+    store = JourneyCache(tmp_path / "cache")
+    shipped = tagger_model.default_model()
+    path = tagger_model.save_model(shipped, tmp_path / "m.zip")
+    assert resolve_model(path, store).blobs == shipped.blobs
+    resolve_model(path, store)
+    assert checked == [str(path)]  # passed once with this cjm: not checked again
+    other = tagger_model.TaggerModel(shipped.blobs, {**shipped.meta, "feature_version": -1})
+    with pytest.raises(UsageError, match="trained on features of version"):
+        resolve_model(tagger_model.save_model(other, tmp_path / "other.zip"), store)
+    with pytest.raises(UsageError, match="trained on features of version"):  # a failed check leaves no marker
+        resolve_model(tmp_path / "other.zip", store)
+
+
+def test_a_chart_is_cached_under_everything_it_shows(tmp_path, monkeypatch):
+    from cjm import charts
+    from cjm.aggregate import build_tables
+    from cjm.cache import Pieces
+    from cjm.render import Builder
+
+    book = load_codebook(None)
+    drawn: list[tuple] = []
+    real = charts.funnel
+
+    def funnel(lang, **args):
+        drawn.append((lang, args["groups"]))
+        return real(lang, **args)
+
+    funnel.__name__ = "funnel"
+    store = JourneyCache(tmp_path / "cache")
+
+    def chart(lang: str, groups: list) -> str:
+        builder = Builder([], [], book, build_tables([], book), lang, None, Pieces(store, {}))
+        return builder.chart(funnel, stage_names=["a", "b"], groups=groups, title=["x", "y"]).figure
+
+    one = [("g", 2, [2, 1])]
+    first = chart("en", one)
+    assert chart("en", one) == first and len(drawn) == 1  # the same arguments: from the cache
+    assert chart("en", [("g", 2, [2, 2])]) != first and len(drawn) == 2  # another count: drawn again
+    assert chart("ru", one) != first and len(drawn) == 3  # another language (its number format): drawn again
+    assert chart("ru", one) and len(drawn) == 3
+
+
+def test_a_cached_group_section_links_to_the_blocks_a_build_in_place_makes(series, tmp_path):
+    from cjm.aggregate import build_tables
+    from cjm.cache import Pieces
+    from cjm.render import Builder
+
+    result = analyse(series, cache_dir=tmp_path / "cache")
+    pieces = Pieces(result.cache, result.keys)
+    tables = build_tables(result.journeys, result.codebook)
+
+    def build(pieces, lang: str = "en"):
+        builder = Builder(result.journeys, result.problems, result.codebook, tables, lang, None, pieces)
+        builder.count(1, "a block made before", ids=[result.journeys[0].id])  # the ids of the groups' blocks move
+        groups = [builder.sections.cached_group(gid, g, pieces) for gid, g in tables.groups.items()]
+        return groups, builder.sections.findings(pieces), builder.evidence
+
+    in_place = build(None)
+    assert build(pieces) == in_place  # made with a book of its own, stored, then relinked
+    assert build(pieces) == in_place  # read back from the cache
+    assert build(pieces, "ru") == build(None, "ru") != in_place  # another language is its own entry
+
+
+def test_relink_moves_only_evidence_links_and_each_once():
+    from cjm.flowchart import FlowChart, Label, Link
+    from cjm.sections import Count, Quote, relink
+
+    label = Label(0, 0, 10, "3", "evidence.html#ev-1")
+    chart = FlowChart(100, 100, [], [Link("forward", "M0 0", 2, "#000", label)], 3, labels=[label])  # one label, twice
+    quote = Quote("a", 2, "evidence.html#ev-1", "interviews/a.html#u-2")
+    section = {"count": Count(3, "evidence.html#ev-2"), "none": Count(0), "chart": chart, "quotes": [quote]}
+    relink(section, {"ev-1": "ev-7", "ev-2": "ev-1"})
+    assert label.href == "evidence.html#ev-7"  # not moved again through its second place
+    assert section["count"].href == "evidence.html#ev-1" and section["none"].href == ""
+    assert quote.href == "interviews/a.html#u-2" and quote.text == "evidence.html#ev-1"  # text is never a link

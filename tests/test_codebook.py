@@ -233,7 +233,7 @@ def test_codebook_size_is_limited_before_compiling(tmp_path, monkeypatch):
     assert len(load_codebook(path).get("stage", "informed").patterns["en"]) > 6000
 
 
-def test_cjm_s_own_codebooks_read_by_the_c_loader_equal_the_bounded_loader_s(tmp_path):
+def test_cjm_s_own_codebooks_read_by_the_c_loader_equal_the_bounded_loader_s(tmp_path, monkeypatch):
     """The default codebook and the presets are read by libyaml (fast); a user's file never is."""
     from cjm import codebook as module
     from cjm.safeyaml import load_yaml
@@ -245,3 +245,10 @@ def test_cjm_s_own_codebooks_read_by_the_c_loader_equal_the_bounded_loader_s(tmp
     copy = tmp_path / "codebook.yaml"
     copy.write_text(own[0].read_text(encoding="utf-8"), encoding="utf-8")
     assert not module.shipped(copy)
+    bounded: list[str] = []
+    real = module.load_yaml
+    monkeypatch.setattr(module, "load_yaml", lambda text, **kw: bounded.append(text) or real(text, **kw))
+    module.read_yaml(own[0])
+    assert bounded == []  # cjm's own file: libyaml
+    module.read_yaml(copy)
+    assert len(bounded) == 1  # a user's file: the bounded loader

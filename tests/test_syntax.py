@@ -17,3 +17,37 @@ from cjm.syntax import negated_spans
 def test_negation_reaches_only_what_the_negated_verb_governs(sentence, words, negated):
     start = sentence.index(words)
     assert negated_spans(sentence, [(start, start + len(words))]) == [negated]
+
+
+def test_parses_kept_in_the_cache_are_used_instead_of_the_parser(tmp_path, monkeypatch):
+    from cjm import syntax
+    from cjm.cache import JourneyCache
+
+    seen, unseen = "Образцы нам так и не прислали.", "Тендера мы не объявляли, взяли напрямую."
+    store = JourneyCache(tmp_path / "cache")
+    monkeypatch.setattr(syntax, "_parses", {})
+    syntax.keep_parses(store)
+    try:
+        syntax.parse_many([seen])
+        fresh = syntax.parse(seen)
+        monkeypatch.setattr(syntax, "_parses", {})  # a new run: nothing in memory
+        monkeypatch.setattr(syntax, "_models", lambda: pytest.fail("the parser was loaded for a kept parse"))
+        syntax.parse_many([seen])
+        assert syntax.parse(seen) == fresh
+        with pytest.raises(pytest.fail.Exception):  # a sentence not seen before is parsed
+            syntax.parse_many([unseen])
+        syntax.keep_parses(None)
+        monkeypatch.setattr(syntax, "_parses", {})
+        with pytest.raises(pytest.fail.Exception):  # without a cache nothing is read from it
+            syntax.parse_many([seen])
+    finally:
+        syntax.keep_parses(None)
+
+
+def test_a_kept_parse_is_keyed_by_its_text_and_natasha_s_versions(monkeypatch):
+    from cjm import syntax
+
+    key = syntax._stored_key("Мы не поехали.")
+    assert syntax._stored_key("Мы не поехали!") != key
+    monkeypatch.setattr(syntax, "_versions", lambda: {"natasha": "0.0"})
+    assert syntax._stored_key("Мы не поехали.") != key

@@ -215,7 +215,7 @@ def test_the_shipped_model_is_read_from_its_file_once(monkeypatch):
 
     reads = []
     monkeypatch.setattr(tagger_model, "_DEFAULT", [])
-    monkeypatch.setattr(tagger_model, "load_model", lambda path: reads.append(path) or TaggerModel({}, {}))
+    monkeypatch.setattr(tagger_model, "load_model", lambda path, **_: reads.append(path) or TaggerModel({}, {}))
     first = tagger_model.default_model()
     assert tagger_model.default_model() is first and len(reads) == 1
 
