@@ -201,7 +201,8 @@ def test_tag_cuts_long_utterances_at_300_characters(tmp_path):
 def test_learn_prints_its_notes_and_the_model(monkeypatch, tmp_path):
     from cjm import learn
 
-    def fake(folders, out, codebook=None):
+    def fake(folders, out, codebook=None, jobs=1):
+        assert jobs >= 1  # one per core unless --jobs says
         return out, ["interviews/x.txt has no gold file"], type("M", (), {"meta": {"trained_on": ["a", "b"], "utterances": 40}})()
 
     monkeypatch.setattr(learn, "learn_model", fake)
@@ -258,7 +259,7 @@ def test_cross_validation_prints_the_text_or_the_json(monkeypatch, tmp_path):
 
     calls = []
 
-    def compare(paths, folds, codebook=None, seed=0):
+    def compare(paths, folds, codebook=None, seed=0, jobs=1):
         calls.append((paths, folds, seed))
         return "rules-only 0.61 | model 0.72", {"folds": folds, "model": {"f1": 0.72}}
 
