@@ -18,7 +18,7 @@ import pandas as pd
 
 from .cache import JourneyCache, Pieces, memo
 from .errors import UsageError
-from .model import CHANNEL, EVENT, ROLE, STAGE, Journey, TaggedUtterance
+from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
 from .wordlists import sentiment_lexicon
 
 BOUGHT = "bought"

@@ -209,13 +209,31 @@ def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[set[st
     return set(known[0]), set(known[1])
 
 
+def cue_names(rules: StoryRules, doc: Doc, families: frozenset[str]) -> set[tuple[str, str]]:
+    """(family, name) of each cue of `families` whose every slot occurs in the doc: what `matched`
+    finds, without where (a question is read for what it asks, not for where it says it)."""
+    keys = set().union(*word_summary(doc).keys)
+    found: set[tuple[str, str]] = set()
+    for key in keys:
+        for cue in cues_opened_by(rules, key):  # the first slot holds `key`
+            if cue.family in families and (cue.family, cue.name) not in found and \
+                    all(slot_filled(slot, keys) for slot in cue.slots[1:]):
+                found.add((cue.family, cue.name))
+    return found
+
+
+def slot_filled(slot: tuple[frozenset[str], tuple[str, ...]], keys: set[str]) -> bool:
+    words, stems = slot
+    return not words.isdisjoint(keys) or bool(stems) and any(key.startswith(stems) for key in keys)
+
+
 def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], frozenset[str]]:
-    found = matched(rules, doc, QUESTION_FAMILIES)
-    stages = {cue.name for cue, _ in found if cue.family == "q"}
-    kinds = {cue.name for cue, _ in found if cue.family == "kind"}
+    found = cue_names(rules, doc, QUESTION_FAMILIES)
+    stages = {name for family, name in found if family == "q"}
+    kinds = {name for family, name in found if family == "kind"}
     sents = list(doc.sents)
     asking = [s for s in sents if text[s.start_char:s.end_char].rstrip().endswith("?")] or sents[-1:]
-    if asking and not {norm(t.text) for t in asking[-1]} & rules.question_words:
+    if asking and not any(norm(t.text) in rules.question_words for t in asking[-1]):
         kinds.add("yesno")
     return frozenset(stages), frozenset(kinds)
 
