@@ -71,8 +71,8 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
 
 def labelled(item: TaggedUtterance, decided: dict[str, list[str]] | None,
              probabilities: dict[str, dict[str, float]], order: dict[str, list[str]]) -> TaggedUtterance:
-    """(`order`: the codebook's labels of each kind, in its order)"""
-    """A new utterance record: the decided labels, the mentions that support them, the rest suppressed."""
+    """A new utterance record: the decided labels, the mentions that support them, the rest
+    suppressed (`order`: the codebook's labels of each kind, in its order)."""
     if decided is None:  # an interviewer's turn, or an empty one
         return replace(item, mentions=[], suppressed=list(item.suppressed), cues=set(item.cues),
                        stages=[], roles=[], channels=[], probabilities={})
