@@ -14,9 +14,12 @@ the goods are `bought`; pilots and trials are not):
   confirmed  a yes to the interviewer's recap that dates the purchase
 
 A clue does not count in a sentence with a negation or hypothetical near it, a plan or prospect, a
-pilot's, an NDA's or a tender protocol's papers, a purchase taken back there or in the next sentence
-(`purchase_undone`: cancelled, refunded, расторгли), or another supplier (the old one, one named
-after "with"/"у" that is not this supplier).
+pilot's, an NDA's or a tender protocol's papers (in the sentence, or in the one before it where the
+purchase phrase's object is a pronoun: "They asked for an LOI. Dale signed it"), a purchase taken
+back there or in the next sentence (`purchase_undone`: cancelled, refunded, расторгли), a renewal
+there or in the question (`purchase_renewal`), or another supplier (the old one, one named after
+"with"/"у" that is not this supplier). A yes to a recap confirms no purchase where the recap asks
+in the negative ("Nothing with them beyond that?") or the answer denies it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from .codebook import Codebook
 from .durations import find_dates
 from .model import TaggedUtterance, Transcript
-from .textmatch import Word, phrase_list, words
+from .textmatch import Hit, Word, phrase_list, words
 
 NEGATION_BEFORE, NEGATION_AFTER = 4, 2  # words around a purchase phrase where a negator counts
 PAPERS_BEFORE, PAPERS_AFTER = 2, 3  # words around a purchase phrase that may name what was signed
@@ -65,6 +68,8 @@ class PurchaseLexicon:
         self.not_done, self.plan = phrase_list(lex, "purchase_not_done", lang), phrase_list(lex, "purchase_plan", lang)
         self.elsewhere = phrase_list(lex, "purchase_elsewhere", lang)
         self.undone = phrase_list(lex, "purchase_undone", lang)
+        self.renewal = phrase_list(lex, "purchase_renewal", lang)
+        self.pronouns = phrase_list(lex, "purchase_pronouns", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
@@ -125,22 +130,36 @@ def sentences_of(item: TaggedUtterance) -> list[str]:
     return [text[s:e] for s, e in item.sentences] or [text]
 
 
-def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> str | None:
+def refers_back(ws: list[Word], hit: Hit, lexicon: PurchaseLexicon) -> bool:
+    """The purchase phrase's object is a pronoun ("signed it", "подписали его"): what was signed or
+    paid is named before the sentence."""
+    after = [w for w in ws if w.start >= hit.end][:1]
+    return bool(after) and bool(lexicon.pronouns.find_in(after))
+
+
+def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplier: set[str],
+                  before: str = "") -> str | None:
     """"told" or "dated" where one sentence tells the purchase as done by itself, else None.
-    `after` are the sentences that follow it in the same turn (a plan or a denial may come there)."""
+    `after` are the sentences that follow it in the same turn (a plan or a denial may come there);
+    `before`, the sentence before it or the question it answers, names what a pronoun stands for."""
     ws = words(text, lexicon.lang)
     how = None
-    if any(not negated_near(ws, h.start, h.end, lexicon) for h in lexicon.told.find_in(ws)):
+    told = [h for h in lexicon.told.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)]
+    dated = [h for h in lexicon.dated.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)] + \
+        ([h for h in lexicon.terse.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)]
+         if len(ws) <= TERSE_WORDS else [])
+    if told:
         how = "told"
-    elif (any(not negated_near(ws, h.start, h.end, lexicon) for h in lexicon.dated.find_in(ws))
-          or len(ws) <= TERSE_WORDS and any(not negated_near(ws, h.start, h.end, lexicon)
-                                            for h in lexicon.terse.find_in(ws))) and lexicon.has_date(text):
+    elif dated and lexicon.has_date(text):
         how = "dated"
     if how is None:
         return None
+    if before and all(refers_back(ws, h, lexicon) for h in (told or dated)) and lexicon.not_a_purchase.find(before):
+        return None  # "They asked for an LOI. Dale signed it on July twenty-second."
     following = after[0] if after else ""
     if sentence_excluded(text, following, lexicon, supplier) or denied_after(following, lexicon) \
             or lexicon.undone.find(text) or lexicon.undone.find(following) \
+            or lexicon.renewal.find(text) or lexicon.renewal.find(following) \
             or any(lexicon.plan.find(a) for a in after[1:PLAN_SENTENCES]):
         return None
     return how
@@ -165,21 +184,34 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
             continue  # "pay upfront, I'd tell them": advice, not this deal
         sentences = sentences_of(item)
         asked = split_sentences(question)
+        if any(lexicon.renewal.find(q) for q in asked):
+            question = ""
+            continue  # "...did it just roll over?" "We paid in early August.": a renewal, not this purchase
         asked_when = bool(asked) and any(lexicon.questions.find(q) and not (lexicon.not_done.find(q) or lexicon.negators.find(q))
                          for q in asked)
         for index, text in enumerate(sentences):
-            how = sentence_clue(text, sentences[index + 1:], lexicon, supplier)
+            how = sentence_clue(text, sentences[index + 1:], lexicon, supplier,
+                                sentences[index - 1] if index else question)
             ws = words(text, lexicon.lang)
             if how is None and index < ANSWER_SENTENCES and asked_when and lexicon.has_date(text) \
                     and not lexicon.negators.find_in(ws) and not sentence_excluded(text, "", lexicon, supplier):
                 how = "answered"
-            if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) and any(
+            if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) \
+                    and not denied_in_recap(asked, sentences, lexicon) and any(
                     sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked)):
                 how = "confirmed"  # a yes to a recap that dates the purchase ("...first payment May sixth. Right?")
             if how:
                 clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
         question = ""  # a question is answered once
     return clues
+
+
+def denied_in_recap(asked: list[str], answer: list[str], lexicon: PurchaseLexicon) -> bool:
+    """A yes that confirms no purchase: the recap asks it in the negative ("...the money went to the
+    old vendor. Nothing with you beyond that?" "Correct.") or the answer says it ("Correct. Nothing
+    signed with them.")."""
+    asking = [q for q in asked if q.rstrip().endswith("?")] or asked[-1:]
+    return any(lexicon.negators.find(s) for s in asking[-1:] + answer[:ANSWER_SENTENCES])
 
 
 def split_sentences(text: str) -> list[str]:

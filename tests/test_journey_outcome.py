@@ -198,3 +198,45 @@ def test_a_purchase_taken_back_is_no_clue(book, lang, yes, no):
 def test_papers_and_payments_that_are_no_purchase(book, lang, yes, no):
     assert how(book, lang, "And then?", yes) != []
     assert how(book, lang, "And then?", no) == []
+
+
+@pytest.mark.parametrize("lang, before, yes, no", [
+    ("en", "Let's go to the order form. When did that come in?", "July.|Dale signed it on July twenty-second.",
+     "July.|They asked for an LOI.|Dale signed it on July twenty-second."),
+    ("ru", "А дальше что?", "В июле.|Подписали его двадцать второго июля.",
+     "В июле.|Попросили письмо о намерениях.|Подписали его двадцать второго июля."),
+])
+def test_a_pronoun_takes_its_papers_from_the_sentence_before(book, lang, before, yes, no):
+    assert how(book, lang, before, yes) != []
+    assert how(book, lang, before, no) == []
+    named = no.replace(" it ", " the contract ").replace(" его ", " договор ")  # the sentence names its papers
+    assert how(book, lang, before, named) != []
+
+
+def test_a_pronoun_answering_a_question_on_papers_that_are_no_purchase(book):
+    answer = "Dale signed it on July twenty-second."
+    assert how(book, "en", "Let's go to the letter of intent. When did that come in?", answer) == []
+    assert how(book, "en", "Let's go to the order form. When did that come in?", answer) != []
+
+
+@pytest.mark.parametrize("lang, question, yes, no", [
+    ("en", "And what happened next?", "They sent the invoice, we paid in early August.",
+     "They sent the invoice, we paid in early August.|Another full year."),
+    ("en", "And what happened next?", "We paid in early August.", "We renewed and paid in early August."),
+    ("ru", "А дальше что?", "Прислали счёт, оплатили в начале августа.", "Прислали счёт, продлили и оплатили в начале августа."),
+])
+def test_a_renewal_is_no_first_purchase(book, lang, question, yes, no):
+    assert how(book, lang, question, yes) != []
+    assert how(book, lang, question, no) == []
+    assert how(book, "en", "Did you make a decision, or did it just roll over?", "We paid in early August.") == []
+
+
+def test_a_yes_to_a_recap_in_the_negative_confirms_no_purchase(book):
+    recap = "So the proposal came in May, and the money went to StaffDesk for another year. Nothing signed with them?"
+    assert how(book, "en", recap, "Correct.") == []
+    recap = "So the proposal came in May, and the first payment went out on June sixth. Is that right?"
+    assert how(book, "en", recap, "Correct.") == ["confirmed"]
+    assert how(book, "en", recap, "Correct.|Nothing signed with them.") == []
+    recap = "Итак, договор подписали в мае, оплатили шестого июня. Верно?"
+    assert how(book, "ru", recap, "Верно.") == ["confirmed"]
+    assert how(book, "ru", "Итак, договор подписали в мае, оплатили шестого июня. Или ничего не оплатили?", "Верно.") == []
