@@ -56,8 +56,9 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
             label = max((s for s in marginal if s != PURCHASE), key=lambda s: marginal[s])
         stages = [label] if label in known else []
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
-        probabilities[item.n] = {STAGE: {s: model.calibrated(STAGE, p) for s, p in marginal.items()
-                                         if s in known or s == NONE}, ROLE: {}, CHANNEL: {}}
+        probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, {s: p for s, p in marginal.items()
+                                                                     if s in known or s == NONE}),
+                                 ROLE: {}, CHANNEL: {}}
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
         found = candidates(evidence, by_rules, rows, kind, (best, marginals), contexts)
         known_labels = set(codebook.ids(kind))

@@ -208,10 +208,18 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
 
 def denied_in_recap(asked: list[str], answer: list[str], lexicon: PurchaseLexicon) -> bool:
     """A yes that confirms no purchase: the recap asks it in the negative ("...the money went to the
-    old vendor. Nothing with you beyond that?" "Correct.") or the answer says it ("Correct. Nothing
-    signed with them.")."""
+    old vendor. Nothing signed with you?" "Correct.") or the answer says it ("Correct. Nothing signed
+    with them."); a hedge ("если правильно поняла") or a correction of a detail ("только не в
+    декабре") is no denial."""
     asking = [q for q in asked if q.rstrip().endswith("?")] or asked[-1:]
-    return any(lexicon.negators.find(s) for s in asking[-1:] + answer[:ANSWER_SENTENCES])
+    return any(denies_purchase(sentence, lexicon) for sentence in asking[-1:] + answer[:ANSWER_SENTENCES])
+
+
+def denies_purchase(sentence: str, lexicon: PurchaseLexicon) -> bool:
+    """A purchase phrase with a negation by it: "Nothing signed with them." (not "only not in December")."""
+    ws = words(sentence, lexicon.lang)
+    return any(negated_near(ws, h.start, h.end, lexicon)
+               for phrases in (lexicon.told, lexicon.dated, lexicon.terse) for h in phrases.find_in(ws))
 
 
 def split_sentences(text: str) -> list[str]:

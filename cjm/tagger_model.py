@@ -132,6 +132,14 @@ class TaggerModel:
         points = self._calibration.get(name)
         return p if p is None or not points else round(interpolate(points[0], p, points[1]), 4)
 
+    def calibrated_all(self, name: str, probabilities: dict[str, float]) -> dict[str, float]:
+        """`calibrated` of each value (an utterance's stage marginals: one map looked up for all)."""
+        points = self._calibration.get(name)
+        if not points:
+            return dict(probabilities)
+        ys, xs = points
+        return {label: round(interpolate(ys, p, xs), 4) for label, p in probabilities.items()}
+
     @cached_property
     def _calibration(self) -> dict[str, tuple[list[list[float]], list[float]]]:
         """Each isotonic map with its x values, for the binary search (a few probabilities per utterance)."""

@@ -28,6 +28,9 @@ class EveryUtteranceBought:
     def calibrated(self, name, p):
         return p
 
+    def calibrated_all(self, name, probabilities):
+        return dict(probabilities)
+
     def threshold(self, name, default):
         return default
 
@@ -93,6 +96,9 @@ class StandIn:
 
     def calibrated(self, name, p):
         return round(p * self.factor, 6)
+
+    def calibrated_all(self, name, probabilities):
+        return {label: self.calibrated(name, p) for label, p in probabilities.items()}
 
     def threshold(self, name, default):
         return self.thresholds.get(name, default)

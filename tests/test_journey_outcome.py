@@ -240,3 +240,5 @@ def test_a_yes_to_a_recap_in_the_negative_confirms_no_purchase(book):
     recap = "Итак, договор подписали в мае, оплатили шестого июня. Верно?"
     assert how(book, "ru", recap, "Верно.") == ["confirmed"]
     assert how(book, "ru", "Итак, договор подписали в мае, оплатили шестого июня. Или ничего не оплатили?", "Верно.") == []
+    hedged = "Если правильно поняла, договор подписали в мае, оплатили шестого июня. Так?"
+    assert how(book, "ru", hedged, "Да, всё так.|Только станцию не в мае выбили, а раньше.") == ["confirmed"]

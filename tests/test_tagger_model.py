@@ -148,6 +148,14 @@ def test_the_calibrated_probability_is_rounded_to_four_places():
     assert model.calibrated("role", 0.1) == 0.0333  # 1/30, as shown and stored
 
 
+def test_calibrated_all_maps_each_value_as_calibrated_does():
+    model = TaggerModel({}, {"calibration": {"stage": [[0.0, 0.0], [0.3, 0.1], [1.0, 0.9]]}})
+    marginal = {"none": 0.1, "interested": 0.65, "bought": 1.0}
+    assert model.calibrated_all("stage", marginal) == {k: model.calibrated("stage", v) for k, v in marginal.items()}
+    assert model.calibrated_all("stage", marginal) != marginal
+    assert TaggerModel({}, {}).calibrated_all("stage", marginal) == marginal  # no map fitted: as they are
+
+
 def test_below_the_first_point_the_map_gives_the_first_frequency():
     points = [[0.2, 0.1], [0.6, 0.5]]
     assert interpolate(points, 0.15) == 0.1 and interpolate(points, 0.2) == 0.1
