@@ -70,6 +70,7 @@ class PurchaseLexicon:
         self.undone = phrase_list(lex, "purchase_undone", lang)
         self.renewal = phrase_list(lex, "purchase_renewal", lang)
         self.pronouns = phrase_list(lex, "purchase_pronouns", lang)
+        self.reasons = phrase_list(lex, "purchase_reasons", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
@@ -94,8 +95,9 @@ def supplier_words(names: set[str]) -> set[str]:
 
 
 def names_another_firm(sentence: str, lang: str, supplier: set[str]) -> bool:
-    """A capitalised or quoted name right after "with"/"from" ("у"/"с") that is not this supplier:
-    "a repeat order with Corley", "заказ у «Фабрики»". Without the supplier's name, nothing is known."""
+    """A capitalised or quoted name right after "with"/"from" ("у"/"с") that is not this supplier nor
+    a person: "a repeat order with Corley", "заказ у «Фабрики»". Without the supplier's name, nothing
+    is known."""
     if not supplier:
         return False
     own = supplier_words(supplier)
@@ -105,10 +107,23 @@ def names_another_firm(sentence: str, lang: str, supplier: set[str]) -> bool:
         before = sentence[:m.start()].split()
         if not before or before[-1].lower().strip(",") not in NAMED_AFTER.get(lang, ()):
             continue
+        if m.group(2) and is_person(m.group(2), lang):
+            continue  # "созвон с Вадимом", "a call with Kevin": a person, not a firm
         name = (m.group(1) or m.group(2)).lower()
         if not any(w in own for w in re.findall(r"\w{3,}", name)):
             return True
     return False
+
+
+def is_person(word: str, lang: str) -> bool:
+    """A first name, patronymic or surname (pymorphy3's parse; the census tables for English)."""
+    if lang == "ru":
+        from .nlp import is_russian_name
+
+        return is_russian_name(word)
+    from .redact import is_first_name
+
+    return is_first_name(word)
 
 
 def sentence_excluded(text: str, following: str, lexicon: PurchaseLexicon, supplier: set[str]) -> bool:
@@ -128,6 +143,14 @@ def denied_after(following: str, lexicon: PurchaseLexicon) -> bool:
 def sentences_of(item: TaggedUtterance) -> list[str]:
     text = item.utterance.text
     return [text[s:e] for s, e in item.sentences] or [text]
+
+
+def reason_clause_at(ws: list[Word], hit: Hit, lexicon: PurchaseLexicon) -> int | None:
+    """Where a reason clause after the purchase phrase begins ("Гузель оплатила в апреле, потому что
+    он хотел дождаться выплаты"): what it says of wishes and plans is not about the purchase."""
+    for hit_reason in lexicon.reasons.find_in([w for w in ws if w.start >= hit.end]):
+        return hit_reason.start
+    return None
 
 
 def refers_back(ws: list[Word], hit: Hit, lexicon: PurchaseLexicon) -> bool:
@@ -157,7 +180,8 @@ def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplie
     if before and all(refers_back(ws, h, lexicon) for h in (told or dated)) and lexicon.not_a_purchase.find(before):
         return None  # "They asked for an LOI. Dale signed it on July twenty-second."
     following = after[0] if after else ""
-    if sentence_excluded(text, following, lexicon, supplier) or denied_after(following, lexicon) \
+    told_part = text[:reason_clause_at(ws, (told or dated)[0], lexicon)]
+    if sentence_excluded(told_part, following, lexicon, supplier) or denied_after(following, lexicon) \
             or lexicon.undone.find(text) or lexicon.undone.find(following) \
             or lexicon.renewal.find(text) or lexicon.renewal.find(following) \
             or any(lexicon.plan.find(a) for a in after[1:PLAN_SENTENCES]):

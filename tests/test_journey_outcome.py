@@ -165,6 +165,10 @@ def test_another_firm_is_named_after_a_preposition_only():
     assert not names_another_firm("Повторный заказ, «Стройсервис» подождёт.", "ru", {"Альфа"})
     assert names_another_firm("A repeat order with Corley.", "en", {"Routewise"})
     assert not names_another_firm("In May Olga signed the contract.", "en", {"Routewise"})  # names, not after "with"
+    assert not names_another_firm("Созвон с Вадимом в марте, а оплатили в апреле.", "ru", {"Альфа"})  # a person
+    assert names_another_firm("Созвон со «Стройсервисом» в марте, а оплатили в апреле.", "ru", {"Альфа"})
+    assert not names_another_firm("After a call with Kevin we signed in May.", "en", {"Routewise"})
+    assert names_another_firm("After a call with Corley we signed in May.", "en", {"Routewise"})
 
 
 def test_an_answered_date_keeps_its_question_and_a_codebook_without_purchase_phrases_finds_none(book):
@@ -242,3 +246,13 @@ def test_a_yes_to_a_recap_in_the_negative_confirms_no_purchase(book):
     assert how(book, "ru", "Итак, договор подписали в мае, оплатили шестого июня. Или ничего не оплатили?", "Верно.") == []
     hedged = "Если правильно поняла, договор подписали в мае, оплатили шестого июня. Так?"
     assert how(book, "ru", hedged, "Да, всё так.|Только станцию не в мае выбили, а раньше.") == ["confirmed"]
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("ru", "Гузель оплатила в начале апреля, потому что он хотел дождаться выплаты.",
+     "Гузель хотела оплатить в начале апреля, потому что ждали выплаты."),
+    ("en", "We signed in May because we will need the units in June.", "We will sign in May because the budget opens then."),
+])
+def test_a_plan_in_a_reason_clause_is_the_reasons(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) != []
+    assert how(book, lang, "And then?", no) == []
