@@ -398,7 +398,8 @@ EVENT_KEYS = LABEL_KEYS + ("stage", "lane")  # an event also names its stage and
 FAMILY_KEYS = ("id", "name", "means", "patterns", "beats", "replace", "roles", "ignores") + LANGS  # qualification labels
 SINGULAR = {"stages": "stage", "roles": "role", "channels": "channel", "groups": "group", "events": "event"}
 # Lexicon sections cjm reads, by shape; other sections are free-form (kept for the user's own use).
-PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions", "lost_deal",
+PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cues", "cycle_questions",
+                   "cycle_counterfactual", "lost_deal",
                    "purchase_told", "purchase_dated", "purchase_dated_terse", "purchase_questions", "purchase_confirmations",
                    "purchase_negators", "purchase_not_a_purchase", "purchase_not_done", "purchase_plan", "purchase_elsewhere",
                    "purchase_undone", "purchase_renewal", "purchase_pronouns", "purchase_reasons", "payment_words", "cycle_whole", "cycle_span", "cycle_end_words")

@@ -75,8 +75,10 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
         if j >= 0 and lemmas[j] in lex.get("fillers", ()):  # "a couple of", "about"
             j -= 1
         half = False
-        if j >= 1 and lemmas[j] in lex.get("half", ()) and lemmas[j - 1] in lex.get("and", ()):
-            half, j = True, j - 2
+        if j >= 1 and lemmas[j] in lex.get("half", ()):
+            article = 1 if j >= 2 and lemmas[j - 1] in ("a", "an") else 0  # "nine and a half months"
+            if lemmas[j - 1 - article] in lex.get("and", ()):
+                half, j = True, j - 2 - article
         if j >= 0 and (v := number_value(lemmas[j], lex)) is not None:
             value, first = v + (0.5 if half else 0), j
         # number after the unit: "месяца через три", "недели две", "месяца два с половиной"

@@ -329,7 +329,10 @@ def detect_cycle_days(journey_items: list[TaggedUtterance], lang: str, codebook:
         text = item.utterance.text
         utterance_cues = set().union(*item.cycle_cues) if item.cycle_cues else set()
         for index, (start, end) in enumerate(item.sentences):
-            durations = [d for d in find_durations(text[start:end], lang, lexicon) if shortest <= d.days <= longest]
+            sentence = text[start:end]
+            unreal = counterfactual_clauses(sentence, lang, codebook)  # "...it would have been four months"
+            durations = [d for d in find_durations(sentence, lang, lexicon)
+                         if shortest <= d.days <= longest and not any(a <= d.start < b for a, b in unreal)]
             if not durations:
                 continue
             cues = item.cycle_cues[index] if index < len(item.cycle_cues) else set()
@@ -408,9 +411,26 @@ def names_cycle_end(text: str, lang: str, codebook: Codebook) -> bool:
 
 
 def durations_in(text: str, lang: str, lexicon: dict, codebook: Codebook) -> list[Duration]:
-    """The durations of the text in the cycle's range (`lexicons.min_cycle_days`, `max_cycle_days`)."""
+    """The durations of the text in the cycle's range (`lexicons.min_cycle_days`, `max_cycle_days`),
+    but those of a counterfactual sentence ("Without it, it would have been four months")."""
     shortest, longest = cycle_range(codebook)
-    return [d for d in find_durations(text, lang, lexicon) if shortest <= d.days <= longest]
+    unreal = counterfactual_clauses(text, lang, codebook)
+    return [d for d in find_durations(text, lang, lexicon)
+            if shortest <= d.days <= longest and not any(a <= d.start < b for a, b in unreal)]
+
+
+def counterfactual_clauses(text: str, lang: str, codebook: Codebook) -> list[tuple[int, int]]:
+    """The clauses (between punctuation or spoken clause openers: speech recognition writes no
+    commas) that tell what would have been ("ровно год ну а если бы не заморозка ... полгода")."""
+    counterfactual = phrase_list(codebook.lexicons, "cycle_counterfactual", lang)
+    if not counterfactual.phrases:
+        return []
+    from .nlp import SPOKEN_CLAUSE_OPENERS
+
+    openers = SPOKEN_CLAUSE_OPENERS.get(lang, set())
+    cuts = [0] + [m.start() for m in re.finditer(r"[,;:.!?—–]|\b\w+\b", text)
+                  if not m.group().isalnum() or m.group().lower() in openers] + [len(text)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a and counterfactual.find(text[a:b])]
 
 
 def recap_days(question: str, lang: str, lexicon: dict, codebook: Codebook) -> float | None:

@@ -16,7 +16,8 @@ def lexicon():
     ("ушло недель семь", 49), ("полгода тянулось", 180), ("примерно через четыре месяца", 120),
     ("полтора месяца", 45), ("через месяц", 30),
     ("about six weeks", 42), ("it took us two months", 60), ("a month and a half", 45),
-    ("roughly ten weeks", 70), ("a couple of months", 60),
+    ("roughly ten weeks", 70), ("a couple of months", 60), ("nine and a half months, near enough", 285),
+    ("two and a half weeks", 17.5),
 ])
 def test_durations(lexicon, text, days):
     lang = "ru" if any("а" <= ch <= "я" for ch in text) else "en"

@@ -168,3 +168,17 @@ def test_the_interviewers_recap_can_tell_the_deal_was_lost(book):
 
     assert outcome_of("So in the end you went elsewhere, with your old caterer?") == "lost"
     assert outcome_of("So the decision is still open, is that right?") == "stalled"
+
+
+def test_a_counterfactual_clause_tells_no_cycle_length():
+    from cjm.codebook import load_codebook
+    from cjm.journey import durations_in
+
+    book = load_codebook()
+    lexicon = book.lexicons["durations"]
+    told = "Nine and a half months, near enough. Without the freeze, I reckon it would have been four months."
+    assert [d.days for d in durations_in(told, "en", lexicon, book)] == [285]
+    asr = "ну от выставки до оплаты ровно год ну а если бы не заморозка то полгода"
+    assert [d.days for d in durations_in(asr, "ru", lexicon, book)] == [365]
+    assert [d.days for d in durations_in("Без заморозки было бы месяца два, а так вышло полгода.", "ru", lexicon, book)] == [180]
+    assert [d.days for d in durations_in("It took four months, and it should take two months.", "en", lexicon, book)] == [120, 60]
