@@ -465,35 +465,44 @@ def whole_cycle_told(tagged: list[TaggedUtterance], lang: str, codebook: Codeboo
       what follows is often another ("without the freeze it would have been three");
     - an answer's short sentence that spans the deal by itself, its end named there or in the
       question ("When did you sign and pay?" ... "About seven weeks from my email to Priya").
-    Where several are told, the last (a recap comes after the story and corrects it)."""
+    Where several are told, the last (a recap comes after the story and corrects it). Each respondent
+    of a group interview may answer the question in turn."""
     lexicon = codebook.lexicons.get("durations") or {}
     if lang not in lexicon:
         return None, []
     found: tuple[int, float] | None = None  # (utterance, days)
-    question = ""
+    question, answered = "", set()
     for item in tagged:
         text = item.utterance.text
         if item.utterance.is_interviewer:
-            question = text
+            question, answered = text, set()
             continue
+        if item.utterance.speaker in answered:
+            continue  # a question is answered once by each respondent ("...to signature, five months" -
+        first_answer = not answered  # "...to money actually leaving the account, nine months")
+        answered.add(item.utterance.speaker)
         sentences = [text[s:e] for s, e in item.sentences] or [text]
-        days = answered_days(question, sentences, lang, lexicon, codebook) if item.asked != "advice" else None
+        days = answered_days(question, sentences, lang, lexicon, codebook, first_answer) \
+            if item.asked != "advice" else None
         if days is not None:
             found = (item.n, days)
-        question = ""
     return (round(found[1]), [found[0]]) if found else (None, [])
 
 
-def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict, codebook: Codebook) -> float | None:
-    """The whole deal's length one answer (with the question before it) tells, or None."""
+def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict, codebook: Codebook,
+                  first_answer: bool = True) -> float | None:
+    """The whole deal's length one answer (with the question before it) tells, or None. A second
+    respondent's answer counts only where it spans the deal itself ("Для нас это быстро. Бывает,
+    что по полгода тянется" adds nothing to the first answer's four months)."""
     if not question:
         return None
     lex = codebook.lexicons
     answer = " ".join(sentences)
     recap = recap_days(question, lang, lexicon, codebook)
-    if recap is not None and not phrase_list(lex, "purchase_negators", lang).find_in(words(answer, lang)[:2]):
+    if first_answer and recap is not None and not phrase_list(lex, "purchase_negators", lang).find_in(words(answer, lang)[:2]):
         return recap
-    if any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook) for q in split_sentences(question)):
+    if first_answer and any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook)
+                            for q in split_sentences(question)):
         found = durations_in(answer, lang, lexicon, codebook)
         if found:
             return found[0].days  # "So from the Google search to the deposit?" "Early October to June. Eight months"

@@ -499,3 +499,24 @@ def test_of_several_whole_lengths_the_last_is_taken(book):
               asked(3, "То есть от первого клика до оплаты примерно три недели?"), answer(4, "Ну да, недели три.")]
     assert J.whole_cycle_told(tagged, "ru", book) == (21, [4])
     assert J.whole_cycle_told(tagged[:2], "ru", book) == (14, [2])
+
+
+def test_each_respondent_of_a_group_answers_the_question_in_turn(book):
+    q = asked(1, "When was it signed?")
+    first = answer(2, "The nineteenth of June.", "So from the notice going live in January to signature, five months and a week.")
+    second = answer(3, "First invoice was for September.",
+                    "So counting from January to the first payment, nine months, give or take.")
+    second.utterance.speaker = "Fiona"
+    assert J.whole_cycle_told([q, first, second], "en", book) == (270, [3])  # the second respondent's, to the payment
+    again = answer(3, "And from January to the first payment, nine months.")  # the same speaker: answered once
+    assert J.whole_cycle_told([q, first, again], "en", book) == (None, [])
+    q = asked(1, "So from the first call to the payment, how long was it?")
+    habit = answer(3, "For us that is fast.", "Sometimes it takes six months.")  # spans nothing: adds nothing
+    habit.utterance.speaker = "Fiona"
+    assert J.whole_cycle_told([q, answer(2, "About four months."), habit], "en", book) == (120, [2])
+
+
+def test_a_counterfactual_answer_tells_no_length(book):
+    q = asked(1, "So from your first message to the first invoice being paid?")
+    assert J.whole_cycle_told([q, answer(2, "About five weeks.")], "en", book) == (35, [2])
+    assert J.whole_cycle_told([q, answer(2, "Would've been four weeks if Dan hadn't been away.")], "en", book) == (None, [])

@@ -256,3 +256,9 @@ def test_a_yes_to_a_recap_in_the_negative_confirms_no_purchase(book):
 def test_a_plan_in_a_reason_clause_is_the_reasons(book, lang, yes, no):
     assert how(book, lang, "And then?", yes) != []
     assert how(book, lang, "And then?", no) == []
+
+
+def test_listed_is_not_transferred(book):
+    assert how(book, "ru", "А дальше?", "Перечислили аванс на следующий день.") == ["told"]
+    assert how(book, "ru", "А дальше?", "Деньги перечислили на следующий день.") == ["told"]
+    assert how(book, "ru", "А дальше?", "Написала, что нужны картриджи, и перечислила модели.") == []
