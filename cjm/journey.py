@@ -94,6 +94,9 @@ def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dic
     stage = journey.furthest_stage
     roles = {r: max(t.probabilities.get(ROLE, {}).get(r, 0.0) for t in respondent if r in t.roles) for r in journey.roles}
     furthest = max((t.probabilities.get(STAGE, {}).get(stage, 0.0) for t in respondent if stage in t.stages), default=None)
+    if furthest is None and stage is not None:  # reached by the purchase told, with no utterance labelled so
+        furthest = max((t.probabilities.get(STAGE, {}).get(stage, 0.0) for t in respondent if t.probabilities),
+                       default=None)
     return {
         "channel": 1.0 if journey.channel_source == "metadata" else
         probability(by_n.get(journey.channel_evidence or -1), CHANNEL, journey.channel),

@@ -182,3 +182,17 @@ def test_a_counterfactual_clause_tells_no_cycle_length():
     assert [d.days for d in durations_in(asr, "ru", lexicon, book)] == [365]
     assert [d.days for d in durations_in("Без заморозки было бы месяца два, а так вышло полгода.", "ru", lexicon, book)] == [180]
     assert [d.days for d in durations_in("It took four months, and it should take two months.", "en", lexicon, book)] == [120, 60]
+
+
+def test_the_furthest_stage_has_a_probability_even_where_no_utterance_carries_it():
+    from cjm.journey import field_confidence
+    from cjm.model import Journey, Transcript
+
+    told = TaggedUtterance(Utterance(2, "R", "Paid in May."), stages=["motivated"],
+                           probabilities={"stage": {"motivated": 0.6, "bought": 0.3}})
+    other = TaggedUtterance(Utterance(4, "R", "Fine."), probabilities={"stage": {"bought": 0.1}})
+    journey = Journey(Transcript(id="t", source="t.txt", language="en", utterances=[]), [told, other])
+    journey.furthest_stage = "bought"  # reached by the purchase told, as the outcome guard allows
+    assert field_confidence(journey, [told, other])["furthest_stage"] == 0.3
+    journey.furthest_stage = "motivated"
+    assert field_confidence(journey, [told, other])["furthest_stage"] == 0.6
