@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's cjm, not an installed one
+
 from cjm.evaluate import evaluate, format_report
 from cjm.evaluate import load_gold
 

@@ -23,6 +23,8 @@ import time
 from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's cjm, not an installed one
+
 from cjm.codebook import load_codebook
 from cjm.evaluate import cycle_match, evaluate
 from cjm.export import journey_to_dict

@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
+import sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's cjm, not an installed one
+
 from cjm.codebook import load_codebook
 from cjm.evaluate import evaluate
 from cjm.learn import cross_validate, load_examples
