@@ -374,6 +374,8 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
     """
     ruled = {t.n: t for t in by_rules}
     lang = evidence.transcript.language
+    acting_words = set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
+    pronouns = set(THIRD_PERSON.get(lang, ()))
     contexts = [context_of(row) for row in rows] if contexts is None else contexts
     registry = people(evidence) if kind == ROLE else {}
     for name, roles in (speaker_names(evidence) if kind == ROLE else {}).items():
@@ -392,7 +394,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
         storied = told or (decoded is not None and decoded[0][index] != NONE)
         if kind == ROLE:
             words = words_of(item)
-            acting = words & set(FIRST_PERSON.get(lang, ()) + WE.get(lang, ()))
+            acting = words & acting_words
             if own_role and storied:  # the speaker acting in the story ("I sent the request", "Asked for net 45")
                 via.setdefault(own_role, set()).add("own" if acting else "own_silent")
             elif own_role and acting and has_past(evidence.docs.get(item.n)):
@@ -400,7 +402,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
             for name in names_in(evidence.docs.get(item.n), lang, registry, evidence.supplier_people):
                 for role, weight in registry.get(name, {}).items():
                     via.setdefault(role, set()).add("name" if weight else "name_far")
-            if words & set(THIRD_PERSON.get(lang, ())):
+            if words & pronouns:
                 for role, age in earlier_roles.items():
                     via.setdefault(role, set()).add("pronoun" if age == 1 else f"pronoun{age}")
             elif storied:
