@@ -38,7 +38,10 @@ PLAN_SENTENCES = 3  # "...contract signed by the end of July, and the first even
 ANSWER_SENTENCES = 2
 DENIAL_WORDS = 3  # "Never signed.", "Но так и не подписали": the next sentence opens with the denial
 TERSE_WORDS = 8  # a purchase noun with a date tells it done in a terse sentence ("Договор — девятого февраля")  # a date in the first two sentences of the answer answers "when?"
-NAMED_AFTER = {"ru": ("у", "с", "со", "от"), "en": ("with", "from")}
+NAMED_AFTER = {"ru": ("у", "с", "со", "от"), "en": ("with", "from", "to")}  # "a variation order to Corvel"
+CALENDAR_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                  "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                  "christmas", "easter"}
 NAME = re.compile(r"«([^»]{2,40})»|\b([A-ZА-ЯЁ][\w&'-]+)")
 
 
@@ -71,6 +74,7 @@ class PurchaseLexicon:
         self.renewal = phrase_list(lex, "purchase_renewal", lang)
         self.pronouns = phrase_list(lex, "purchase_pronouns", lang)
         self.reasons = phrase_list(lex, "purchase_reasons", lang)
+        self.when = phrase_list(lex, "purchase_when", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
@@ -107,8 +111,8 @@ def names_another_firm(sentence: str, lang: str, supplier: set[str]) -> bool:
         before = sentence[:m.start()].split()
         if not before or before[-1].lower().strip(",") not in NAMED_AFTER.get(lang, ()):
             continue
-        if m.group(2) and is_person(m.group(2), lang):
-            continue  # "созвон с Вадимом", "a call with Kevin": a person, not a firm
+        if m.group(2) and (is_person(m.group(2), lang) or m.group(2).lower() in CALENDAR_WORDS):
+            continue  # "созвон с Вадимом", "a call with Kevin", "moved to March": no firm
         name = (m.group(1) or m.group(2)).lower()
         if not any(w in own for w in re.findall(r"\w{3,}", name)):
             return True
@@ -211,8 +215,8 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
         if any(lexicon.renewal.find(q) for q in asked):
             question = ""
             continue  # "...did it just roll over?" "We paid in early August.": a renewal, not this purchase
-        asked_when = bool(asked) and any(lexicon.questions.find(q) and not (lexicon.not_done.find(q) or lexicon.negators.find(q))
-                         for q in asked)
+        asked_when = bool(asked) and (any(lexicon.questions.find(q) and not (lexicon.not_done.find(q) or lexicon.negators.find(q))
+                                          for q in asked) or premise_dated(asked, lexicon, supplier))
         for index, text in enumerate(sentences):
             how = sentence_clue(text, sentences[index + 1:], lexicon, supplier,
                                 sentences[index - 1] if index else question)
@@ -228,6 +232,13 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
                 clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
         question = ""  # a question is answered once
     return clues
+
+
+def premise_dated(asked: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> bool:
+    """The question tells the purchase as done and asks when ("So the first order you paid up front.
+    Roughly when was that?")."""
+    return any(lexicon.when.find(q) for q in asked) and any(
+        sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked))
 
 
 def denied_in_recap(asked: list[str], answer: list[str], lexicon: PurchaseLexicon) -> bool:

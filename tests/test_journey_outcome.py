@@ -169,6 +169,9 @@ def test_another_firm_is_named_after_a_preposition_only():
     assert names_another_firm("Созвон со «Стройсервисом» в марте, а оплатили в апреле.", "ru", {"Альфа"})
     assert not names_another_firm("After a call with Kevin we signed in May.", "en", {"Routewise"})
     assert names_another_firm("After a call with Corley we signed in May.", "en", {"Routewise"})
+    assert names_another_firm("We raised a variation order to Corvel in April.", "en", {"Kestrel"})
+    assert not names_another_firm("We sent the order to Kestrel in April.", "en", {"Kestrel"})
+    assert not names_another_firm("The order moved to March.", "en", {"Kestrel"})
 
 
 def test_an_answered_date_keeps_its_question_and_a_codebook_without_purchase_phrases_finds_none(book):
@@ -262,3 +265,19 @@ def test_listed_is_not_transferred(book):
     assert how(book, "ru", "А дальше?", "Перечислили аванс на следующий день.") == ["told"]
     assert how(book, "ru", "А дальше?", "Деньги перечислили на следующий день.") == ["told"]
     assert how(book, "ru", "А дальше?", "Написала, что нужны картриджи, и перечислила модели.") == []
+
+
+def test_a_winner_or_a_contracts_end_is_no_purchase_of_this_deal(book):
+    assert how(book, "en", "And then?", "We signed the contract in June.") != []
+    assert how(book, "en", "And then?", "We signed with the winner in June.") == []
+    assert how(book, "en", "And before?", "Five-year contract, ending in June.") == []
+    assert how(book, "ru", "А потом?", "В июне подписали договор с победителем.") == []
+    assert how(book, "ru", "А раньше?", "Договор истекает в июне, пятилетний.") == []
+
+
+def test_a_date_in_answer_to_a_premise_that_tells_the_purchase(book):
+    premise = "So the first order you paid up front. Roughly when was that, and how large an order was it?"
+    assert how(book, "en", premise, "End of January. Card. Two thousand jars.") == ["answered"]
+    assert how(book, "en", "So you looked at their site. Roughly when was that?", "End of January.") == []
+    assert how(book, "ru", "То есть первый заказ вы оплатили сразу. Когда это было?", "В конце января.") == ["answered"]
+    assert how(book, "ru", "То есть вы им написали. Когда это было?", "В конце января.") == []
