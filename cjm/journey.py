@@ -415,7 +415,7 @@ def names_cycle_end(text: str, lang: str, codebook: Codebook) -> bool:
 
 def durations_in(text: str, lang: str, lexicon: dict, codebook: Codebook) -> list[Duration]:
     """The durations of the text in the cycle's range (`lexicons.min_cycle_days`, `max_cycle_days`),
-    but those of a counterfactual sentence ("Without it, it would have been four months")."""
+    but those in a counterfactual clause ("Without it, it would have been four months")."""
     shortest, longest = cycle_range(codebook)
     unreal = counterfactual_clauses(text, lang, codebook)
     return [d for d in find_durations(text, lang, lexicon)

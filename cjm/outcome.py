@@ -17,9 +17,12 @@ A clue does not count in a sentence with a negation or hypothetical near it, a p
 pilot's, an NDA's or a tender protocol's papers (in the sentence, or in the one before it where the
 purchase phrase's object is a pronoun: "They asked for an LOI. Dale signed it"), a purchase taken
 back there or in the next sentence (`purchase_undone`: cancelled, refunded, расторгли), a renewal
-there or in the question (`purchase_renewal`), or another supplier (the old one, one named after
-"with"/"у" that is not this supplier). A yes to a recap confirms no purchase where the recap asks
-in the negative ("Nothing with them beyond that?") or the answer denies it.
+there or in the question (`purchase_renewal`), a plan in the sentence but for one in its reason
+clause (`purchase_reasons`: "оплатили в апреле, потому что он хотел дождаться выплаты"), or another
+supplier (the old one, the winner, one named after "with"/"to"/"у" that is neither this supplier
+nor a person). A yes to a recap confirms no purchase where the recap's question or the answer
+denies it ("...Nothing signed with you?" "Correct."). A date answers "when?" also after a premise
+that tells the purchase ("So the first order you paid up front. Roughly when was that?").
 """
 
 from __future__ import annotations
@@ -99,8 +102,8 @@ def supplier_words(names: set[str]) -> set[str]:
 
 
 def names_another_firm(sentence: str, lang: str, supplier: set[str]) -> bool:
-    """A capitalised or quoted name right after "with"/"from" ("у"/"с") that is not this supplier nor
-    a person: "a repeat order with Corley", "заказ у «Фабрики»". Without the supplier's name, nothing
+    """A capitalised or quoted name right after "with"/"from"/"to" ("у"/"с") that is not this
+    supplier, a person or a month: "a repeat order with Corley", "заказ у «Фабрики»". Without the supplier's name, nothing
     is known."""
     if not supplier:
         return False
