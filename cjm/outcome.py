@@ -228,8 +228,7 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
                     and not lexicon.negators.find_in(ws) and not sentence_excluded(text, "", lexicon, supplier):
                 how = "answered"
             if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) \
-                    and not denied_in_recap(asked, sentences, lexicon) and any(
-                    sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked)):
+                    and not denied_in_recap(asked, sentences, lexicon) and question_tells_purchase(asked, lexicon, supplier):
                 how = "confirmed"  # a yes to a recap that dates the purchase ("...first payment May sixth. Right?")
             if how:
                 clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
@@ -240,8 +239,12 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
 def premise_dated(asked: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> bool:
     """The question tells the purchase as done and asks when ("So the first order you paid up front.
     Roughly when was that?")."""
-    return any(lexicon.when.find(q) for q in asked) and any(
-        sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked))
+    return any(lexicon.when.find(q) for q in asked) and question_tells_purchase(asked, lexicon, supplier)
+
+
+def question_tells_purchase(asked: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> bool:
+    """Some sentence of the interviewer's turn tells the purchase as done (a recap, a premise)."""
+    return any(sentence_clue(q, asked[i + 1:], lexicon, supplier) for i, q in enumerate(asked))
 
 
 def denied_in_recap(asked: list[str], answer: list[str], lexicon: PurchaseLexicon) -> bool:

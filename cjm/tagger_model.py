@@ -92,21 +92,23 @@ class TaggerModel:
         rows = ordered(rows)
         tagger = self.tagger(member)
         labels = tagger.labels()
+        keys = [(label, collapsed_label(label)) for label in labels]  # summed in `collapsed`'s order
+
+        def summed(position: int) -> dict[str, float]:  # `collapsed` of the position's marginals, as read
+            out: dict[str, float] = {}
+            for label, key in keys:
+                out[key] = out.get(key, 0.0) + tagger.marginal(label, position)
+            return out
+
         if not self.meta.get("sequence", True):  # the per-utterance baseline: each row on its own
             best, marginals = [], []
             for row in rows:
                 best.append(tagger.tag([row])[0])
-                marginals.append({label: tagger.marginal(label, 0) for label in labels})
-            return [collapsed_label(b) for b in best], [collapsed(m) for m in marginals]
-        best = tagger.tag(rows)
-        keys = [(label, collapsed_label(label)) for label in labels]  # summed in `collapsed`'s order
-        summed_marginals = []
-        for i in range(len(rows)):
-            summed: dict[str, float] = {}
-            for label, key in keys:
-                summed[key] = summed.get(key, 0.0) + tagger.marginal(label, i)
-            summed_marginals.append(summed)
-        return [collapsed_label(b) for b in best], summed_marginals
+                marginals.append(summed(0))
+        else:
+            best = tagger.tag(rows)
+            marginals = [summed(i) for i in range(len(rows))]
+        return [collapsed_label(b) for b in best], marginals
 
     def stage_labels(self) -> set[str]:
         """The stages the stage model was trained on (its labels but "no stage" and its story states)."""
