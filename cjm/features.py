@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.tokens import Doc
 
@@ -64,8 +65,15 @@ def has_past(doc: Doc | None) -> bool:
     return doc is not None and summary(doc, doc.lang_).past
 
 
-def words_of(item: TaggedUtterance) -> set[str]:
-    return set(item.utterance.text.lower().replace(",", " ").replace(".", " ").split())
+def words_of(item: TaggedUtterance) -> frozenset[str]:
+    return text_words(item.utterance.text)
+
+
+@lru_cache(maxsize=4096)
+def text_words(text: str) -> frozenset[str]:
+    """The lower-case words of a text, split at spaces, commas and full stops (remembered: the stage
+    row and the role candidates of an utterance both read them)."""
+    return frozenset(text.lower().replace(",", " ").replace(".", " ").split())
 
 
 def preceding_questions(evidence: InterviewEvidence) -> dict[int, TaggedUtterance]:
@@ -104,7 +112,7 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
     f[f"len{length_bucket(len(item.utterance.text.split()))}"] = 1.0
     if has_past(doc):
         f["past"] = 1.0
-    if words_of(item) & set(FIRST_PERSON.get(lang, ())):
+    if not words_of(item).isdisjoint(FIRST_PERSON.get(lang, ())):
         f["first_person"] = 1.0
     if DIGIT.search(item.utterance.text):
         f["digits"] = 1.0
@@ -131,6 +139,7 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
     own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
     told_near = [[(key, NEIGHBOUR_WORD_WEIGHT if key.startswith("w=") else 1.0) for key in row
                   if key.startswith(NEIGHBOUR_KEYS)] for row in own]  # what a neighbour passes on
+    seen_from = {tag: [{f"{tag}:{key}": weight for key, weight in near} for near in told_near] for tag in ("p", "n")}
     rule_stages = [ruled[t.n].stages for t in respondent]
     furthest = -1
     last, last_at = NONE, -1
@@ -155,15 +164,14 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
                 for stage in rule_stages[j] or [NONE]:
                     f[f"{tag}:rule={stage}"] = 1.0
                 if abs(offset) == 1:
-                    for key, weight in told_near[j]:
-                        f[f"{tag}:{key}"] = weight
+                    f.update(seen_from[tag][j])
         question = questions.get(item.n)
         if question is None:
             f["no_question"] = 1.0
         else:
             for lemma in content_lemmas(evidence.docs.get(question.n), QUESTION_WORDS):
                 f[f"q={lemma}"] = 1.0
-        f |= crossed(f)
+        f |= crossed(story[i], own[i])
         rows.append(f)
         reached = [order.index(s) for s in rule_stages[i] if s in order]
         furthest = max([furthest] + reached)

@@ -178,8 +178,10 @@ def matched(rules: StoryRules, tokens, families: frozenset[str] | None = None) -
     its first slot stands."""
     where = positions(tokens)
     candidates: dict[int, Cue] = {}
+    memo = rules.memo_opened
     for key in where:
-        for cue in cues_opened_by(rules, key):
+        opened = memo.get(key)
+        for cue in cues_opened_by(rules, key) if opened is None else opened:
             if families is None or cue.family in families:
                 candidates[id(cue)] = cue
     out = []
@@ -190,8 +192,12 @@ def matched(rules: StoryRules, tokens, families: frozenset[str] | None = None) -
     return out
 
 
+FIRST_WORD = re.compile(r"[\w'-]+")
+
+
 def first_word(text: str) -> str:
-    return next(iter(re.findall(r"[\w'-]+", text.lower())), "")
+    found = FIRST_WORD.search(text.lower())
+    return found.group() if found else ""
 
 
 def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[set[str], set[str]]:
@@ -214,8 +220,10 @@ def cue_names(rules: StoryRules, doc: Doc, families: frozenset[str]) -> set[tupl
     finds, without where (a question is read for what it asks, not for where it says it)."""
     keys = set().union(*word_summary(doc).keys)
     found: set[tuple[str, str]] = set()
+    memo = rules.memo_opened
     for key in keys:
-        for cue in cues_opened_by(rules, key):  # the first slot holds `key`
+        opened = memo.get(key)  # `cues_opened_by`, its memo read here: most words open no cue
+        for cue in cues_opened_by(rules, key) if opened is None else opened:  # the first slot holds `key`
             if cue.family in families and (cue.family, cue.name) not in found and \
                     all(slot_filled(slot, keys) for slot in cue.slots[1:]):
                 found.add((cue.family, cue.name))
@@ -233,7 +241,8 @@ def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], fr
     kinds = {name for family, name in found if family == "kind"}
     sents = list(doc.sents)
     asking = [s for s in sents if text[s.start_char:s.end_char].rstrip().endswith("?")] or sents[-1:]
-    if asking and not any(norm(t.text) in rules.question_words for t in asking[-1]):
+    lowered = word_summary(doc).match_keys  # per token (lemma, lower case, norm): no Token made
+    if asking and not any(norm(lowered[i][1]) in rules.question_words for i in range(asking[-1].start, asking[-1].end)):
         kinds.add("yesno")
     return frozenset(stages), frozenset(kinds)
 
@@ -401,12 +410,14 @@ def reply_block(rules: StoryRules, item: TaggedUtterance, stages: set[str], kind
     return f
 
 
-def crossed(row: dict[str, float], groups: frozenset[str] | None = None) -> dict[str, float]:
-    """The question's stage with what the answer holds (the rules' verdict, its stage phrases, its
-    tense, its length): "asked about the trial" and "told in the past" together say more than apart."""
+def crossed(story_row: dict[str, float], own_row: dict[str, float],
+            groups: frozenset[str] | None = None) -> dict[str, float]:
+    """The question's stage (from the utterance's story row) with what the answer holds (from its
+    own features: the rules' verdict, its stage phrases, its tense, its length): "asked about the
+    trial" and "told in the past" together say more than apart."""
     groups = GROUPS if groups is None else groups
     if "qcross" not in groups:
         return {}
-    asked = [k[len("s:q="):] for k in row if k.startswith("s:q=")]
-    told = [k for k in row if k.startswith(("rule=", "m=", "len", "past"))]
+    asked = [k[len("s:q="):] for k in story_row if k.startswith("s:q=")]
+    told = [k for k in own_row if k.startswith(("rule=", "m=", "len", "past"))] if asked else []
     return {f"s:qx={a}|{k}": 1.0 for a in asked for k in told}

@@ -55,16 +55,18 @@ class TaggerModel:
     source: str = "<memory>"
 
     def tagger(self, member: str) -> pycrfsuite.Tagger:
-        return self._taggers[member]
+        return self._opened[0][member]
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the opened taggers (C objects): a worker opens them again from the bytes."""
         state = dict(self.__dict__)
-        state.pop("_taggers", None)
+        state.pop("_opened", None)
         return state
 
     @cached_property
-    def _taggers(self) -> dict[str, pycrfsuite.Tagger]:
+    def _opened(self) -> tuple[dict[str, pycrfsuite.Tagger], frozenset[str]]:
+        """The opened taggers, and the binary members without transition weights (`accept`): found
+        out once, when the model is first used (a few ms), not on some interview's time."""
         taggers = {}
         for member in MEMBERS + (STACKED,):
             if member not in self.blobs:  # a stage-only model, as cross-fitting trains
@@ -72,7 +74,9 @@ class TaggerModel:
             tagger = pycrfsuite.Tagger()
             tagger.open_inmemory(self.blobs[member])
             taggers[member] = tagger
-        return taggers
+        alone = frozenset(member for member in ("roles", "channels")
+                          if member in taggers and not taggers[member].info().transitions)
+        return taggers, alone
 
     def stage_marginals(self, rows: list[dict[str, float]]) -> tuple[list[str], list[dict[str, float]]]:
         """The best stage sequence (Viterbi) and each utterance's probability of every label: the
@@ -93,11 +97,12 @@ class TaggerModel:
         tagger = self.tagger(member)
         labels = tagger.labels()
         keys = [(label, collapsed_label(label)) for label in labels]  # summed in `collapsed`'s order
+        marginal = tagger.marginal
 
         def summed(position: int) -> dict[str, float]:  # `collapsed` of the position's marginals, as read
             out: dict[str, float] = {}
             for label, key in keys:
-                out[key] = out.get(key, 0.0) + tagger.marginal(label, position)
+                out[key] = out.get(key, 0.0) + marginal(label, position)
             return out
 
         if not self.meta.get("sequence", True):  # the per-utterance baseline: each row on its own
@@ -119,11 +124,20 @@ class TaggerModel:
         tagger = self.tagger(member)
         if YES not in tagger.labels():  # trained on candidates that were all rejected
             return [0.0 for _ in rows]
+        if not rows:
+            return []
+        if member in self._opened[1]:
+            # Trained on sequences of one candidate, the member has no transition weights, so a
+            # sequence of all the candidates factorises: each position's marginal is the
+            # candidate's own. One sequence is one call into crfsuite instead of one per candidate.
+            tagger.set(ordered(rows))
+            return [tagger.marginal(YES, i) for i in range(len(rows))]
         out = []
         for row in ordered(rows):
             tagger.set([row])
             out.append(tagger.marginal(YES, 0))
         return out
+
 
     def threshold(self, name: str, default: float | None) -> float | None:
         """A decision threshold chosen by cross-validation at training time ("stage_none", "role", "channel")."""
@@ -258,7 +272,7 @@ def load_model(path: str | Path, *, check: bool = True) -> TaggerModel:
     if check:
         check_features(model)
     try:
-        model._taggers  # noqa: B018  (open now: a damaged member fails here, not mid-run)
+        model._opened  # noqa: B018  (open now: a damaged member fails here, not mid-run)
     except (ValueError, OSError) as exc:
         raise UsageError(f"{path}: a model member cannot be read ({exc}); train it again with 'cjm learn'") from None
     return model

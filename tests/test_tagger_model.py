@@ -234,3 +234,37 @@ def test_a_member_learns_yes_from_no_and_skips_empty_sequences():
     blob = train_member("roles", [([{"x": 1.0}], ["yes"]), ([], []), ([{"y": 1.0}], ["no"])] * 5)
     yes, no = TaggerModel({"roles": blob}, {}).accept("roles", [{"x": 1.0}, {"y": 1.0}])
     assert yes > 0.5 > no
+
+
+def per_candidate(model: TaggerModel, member: str, rows: list[dict[str, float]]) -> list[float]:
+    """`accept` the slow way: each candidate a sequence of its own."""
+    tagger = model.tagger(member)
+    out = []
+    for row in rows:
+        tagger.set([dict(sorted(row.items()))])
+        out.append(tagger.marginal("yes", 0))
+    return out
+
+
+def test_candidates_read_as_one_sequence_get_each_its_own_probability():
+    from cjm.tagger_model import default_model
+
+    model = default_model()
+    rows = [{"bias": 1.0, "rule_yes": 1.0, "via=own": 1.0}, {"bias": 1.0, "no_mention": 1.0},
+            {"bias": 1.0, "label=expert": 1.0, "origin=phrase": 1.0}, {"bias": 1.0}]
+    assert "roles" in model._opened[1]
+    assert model.accept("roles", rows) == per_candidate(model, "roles", rows)
+    assert model.accept("roles", rows[1:2]) == per_candidate(model, "roles", rows[1:2])
+
+
+def test_a_member_with_transition_weights_reads_each_candidate_alone():
+    from cjm.tagger_model import train_member
+
+    # sequences of two, with every transition possible: yes after yes weighs something
+    data = [([{"x": 1.0}, {"x": 1.0}], ["yes", "yes"]), ([{"y": 1.0}, {"x": 1.0}], ["no", "no"])] * 5
+    blob = train_member("roles", data, {"feature.possible_transitions": True})
+    model = TaggerModel({"roles": blob}, {})
+    assert model.tagger("roles").info().transitions  # the case that must not be read as one sequence
+    assert "roles" not in model._opened[1]
+    rows = [{"x": 1.0}, {"y": 1.0}, {"x": 1.0}]
+    assert model.accept("roles", rows) == per_candidate(model, "roles", rows)
