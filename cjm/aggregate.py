@@ -251,9 +251,11 @@ def stage_path(journey: Journey, codebook) -> list[str]:
     """The journey's ordered stages with back-steps (derived by `cjm.journey` when not set)."""
     if journey.stage_path:
         return list(journey.stage_path)
+    respondent = [t for t in journey.utterances if not t.utterance.is_interviewer]
+    if not any(t.stages for t in respondent):  # no stage told: no path (and no need to load the tag stage)
+        return []
     from .journey import stage_path as journey_stage_path  # here: cjm.journey loads spaCy (the tag stage's modules)
 
-    respondent = [t for t in journey.utterances if not t.utterance.is_interviewer]
     return journey_stage_path(respondent, codebook.ids(STAGE))
 
 

@@ -196,6 +196,9 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
     with claim_folder(out) as target:  # checked and locked before the analysis; swapped in whole after it
         result = analyse(folder, codebook=book, language=language, redact=redact, model=model,
                          rules_only=rules_only, **settings)
+        from .executor import keep_for_the_run
+
+        keep_for_the_run()  # (only in cjm's own process: see `cjm.executor.settle_own_process`)
         pieces = output_pieces(result)
         tables = build_tables(result.journeys, result.codebook, compare_keys=pair, pieces=pieces)
         with staged_folder(target, shown=out) as staging:
@@ -454,4 +457,7 @@ def review(folder: Path, out: Path | None, sheet: Path | None, language: str | N
 
 def main() -> None:
     """The `cjm` console script and `python -m cjm` (cjm/__main__.py)."""
+    from .executor import settle_own_process
+
+    settle_own_process()
     cli(prog_name="cjm")

@@ -324,3 +324,28 @@ def test_mood_needs_three_toned_sentences(codebook):
     tables = build_tables([enough], codebook, compare_keys=None)
     cells = next(iter(tables.groups.values())).cells
     assert [round(c.mood, 2) for c in cells if c.mood is not None] == [0.33]  # (1 + 1 - 1) / 3
+
+
+def test_a_journey_with_no_stage_told_has_no_path_without_loading_the_tag_stage(tmp_path):
+    """A cached journey that told no stage (stage_path []) must not import cjm.journey, which
+    loads spaCy: a re-run from the cache would pay a second for an empty list."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\n"
+            "from cjm.aggregate import stage_path\nfrom cjm.codebook import load_codebook\n"
+            "from cjm.model import Journey, TaggedUtterance, Transcript, Utterance\n"
+            "u = [Utterance(1, 'Q', 'Hello?', is_interviewer=True), Utterance(2, 'A', 'Weather talk.')]\n"
+            "told = sys.argv[1] == 'told'\n"
+            "tagged = [TaggedUtterance(u[0]), TaggedUtterance(u[1], stages=['informed'] if told else [])]\n"
+            "j = Journey(Transcript(id='x', source='x.txt', language='en', utterances=u), tagged)\n"
+            "print(stage_path(j, load_codebook()), 'cjm.journey' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+
+    def run(arg: str) -> str:
+        return subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, cwd=root,
+                              check=True).stdout.strip()
+
+    assert run("silent") == "[] False"
+    assert run("told") == "['informed'] True"  # a journey made elsewhere, its path not derived yet
