@@ -287,22 +287,29 @@ def tag(file: Path, as_json: bool, show_all: bool, codebook: Path | None, langua
 @click.option("--cross-validate", "folds", type=int, metavar="K",
               help="Split the annotated interviews of the given folders into K parts by interview; tag each part "
                    "with a model trained on the others, and print rules-only and model side by side.")
+@click.option("--by-folder", is_flag=True,
+              help="Cross-validate with one fold per folder instead: each interview is scored by a model trained "
+                   "without its folder (a series by other writers), the figure to expect on a new series.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and the bootstrap.")
 @training_jobs_option
 @codebook_option
 @reports_errors
-def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: int, jobs: int | None,
-             codebook: Path | None) -> None:
+def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, by_folder: bool, seed: int,
+             jobs: int | None, codebook: Path | None) -> None:
     """Score a run's journeys.json against hand-annotated *.gold.json files.
 
     Example: cjm evaluate reports/journeys.json interviews/gold/
 
     With --cross-validate, give folders of annotated interviews instead:
     cjm evaluate --cross-validate 5 interviews eval/train
+
+    With --by-folder, each folder is one fold: cjm evaluate --by-folder eval/heldout4 eval/heldout5 eval/train
     """
     from .evaluate import evaluate as run_evaluation, format_report
 
-    if folds is None:
+    if by_folder and folds is not None:
+        raise click.UsageError("--by-folder makes one fold per folder: leave out --cross-validate K")
+    if folds is None and not by_folder:
         if len(paths) != 2:
             raise click.UsageError("give JOURNEYS_JSON and GOLD (a folder or one *.gold.json), "
                                    "or --cross-validate K with folders of annotated interviews")
@@ -313,7 +320,7 @@ def evaluate(paths: tuple[Path, ...], as_json: bool, folds: int | None, seed: in
     from .learn import compare_by_cross_validation
 
     text, figures = compare_by_cross_validation(list(paths), folds, codebook=codebook, seed=seed,
-                                                jobs=jobs or default_jobs())
+                                                jobs=jobs or default_jobs(), by_folder=by_folder)
     click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else text)
 
 

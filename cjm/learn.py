@@ -204,22 +204,45 @@ def folds(examples: list[Example], k: int, seed: int = 0) -> list[list[Example]]
     return [ordered[i::k] for i in range(k)]
 
 
+def folder_folds(examples: list[Example], folders: list[str | Path]) -> list[list[Example]]:
+    """One fold per folder (the deepest given folder that holds the transcript): a series written by
+    other people than the rest, so each interview is scored by a model that saw none of its
+    writers. Random folds put a writer's interviews on both sides and flatter the model; by folder
+    the figure is what a new series can expect (README, "The figures")."""
+    given = list(dict.fromkeys(Path(f).resolve() for f in folders))  # the folds in the folders' order
+    deepest_first = sorted(given, key=lambda p: -len(p.parts))
+    parts: dict[Path, list[Example]] = {root: [] for root in given}
+    for example in examples:
+        source = Path(example.evidence.transcript.source).resolve()
+        root = next((r for r in deepest_first if r in source.parents), None)
+        if root is not None:
+            parts[root].append(example)
+    found = [part for part in parts.values() if part]
+    if len(found) < 2:
+        raise UsageError("--by-folder needs annotated interviews in at least two of the folders")
+    return found
+
+
 def cross_validate(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
-                   params: dict[str, dict] | None = None, tune: bool = False, jobs: int = 1) -> dict[str, dict]:
+                   params: dict[str, dict] | None = None, tune: bool = False, jobs: int = 1,
+                   parts: list[list[Example]] | None = None) -> dict[str, dict]:
     """Each interview tagged by a model that never saw it: journeys documents of rules and model.
 
     With `tune`, each fold's model is made exactly as `cjm learn` makes one, thresholds and
     calibration fitted by an inner cross-validation of that fold's training interviews only.
-    With `jobs` > 1 the folds are trained in that many processes (`in_processes`).
+    With `jobs` > 1 the folds are trained in that many processes (`in_processes`). `parts`: the
+    folds themselves (`folder_folds`) instead of K random ones.
     """
-    return merged_folds(in_processes(fold_calls(examples, codebook, k, seed, params, tune), jobs))
+    return merged_folds(in_processes(fold_calls(examples, codebook, k, seed, params, tune, parts), jobs))
 
 
 def fold_calls(examples: list[Example], codebook: Codebook, k: int, seed: int = 0,
-               params: dict[str, dict] | None = None, tune: bool = False) -> list[Callable[[], tuple]]:
+               params: dict[str, dict] | None = None, tune: bool = False,
+               parts: list[list[Example]] | None = None) -> list[Callable[[], tuple]]:
     """One call per fold, each giving that fold's (rules', model's) journeys (`fold_documents`)."""
-    work = (examples, codebook, folds(examples, k, seed), params, tune)
-    return [partial(fold_documents, work, i) for i in range(k)]
+    parts = folds(examples, k, seed) if parts is None else parts
+    work = (examples, codebook, parts, params, tune)
+    return [partial(fold_documents, work, i) for i in range(len(parts))]
 
 
 def merged_folds(answers: list[tuple[list[dict], list[dict]]]) -> dict[str, dict]:
@@ -346,15 +369,18 @@ def best_thresholds(document: dict, golds: dict[str, dict]) -> dict[str, float]:
     return chosen
 
 
-def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: str | Path | None = None,
-                                seed: int = 0, jobs: int = 1) -> tuple[str, dict]:
-    """`cjm evaluate --cross-validate K`: rules-only and model, each interview scored unseen."""
+def compare_by_cross_validation(folders: list[str | Path], k: int | None, *, codebook: str | Path | None = None,
+                                seed: int = 0, jobs: int = 1, by_folder: bool = False) -> tuple[str, dict]:
+    """`cjm evaluate --cross-validate K` (or `--by-folder`: one fold per folder): rules-only and
+    model, each interview scored unseen."""
     from .codebook import load_codebook
     from .evaluate import bootstrap, calibration, evaluate, format_comparison, stage_confusion
 
     book = load_codebook(codebook)
     examples, _ = load_examples(folders, book)
-    documents = cross_validate(examples, book, k, seed, tune=True, jobs=jobs)
+    parts = folder_folds(examples, folders) if by_folder else None
+    k = len(parts) if parts is not None else k
+    documents = cross_validate(examples, book, k, seed, tune=True, jobs=jobs, parts=parts)
     golds = {e.id: e.gold for e in examples}
     results = {name: (evaluate(doc, golds), bootstrap(doc, golds, seed=seed)) for name, doc in documents.items()}
     confusion = {name: stage_confusion(doc, golds) for name, doc in documents.items()}
@@ -362,7 +388,9 @@ def compare_by_cross_validation(folders: list[str | Path], k: int, *, codebook: 
                for name, (ev, ci) in results.items()}
     reliability = calibration(documents["model"], golds)
     figures["model"]["calibration"] = reliability
-    head = f"{len(examples)} annotated interviews, {k}-fold cross-validation by interview (seed {seed})\n"
+    head = (f"{len(examples)} annotated interviews, one fold per folder ({k} folders: each scored by a model "
+            f"trained on the others)\n" if by_folder else
+            f"{len(examples)} annotated interviews, {k}-fold cross-validation by interview (seed {seed})\n")
     tail = "\n\ncalibration of the model's probabilities (expected calibration error, lower is better):\n" + "\n".join(
         f"  {kind:<8} ECE {block['ece']:.3f} over {block['forecasts']} forecasts; by tenth (forecast → observed): "
         + ", ".join(f"{row['forecast']:.2f}→{row['observed']:.2f} ({row['n']})" for row in block["bins"])

@@ -81,7 +81,7 @@ def family_rules(codebook: Codebook, lang: str) -> FamilyRules:
         return _COMPILED[key][1]
     from .matching import PatternMatcher as Matcher  # the indexed matcher the rules use (matching.py)
     from .nlp import pipeline
-    from .rules import compile_pattern
+    from .rules import compile_patterns
 
     nlp = pipeline(lang)
     matcher = Matcher(nlp.vocab, validate=True)
@@ -91,7 +91,7 @@ def family_rules(codebook: Codebook, lang: str) -> FamilyRules:
         for label in labels:
             for i, phrase in enumerate(label.patterns.get(lang, ())):
                 name = f"{family}:{label.id}:{i}"
-                matcher.add(name, [compile_pattern(phrase.lstrip("~<"), lang)])
+                matcher.add(name, compile_patterns(phrase.lstrip("~<"), lang))
                 spelled = bool(set(re.split(r"[\s|?=]+", phrase.lower())) & negations)
                 keys[name] = (family, label.id, spelled)
     ignores = {(family, label.id): label.ignores for family, labels in codebook.families.items() for label in labels}

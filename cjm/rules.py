@@ -96,21 +96,65 @@ def compile_token(item: str, lang: str) -> dict:
 
 
 def compile_pattern(phrase: str, lang: str) -> list[dict]:
-    """One codebook phrase -> one spaCy Matcher pattern (a list of token specs)."""
-    tokens: list[dict] = []
+    """One codebook phrase -> one spaCy Matcher pattern (a list of token specs); for a phrase whose
+    hyphenated words make several, see `compile_patterns`."""
+    patterns = compile_patterns(phrase, lang)
+    if len(patterns) > 1:
+        raise ValueError(f"phrase {phrase!r} makes {len(patterns)} patterns: use compile_patterns")
+    return patterns[0]
+
+
+def compile_patterns(phrase: str, lang: str) -> list[list[dict]]:
+    """One codebook phrase -> its Matcher patterns. The tokenizer splits "офис-менеджер" and
+    "co-founder" at the hyphen, so such a word is matched as its pieces ("офис", "-", "менеджер");
+    a slot's alternative of several pieces cannot share the slot with one-word alternatives
+    ("zakupki|b2b-center"), so it makes a pattern of its own: usually one pattern, one more for
+    each hyphenated alternative."""
+    variants: list[list[dict]] = [[]]
     for item in phrase.split():
         if item == GAP:
-            tokens.append({"OP": "{0,%d}" % GAP_TOKENS})
+            options = [[{"OP": "{0,%d}" % GAP_TOKENS}]]
         else:
-            for piece in split_punct(item):
-                tokens.append(compile_token(piece, lang))
-    if not tokens or all(t.get("OP") for t in tokens):
-        raise ValueError(f"phrase {phrase!r} has no required word")
-    return tokens
+            options = [seq for piece in split_punct(item) for seq in slot_options(piece, lang)]
+            if len(split_punct(item)) == 0:
+                continue
+        variants = [v + option for v in variants for option in options]
+    for tokens in variants:
+        if not tokens or all(t.get("OP") for t in tokens):
+            raise ValueError(f"phrase {phrase!r} has no required word")
+    return variants
+
+
+def slot_options(item: str, lang: str) -> list[list[dict]]:
+    """The token sequences one phrase word stands for: its one-token alternatives as one spec, and
+    each alternative the tokenizer splits (at a hyphen) as the sequence of its pieces."""
+    optional = "?" if item.startswith("?") and len(item) > 1 else ""
+    alternatives = item[len(optional):].split("|")
+    pieces = {a: word_pieces(a, lang) for a in alternatives}
+    whole = [a for a in alternatives if len(pieces[a]) == 1]
+    options = [[compile_token(optional + "|".join(whole), lang)]] if whole else []
+    for alternative in alternatives:
+        if len(pieces[alternative]) > 1:
+            options.append([compile_token(optional + piece, lang) for piece in pieces[alternative]])
+    return options
+
+
+@lru_cache(maxsize=4096)
+def word_pieces(word: str, lang: str) -> tuple[str, ...]:
+    """A pattern word as the tokenizer splits it in text: "it-директор" -> ("it", "-", "директор"),
+    a stem's "*" kept on its last piece; words without an inner hyphen stay whole."""
+    stem = word.endswith("*") and len(word) > 1
+    bare = word[:-1] if stem else word
+    if "-" not in bare.strip("-") or bare.startswith("="):
+        return (word,)
+    split = [t.text for t in pipeline(lang).tokenizer(bare)]
+    if len(split) < 2:
+        return (word,)
+    return tuple(split[:-1]) + (split[-1] + ("*" if stem else ""),)
 
 
 def split_punct(item: str) -> list[str]:
-    """'b2b-площадка' stays whole; a trailing comma or dot is dropped; a leading '?' (optional) stays."""
+    """A trailing comma or dot is dropped; a leading '?' (optional) stays."""
     item = item.rstrip(",.;:!?").lstrip(",.;:!")
     return [item] if item.strip("?") else []
 
@@ -158,7 +202,7 @@ def compile_rules(codebook: Codebook, lang: str, nlp: Language) -> CompiledRules
         patterns = []
         for phrase in phrases:
             try:
-                patterns.append(compile_pattern(phrase, lang))
+                patterns.extend(compile_patterns(phrase, lang))
             except ValueError as exc:
                 errors.append(f"{where}: {exc}")
         if patterns:

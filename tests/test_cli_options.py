@@ -259,7 +259,7 @@ def test_cross_validation_prints_the_text_or_the_json(monkeypatch, tmp_path):
 
     calls = []
 
-    def compare(paths, folds, codebook=None, seed=0, jobs=1):
+    def compare(paths, folds, codebook=None, seed=0, jobs=1, by_folder=False):
         calls.append((paths, folds, seed))
         return "rules-only 0.61 | model 0.72", {"folds": folds, "model": {"f1": 0.72}}
 

@@ -157,3 +157,31 @@ def test_the_same_folders_give_the_same_model_in_any_process(tmp_path):
                        check=True, env=env, capture_output=True)
         files.append(out.read_bytes())
     assert files[0] == files[1]
+
+
+def test_by_folder_each_folder_is_one_fold_and_its_interviews_are_scored_by_the_others(examples, book, tmp_path):
+    from types import SimpleNamespace
+
+    from cjm.learn import folder_folds
+
+    def at(path: str):
+        return SimpleNamespace(evidence=SimpleNamespace(transcript=SimpleNamespace(source=str(tmp_path / path))))
+
+    a, b, nested, outside = at("a/1.txt"), at("b/2.txt"), at("a/deep/3.txt"), at("c/4.txt")
+    parts = folder_folds([a, b, nested, outside], [tmp_path / "a", tmp_path / "b", tmp_path / "a" / "deep"])
+    assert parts == [[a], [b], [nested]]  # the deepest folder holds it; one outside every folder is left out
+    with pytest.raises(UsageError, match="at least two"):
+        folder_folds([a, nested], [tmp_path / "a"])
+
+    # two folders of the sample, through the command: every interview scored once, by the other folder's model
+    for name, pick in (("en", "en-*"), ("ru", "ru-0[1-4]*")):
+        (tmp_path / name / "gold").mkdir(parents=True)
+        for path in SAMPLE.glob(f"{pick}.txt"):
+            (tmp_path / name / path.name).write_bytes(path.read_bytes())
+            gold = SAMPLE / "gold" / f"{path.stem}.gold.json"
+            (tmp_path / name / "gold" / gold.name).write_bytes(gold.read_bytes())
+    result = CliRunner().invoke(cli, ["evaluate", "--by-folder", str(tmp_path / "en"), str(tmp_path / "ru"), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "one fold per folder (2 folders" in result.output and "stage confusion" in result.output
+    both = CliRunner().invoke(cli, ["evaluate", "--by-folder", "--cross-validate", "2", str(tmp_path / "en")])
+    assert both.exit_code == 2 and "leave out --cross-validate" in both.output

@@ -12,7 +12,7 @@ from cjm.codebook import load_codebook
 from cjm.ingest import read_folder
 from cjm.matching import PatternMatcher, parse_spec
 from cjm.nlp import pipeline
-from cjm.rules import compile_pattern
+from cjm.rules import compile_patterns
 
 SAMPLE = Path(__file__).resolve().parents[1] / "interviews"
 
@@ -21,7 +21,7 @@ def both(lang: str, phrases: dict[str, list[str]]) -> tuple[Matcher, PatternMatc
     nlp = pipeline(lang)
     theirs, ours = Matcher(nlp.vocab), PatternMatcher(nlp.vocab)
     for key, items in phrases.items():
-        patterns = [compile_pattern(p, lang) for p in items]
+        patterns = [v for p in items for v in compile_patterns(p, lang)]
         theirs.add(key, patterns)
         ours.add(key, patterns)
     return theirs, ours

@@ -246,3 +246,16 @@ def test_unpunctuated_speech_is_cut_into_sentences_so_a_habit_cue_stays_local(bo
     assert "bought" in tagged[1].stages
     short = "обычно мы сразу подписываем договор и оплачиваем"  # a habit told in one short sentence
     assert "bought" not in tag_transcript(interview("ru", "как у вас принято", short), book)[1].stages
+
+
+@pytest.mark.parametrize("lang, question, answer, told", [
+    ("ru", "Вы их искали?", "Нет, не искал. Они сами позвонили.", True),
+    ("ru", "Вы их искали?", "Нет, они сами на нас вышли, через неделю после выставки.", True),
+    ("ru", "Кто кому позвонил?", "Я им сам позвонил, номер дал партнёр.", False),  # the client called
+    ("en", "Did you look for them?", "No, they approached us at the end of March.", True),
+    ("en", "Did you look for them?", "No. They emailed me first, a short note about our freight costs.", True),
+    ("en", "Who called whom?", "I called them first, after the webinar.", False),
+])
+def test_the_supplier_calling_first_is_a_cold_call(book, lang, question, answer, told):
+    tagged = tag_transcript(interview(lang, question, answer), book)
+    assert ("cold_call" in [m.label for m in tagged[1].mentions + tagged[1].suppressed if m.kind == "channel"]) is told
