@@ -112,12 +112,11 @@ def compile_patterns(phrase: str, lang: str) -> list[list[dict]]:
     each hyphenated alternative."""
     variants: list[list[dict]] = [[]]
     for item in phrase.split():
-        if item == GAP:
-            options = [[{"OP": "{0,%d}" % GAP_TOKENS}]]
-        else:
-            options = [seq for piece in split_punct(item) for seq in slot_options(piece, lang)]
-            if len(split_punct(item)) == 0:
-                continue
+        pieces = [item] if item == GAP else split_punct(item)
+        if not pieces:
+            continue  # a lone comma or dot
+        options = [[{"OP": "{0,%d}" % GAP_TOKENS}]] if item == GAP else \
+            [seq for piece in pieces for seq in slot_options(piece, lang)]
         variants = [v + option for v in variants for option in options]
     for tokens in variants:
         if not tokens or all(t.get("OP") for t in tokens):

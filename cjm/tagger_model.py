@@ -138,7 +138,6 @@ class TaggerModel:
             out.append(tagger.marginal(YES, 0))
         return out
 
-
     def threshold(self, name: str, default: float | None) -> float | None:
         """A decision threshold chosen by cross-validation at training time ("stage_none", "role", "channel")."""
         return (self.meta.get("thresholds") or {}).get(name, default)
