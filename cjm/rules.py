@@ -95,15 +95,6 @@ def compile_token(item: str, lang: str) -> dict:
     return spec
 
 
-def compile_pattern(phrase: str, lang: str) -> list[dict]:
-    """One codebook phrase -> one spaCy Matcher pattern (a list of token specs); for a phrase whose
-    hyphenated words make several, see `compile_patterns`."""
-    patterns = compile_patterns(phrase, lang)
-    if len(patterns) > 1:
-        raise ValueError(f"phrase {phrase!r} makes {len(patterns)} patterns: use compile_patterns")
-    return patterns[0]
-
-
 def compile_patterns(phrase: str, lang: str) -> list[list[dict]]:
     """One codebook phrase -> its Matcher patterns. The tokenizer splits "офис-менеджер" and
     "co-founder" at the hyphen, so such a word is matched as its pieces ("офис", "-", "менеджер");

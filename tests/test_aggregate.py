@@ -192,7 +192,7 @@ def test_dates_in_any_local_format():
 
 
 def test_every_shipped_word_list_entry_compiles():
-    from cjm.rules import compile_pattern
+    from cjm.rules import compile_patterns
 
     data = aggregate.lexicon()
     lists = [data["tone"][k] for k in ("negators", "positive", "negative")] + [data["pains"], data["questions"],
@@ -202,7 +202,7 @@ def test_every_shipped_word_list_entry_compiles():
         for lang in ("ru", "en"):
             for entry in by_lang.get(lang) or []:
                 assert isinstance(entry, str), entry  # YAML reads a bare no/on as a boolean
-                assert compile_pattern(entry, lang)
+                assert compile_patterns(entry, lang)
 
 
 def test_aggregation_never_parses(monkeypatch, journeys, codebook):

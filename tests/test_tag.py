@@ -5,7 +5,7 @@ import pytest
 from cjm.codebook import load_codebook
 from cjm.model import Transcript, Utterance
 from cjm.nlp import pipeline, russian_lemma
-from cjm.rules import compile_pattern
+from cjm.rules import compile_patterns
 from cjm.tag import tag_transcript
 
 
@@ -40,7 +40,7 @@ def matches(phrase, lang, text):
 
     nlp = pipeline(lang)
     matcher = Matcher(nlp.vocab)
-    matcher.add("x", [compile_pattern(phrase, lang)])
+    matcher.add("x", compile_patterns(phrase, lang))
     return bool(matcher(nlp(text)))
 
 
