@@ -16,9 +16,10 @@ from typing import Any, Iterable, NamedTuple
 
 import pandas as pd
 
-from .cache import JourneyCache, Pieces, memo
+from .cache import Pieces
 from .errors import UsageError
 from .model import CHANNEL, ROLE, STAGE, Journey, TaggedUtterance
+from .significance import fisher_exact_p, mann_whitney_p
 from .wordlists import sentiment_lexicon
 
 BOUGHT = "bought"
@@ -692,18 +693,14 @@ def fisher(a_k: int, a_n: int, b_k: int, b_n: int) -> float | None:
     """Fisher's exact test for two shares; None when a side is empty."""
     if a_n == 0 or b_n == 0:
         return None
-    from scipy.stats import fisher_exact
-
-    return float(fisher_exact([[a_k, a_n - a_k], [b_k, b_n - b_k]]).pvalue)
+    return fisher_exact_p(a_k, a_n, b_k, b_n)
 
 
 def mann_whitney(a: list[float], b: list[float]) -> float | None:
     """Two-sided Mann-Whitney U; None with fewer than two values on a side (nothing to test)."""
     if len(a) < 2 or len(b) < 2:
         return None
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return mann_whitney_p(a, b)
 
 
 def _select(interviews: pd.DataFrame, key: str, codebook) -> tuple[pd.DataFrame, str]:
@@ -724,10 +721,8 @@ def check_compare_keys(codebook, keys: Iterable[str]) -> None:
                          hint="valid: " + ", ".join(valid))
 
 
-def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str,
-            cache: JourneyCache | None = None) -> Comparison:
-    """Side-by-side numbers for two groups or channels, each with n and a test (its p value
-    memoised in `cache`, where given: see `cjm.cache.memo`)."""
+def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b: str) -> Comparison:
+    """Side-by-side numbers for two groups or channels, each with n and a test (`cjm.significance`)."""
     check_compare_keys(codebook, (a, b))
     side_a, kind_a = _select(interviews, a, codebook)
     side_b, kind_b = _select(interviews, b, codebook)
@@ -736,7 +731,7 @@ def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b:
     def share(key: str, mask_a: pd.Series, mask_b: pd.Series) -> Share:
         ka, kb = int(mask_a.sum()), int(mask_b.sum())
         args = (ka, len(side_a), kb, len(side_b))
-        return Share(key, ka, len(side_a), kb, len(side_b), memo(cache, "fisher", args, lambda: fisher(*args)),
+        return Share(key, ka, len(side_a), kb, len(side_b), fisher(*args),
                      sorted(side_a.loc[mask_a, "interview"]), sorted(side_b.loc[mask_b, "interview"]))
 
     conversion = share(BOUGHT, side_a["bought"].astype(bool), side_b["bought"].astype(bool))
@@ -757,7 +752,7 @@ def compare(interviews: pd.DataFrame, events: pd.DataFrame, codebook, a: str, b:
         va = side_a[side_a[column].notna()]
         vb = side_b[side_b[column].notna()]
         a_vals, b_vals = [float(v) for v in va[column]], [float(v) for v in vb[column]]
-        p = memo(cache, "mann-whitney", (a_vals, b_vals), lambda: mann_whitney(a_vals, b_vals))
+        p = mann_whitney(a_vals, b_vals)
         return Spread(column, a_vals, b_vals, p,
                       sorted(va["interview"]), sorted(vb["interview"]))
 
@@ -786,7 +781,7 @@ def build_tables(journeys: list[Journey], codebook, *,
                  pieces: Pieces | None = None) -> Tables:
     """Every table the report shows, built once from the journeys. With `pieces` (see
     `cjm.cache.Pieces`) a group's tables, which count that group's journeys alone, come from the
-    cache where the same journeys made them before, and p values are memoised."""
+    cache where the same journeys made them before."""
     events = events_table(journeys, codebook)
     sentences = sentences_table(journeys, codebook)
     interviews = interviews_table(journeys, codebook)
@@ -802,7 +797,6 @@ def build_tables(journeys: list[Journey], codebook, *,
 
         groups[group] = make() if pieces is None else pieces.made("group-tables", list(subset["interview"]),
                                                                   {"group": group}, make, GroupTables)
-    comparison = (compare(interviews, events, codebook, *compare_keys, cache=pieces.cache if pieces else None)
-                  if compare_keys else None)
+    comparison = compare(interviews, events, codebook, *compare_keys) if compare_keys else None
     return Tables(events=events, sentences=sentences, interviews=interviews, groups=groups, comparison=comparison,
                   journey_events=journey_events, advice=advice_table(journeys))

@@ -12,7 +12,7 @@ interviews (`JourneyCache.load` / `store`, each kind in its own subfolder): the 
 (keyed by the file's bytes, its path, the options and cjm's code), each interview's page and its
 part of journeys.json (`Pieces`: keyed by the interview's entry key, so by everything its journey
 depends on, plus the templates and the render options; also each channel group's tables, index
-section and findings, keyed by the group's journeys), p values and charts (`memo`, keyed by their
+section and findings, keyed by the group's journeys), charts (`memo`, keyed by their
 arguments) and natasha's negation parses (`cjm.syntax`, keyed by the sentence). Everything is a
 function of its key, so a hit gives the same bytes an uncached run writes.
 """
@@ -223,8 +223,8 @@ class Pieces:
 
 
 def memo(cache: JourneyCache | None, kind: str, args: Any, compute: Callable[[], Any]) -> Any:
-    """`compute()` stored under its arguments (and cjm's code): p values, whose test would import
-    scipy.stats (over a second) on a run that changed nothing they count."""
+    """`compute()` stored under its arguments (and cjm's code): the report's charts, whose figure
+    code would import plotly's graph objects on a run that changed nothing they show."""
     if cache is None:
         return compute()
     key = fingerprint({"kind": kind, "args": args, "code": code_fingerprint()})
