@@ -146,6 +146,10 @@ class JourneyCache:
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
 
+    def has(self, key: str) -> bool:
+        """Whether an entry is stored under the key (it may still fail to load: `get` tells)."""
+        return self.path(key).is_file()
+
     def get(self, key: str) -> Journey | None:
         path = self.path(key)
         try:

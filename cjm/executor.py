@@ -238,6 +238,49 @@ def run_dask(transcripts: list[Transcript], analyse: Analyse, scheduler: str | N
             client.close()
 
 
+def forks_at_once(count: int, jobs: int | None, executor: str = "local") -> bool:
+    """Whether `start` forks its workers at once and lets the caller go on: a local pool of two or
+    more processes with no more interviews than workers (a re-run after an edit or two). There the
+    parent's warm-up would share nothing worth its wait; with more interviews `run`'s warm-up before
+    the fork (pipelines and rules loaded once, shared by every worker) pays."""
+    return (executor == "local" and 0 < count <= (jobs or default_jobs()) and (jobs or default_jobs()) > 1
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def start(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
+          scheduler=None, progress: Progress | None = None) -> Callable[[], list[Outcome]]:
+    """`run`, begun now and collected by calling what it returns. Where `forks_at_once`, the
+    workers fork here and tag while the caller reads its cached journeys (a re-run's tagging of
+    the edited interview and its reading of the thousand others then overlap); otherwise
+    everything happens when collected. A dead worker costs what it does in `run`: the interviews
+    it left are run again, each in a pool of its own, and one that breaks that too is skipped with
+    the reason."""
+    if not forks_at_once(len(transcripts), jobs, executor):
+        return lambda: run(transcripts, analyse, executor=executor, jobs=jobs, scheduler=scheduler, progress=progress)
+    pool = ProcessPoolExecutor(max_workers=len(transcripts), mp_context=_context(), initializer=_init_pool_worker,
+                               initargs=(analyse,))
+    futures = [pool.submit(_run_one, i, t) for i, t in enumerate(transcripts)]
+
+    def collect() -> list[Outcome]:
+        results: dict[int, Outcome] = {}
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                results[outcome.index] = outcome
+                _report(progress, results, transcripts)
+        except BrokenProcessPool:
+            pass
+        finally:
+            pool.shutdown()
+        for i in [i for i in range(len(transcripts)) if i not in results]:  # a worker died: each again, alone
+            if _pool_map(transcripts, [i], analyse, 1, results, progress) and i not in results:
+                results[i] = Outcome(i, problem=Problem(transcripts[i].source, WORKER_DIED))
+                _report(progress, results, transcripts)
+        return [results[i] for i in range(len(transcripts))]
+
+    return collect
+
+
 def run(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
         scheduler=None, progress: Progress | None = None) -> list[Outcome]:
     """Map `analyse` over the transcripts; one `Outcome` per transcript, in their order."""

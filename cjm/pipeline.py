@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -124,21 +125,23 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
 
     keep_parses(cache)  # natasha's parses too are kept in the run's cache (see cjm.syntax)
     keys: list[str] = []
-    known: dict[int, Journey] = {}
     if cache is not None:
         run_key = run_fingerprint(codebook, model, model is None)
         keys = [entry_key(t, run_key + fingerprint((reviews or {}).get(t.id))) for t in transcripts]
-        with paused_gc():
-            known = {i: j for i, key in enumerate(keys) if (j := cache.get(key)) is not None}
-    todo = [i for i in range(len(transcripts)) if i not in known]
-    if len(todo) > 1:  # compiled once here, so forked workers start with the rules (see validate_codebook)
-        from .rules import get_rules
-
-        for lang in sorted({transcripts[i].language for i in todo} & set(LANGS)):
-            get_rules(codebook, lang)
+    stored = {i for i, key in enumerate(keys) if cache is not None and cache.has(key)}
+    todo = [i for i in range(len(transcripts)) if i not in stored]
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
-    outcomes = executors.run([transcripts[i] for i in todo], work, executor=executor, jobs=jobs,
-                             scheduler=scheduler, progress=progress)
+    collect = start_tagging([transcripts[i] for i in todo], codebook, work, executor, jobs, scheduler, progress)
+    known: dict[int, Journey] = {}
+    if cache is not None:  # (while the workers `start_tagging` forked tag the others)
+        with paused_gc():
+            known = {i: j for i in sorted(stored) if (j := cache.get(keys[i])) is not None}
+    outcomes = collect()
+    unreadable = [i for i in sorted(stored) if i not in known]  # an entry that would not load: tagged now
+    if unreadable:
+        todo += unreadable
+        outcomes += executors.run([transcripts[i] for i in unreadable], work, executor=executor, jobs=jobs,
+                                  scheduler=scheduler, progress=progress)
     problems: list[Problem] = []
     for i, outcome in zip(todo, outcomes):
         if outcome.journey is not None:
@@ -149,6 +152,20 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
             problems.append(outcome.problem)
     by_id = {known[i].id: keys[i] for i in known} if cache is not None else {}
     return [known[i] for i in sorted(known)], problems, by_id
+
+
+def start_tagging(transcripts: list[Transcript], codebook: Codebook, work: Callable[[Transcript], Journey],
+                  executor: str, jobs: int | None, scheduler: Any, progress: executors.Progress | None
+                  ) -> Callable[[], list[executors.Outcome]]:
+    """The map over the interviews to tag, begun (see `cjm.executor.start`). Where several are
+    mapped by workers forked later, the codebook's rules are compiled here first, so every worker
+    starts with them (see validate_codebook)."""
+    if len(transcripts) > 1 and not executors.forks_at_once(len(transcripts), jobs, executor):
+        from .rules import get_rules
+
+        for lang in sorted({t.language for t in transcripts} & set(LANGS)):
+            get_rules(codebook, lang)
+    return executors.start(transcripts, work, executor=executor, jobs=jobs, scheduler=scheduler, progress=progress)
 
 
 def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerModel | None,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cjm import cache as cache_module
-from cjm.cache import JourneyCache, canonical, entry_key, run_fingerprint
+from cjm.cache import JourneyCache, canonical, entry_key, memo, run_fingerprint
 from cjm.codebook import load_codebook
 from cjm.export import journeys_document
 from cjm.pipeline import analyse
@@ -240,22 +240,36 @@ def test_the_codebook_check_is_skipped_only_for_a_codebook_that_passed(series, t
         analyse(series, codebook=CODEBOOKS / "bad_yaml.yaml", cache_dir=tmp_path / "cache")
 
 
-def test_p_values_are_memoised_and_computed_when_the_counts_change(tmp_path, monkeypatch):
-    from cjm import aggregate
-    from cjm.cache import memo
-
+def test_memo_computes_once_per_arguments(tmp_path):
     calls: list[tuple] = []
     store = JourneyCache(tmp_path / "cache")
 
-    def p(*args):
-        return memo(store, "fisher", args, lambda: calls.append(args) or aggregate.fisher(*args))
+    def square(*args):
+        return memo(store, "square", args, lambda: calls.append(args) or args[0] ** 2)
 
-    assert p(3, 10, 7, 10) == aggregate.fisher(3, 10, 7, 10)
-    assert p(3, 10, 7, 10) == aggregate.fisher(3, 10, 7, 10)
-    assert p(4, 10, 7, 10) == aggregate.fisher(4, 10, 7, 10)
-    assert calls == [(3, 10, 7, 10), (4, 10, 7, 10)]
-    assert memo(store, "fisher", (0, 0, 1, 2), lambda: None) is None  # None is a value too
-    assert memo(store, "fisher", (0, 0, 1, 2), lambda: 1.0) is None
+    assert square(3) == 9 and square(3) == 9 and square(4) == 16
+    assert calls == [(3,), (4,)]
+    assert memo(store, "square", (0, 0), lambda: None) is None  # None is a value too
+    assert memo(store, "square", (0, 0), lambda: 1.0) is None
+
+
+def test_an_entry_that_will_not_load_is_analysed_again_beside_an_edit(series, tmp_path):
+    """The cache is asked which entries exist before the edited interview's worker starts; one that
+    exists but is damaged is found only when read, and is analysed then (with two jobs: the edited
+    one in a worker forked at once, the damaged one after it)."""
+    cache_dir = tmp_path / "cache"
+    analyse(series, cache_dir=cache_dir, jobs=2)
+    files = sorted(series.glob("*.txt"))
+    damaged = JourneyCache(cache_dir)
+    entries = sorted(p for p in cache_dir.glob("??/*.pickle"))
+    assert len(entries) == 3
+    for entry in entries:
+        entry.write_bytes(b"not a pickle")
+    files[1].write_text(files[1].read_text(encoding="utf-8").replace(": ", ": Well, ", 1), encoding="utf-8")
+    cached = analyse(series, cache_dir=cache_dir, jobs=2)
+    assert document(cached) == document(analyse(series))
+    assert len(cached.journeys) == 3 and not cached.problems
+    assert all(damaged.get(key) is not None for key in cached.keys.values())  # stored again, readable
 
 
 def test_a_run_from_the_cache_loads_no_nlp_library(series, tmp_path):

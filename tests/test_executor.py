@@ -4,6 +4,7 @@ or fails costs only its own interview."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 from functools import partial
@@ -78,6 +79,41 @@ def test_progress_counts_every_interview(three):
     seen: list[tuple[int, int]] = []
     executor.run(three, partial(fails_on, "none"), jobs=2, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (3, 3) and len(seen) == 3
+
+
+@pytest.mark.parametrize("count, jobs, executor_name, at_once", [
+    (1, 2, "local", True), (2, 2, "local", True), (3, 2, "local", False),  # more interviews than workers
+    (1, 1, "local", False), (0, 2, "local", False), (1, 2, "dask", False)])
+def test_workers_fork_at_once_only_for_a_few_interviews_on_a_local_pool(count, jobs, executor_name, at_once):
+    assert executor.forks_at_once(count, jobs, executor_name) is at_once
+
+
+def test_a_started_map_runs_while_the_caller_works(three, work):
+    """`start` forks its workers before it returns (the caller reads its cache meanwhile), and its
+    journeys are those of the serial run."""
+    two = three[:2]
+    before = set(multiprocessing.active_children())
+    collect = executor.start(two, work, jobs=2)
+    assert len(set(multiprocessing.active_children()) - before) == 2  # already working, before `collect`
+    outcomes = collect()
+    assert document([o.journey for o in outcomes]) == document([o.journey for o in executor.run(two, work, jobs=1)])
+
+
+def test_a_started_map_loses_only_the_interview_that_kills_its_worker(three):
+    two = three[:2]
+    seen: list[tuple[int, int]] = []
+    outcomes = executor.start(two, partial(dies_on, two[0].id), jobs=2,
+                              progress=lambda done, total: seen.append((done, total)))()
+    assert outcomes[0].journey is None and outcomes[0].problem.message == executor.WORKER_DIED
+    assert outcomes[0].problem.source == two[0].source
+    assert outcomes[1].journey == f"journey of {two[1].id}"
+    assert seen[-1] == (2, 2)
+
+
+def test_a_started_map_of_many_runs_when_collected(three):
+    collect = executor.start(three, partial(fails_on, "none"), jobs=2)
+    assert not multiprocessing.active_children()  # three interviews, two workers: `run` does it all later
+    assert [o.journey for o in collect()] == [f"journey of {t.id}" for t in three]
 
 
 def test_an_unknown_executor_is_refused(three):
