@@ -205,7 +205,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
             write_journeys(result.journeys, result.problems, staging / "journeys.json", pieces)
             write_events_csv(tables.events, staging / "events.csv")
             write_report(result.journeys, result.problems, result.codebook, staging, lang=lang, compare=pair,
-                         tables=tables, pieces=pieces)
+                         tables=tables, pieces=pieces, previous=target if target.is_dir() else None)
             if pdf:  # printed from the staged pages, so the PDF is swapped in with them
                 write_pdf(staging / "index.html", staging / "report.pdf")
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")

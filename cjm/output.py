@@ -292,6 +292,25 @@ def staged_folder(target: Path, *, shown: str | Path | None = None) -> Iterator[
         raise
 
 
+def write_or_link(path: Path, data: bytes, like: Path | None = None) -> Path:
+    """Write `data` to the new file `path`, or, where `like` (the same file of the report folder
+    being replaced) is a plain file holding exactly these bytes, hard-link it: a re-run then
+    writes only the pages that changed (1,000 unchanged interview pages: 0.05 s linked, 0.4-0.75 s
+    written, on this machine). Anything else — no such file, a symbolic link, other bytes, a file
+    system without hard links — is a plain write. The old folder is only ever replaced whole, never
+    written into, so the shared file is never changed under either name."""
+    if like is not None:
+        try:
+            info = os.lstat(like)
+            if stat.S_ISREG(info.st_mode) and info.st_size == len(data) and like.read_bytes() == data:
+                os.link(like, path, follow_symlinks=False)
+                return path
+        except OSError:
+            pass
+    path.write_bytes(data)
+    return path
+
+
 def _carry_user_files(old: Path, new: Path) -> None:
     """Put the user's plain files of the old folder into the new one: a hard link (the same file,
     so a log still being written stays whole), else a copy."""

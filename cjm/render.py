@@ -32,6 +32,7 @@ from .formatting import (format_clock, format_days, format_mood, format_number, 
 from .cache import memo
 from .charts import Chart, plotly_text, plotly_texts  # noqa: F401 (re-exported)
 from .messages import translate
+from .output import write_or_link
 from .model import CHANNEL, ROLE, STAGE, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
                        EvidenceBook, FindingBlock, GroupSection, Quote, Sections, ShareCell, StallRow, branches)
@@ -514,12 +515,19 @@ def report_data(journeys: list[Journey], tables: Tables) -> str:
 
 def write_report(journeys: list[Journey], problems: list[Problem], codebook, out_dir, *, lang: str | None = "ru",
                  compare: tuple[str, str] | None = ("cold_inbound", "referral"),
-                 tables: Tables | None = None, pieces: Pieces | None = None) -> list[Path]:
+                 tables: Tables | None = None, pieces: Pieces | None = None,
+                 previous: str | Path | None = None) -> list[Path]:
     """Write OUT/index.html, OUT/interviews/<id>.html and OUT/assets/plotly.gz.js; return the paths.
 
     With `pieces` (see `cjm.cache.Pieces`) an interview page made before for the same journey, in
-    the same language and under the same file name, is taken from the cache instead of built."""
+    the same language and under the same file name, is taken from the cache instead of built.
+    `previous`: the report folder this one will replace (`cjm.output.staged_folder`); a file that
+    would be written with the bytes it already has there is hard-linked from it instead."""
     out = Path(out_dir)
+
+    def _write(path: Path, text: str) -> Path:
+        return write_or_link(path, text.encode("utf-8"), Path(previous) / path.relative_to(out) if previous else None)
+
     lang = lang or majority_language(journeys)
     if lang not in ("ru", "en"):
         lang = "en"
@@ -529,7 +537,7 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     written: list[Path] = []
     (out / ASSETS).mkdir(parents=True, exist_ok=True)
     (out / INTERVIEWS).mkdir(parents=True, exist_ok=True)
-    written.append(_write_plotly(out / ASSETS / PLOTLY_JS, pieces))
+    written.append(_write_plotly(out / ASSETS / PLOTLY_JS, pieces, Path(previous) / ASSETS / PLOTLY_JS if previous else None))
     stale = out / ASSETS / OLD_PLOTLY_JS
     if stale.is_file():  # an earlier cjm's unpacked copy would put the folder over its size budget again
         stale.unlink()
@@ -566,11 +574,6 @@ def bytecode_folder(pieces: Pieces | None) -> str | None:
     except OSError:
         return None
     return str(folder)
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @lru_cache(maxsize=1)
@@ -611,11 +614,11 @@ def plotly_asset() -> str:
     return environment("en").get_template("partials/plotly.js").render(version=version, size=size, data=packed)
 
 
-def _write_plotly(path: Path, pieces: Pieces | None = None) -> Path:
+def _write_plotly(path: Path, pieces: Pieces | None = None, like: Path | None = None) -> Path:
     """plotly.js once, packed, as a local file the index page loads by a relative path (no CDN).
     With `pieces` the packed asset is kept in the cache, keyed by plotly.js's own bytes (packing
-    it costs a few tenths of a second)."""
+    it costs a few tenths of a second). `like`: see `cjm.output.write_or_link`."""
     data = (plotly_asset() if pieces is None else cached_plotly_asset(pieces)).encode("utf-8")
     if not path.is_file() or path.read_bytes() != data:
-        path.write_bytes(data)
+        write_or_link(path, data, like)
     return path

@@ -189,6 +189,7 @@ def test_dates_in_any_local_format():
     assert aggregate.iso_date("12.09.2024") == "2024-09-12"
     assert aggregate.iso_date("September 12, 2024") == "2024-09-12"
     assert aggregate.iso_date("soon") is None
+    assert aggregate.iso_date("") is None and aggregate.iso_date(None) is None and aggregate.iso_date("  ") is None
 
 
 def test_every_shipped_word_list_entry_compiles():

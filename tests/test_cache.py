@@ -160,6 +160,24 @@ def test_a_cached_report_is_byte_identical_to_an_uncached_one_after_an_edit(seri
     assert "index.html" in changed or "evidence.html" in changed
 
 
+def test_a_re_run_into_the_same_folder_links_the_pages_it_would_write_unchanged(series, tmp_path):
+    """The report replacing an older one in place takes each file whose bytes are the same from it
+    (a hard link) and writes the rest: after an edit, the edited interview's page is a new file,
+    the others are the old files, and the folder is byte for byte what an uncached run writes."""
+    cache, out = tmp_path / "cache", tmp_path / "report"
+    report(series, out, "--cache-dir", cache)
+    inodes = {name: (out / name).stat().st_ino for name in files(out)}
+    edited = sorted(series.glob("*.txt"))[1]
+    edited.write_text(edited.read_text(encoding="utf-8").replace(": ", ": Zyxwvut. ", 1), encoding="utf-8")
+    report(series, out, "--cache-dir", cache)
+    same_report(out, report(series, tmp_path / "fresh", "--no-cache"))
+    kept = {name for name in files(out) if (out / name).stat().st_ino == inodes.get(name)}
+    pages = {name for name in inodes if name.startswith("interviews/")}
+    assert len(pages) == 3 and len(pages - kept) == 1  # the edited interview's page alone was written
+    assert b"Zyxwvut" in (out / next(iter(pages - kept))).read_bytes()
+    assert {"assets/plotly.gz.js", "assets/report.css"} <= kept and "journeys.json" not in kept
+
+
 def test_a_changed_codebook_or_model_never_serves_a_cached_page(series, tmp_path):
     cache = tmp_path / "cache"
     model_run = files(report(series, tmp_path / "model", "--cache-dir", cache))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from cjm import output
 from cjm.output import (OutputError, atomic_write_text, check_target, claim_folder, foreign_entries, lock_path,
-                        output_lock, recover, staged_folder)
+                        output_lock, recover, staged_folder, write_or_link)
 from cjm.render import SLUG_MAX, slug
 
 import render_fixture as fixture  # tests/render_fixture.py: the hand-built journeys of tests/data/render
@@ -84,6 +84,38 @@ def beside(out: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the swap
+
+
+def test_a_file_with_the_old_bytes_is_linked_and_any_other_written(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "same.html").write_bytes(b"<p>same</p>")
+    (old / "other.html").write_bytes(b"<p>before</p>")
+    (old / "target.html").write_bytes(b"<p>same</p>")
+    (old / "link.html").symlink_to(old / "target.html")
+    write_or_link(new / "same.html", b"<p>same</p>", old / "same.html")
+    write_or_link(new / "other.html", b"<p>after!</p>", old / "other.html")  # the same size, other bytes
+    write_or_link(new / "link.html", b"<p>same</p>", old / "link.html")
+    write_or_link(new / "missing.html", b"x", old / "missing.html")
+    write_or_link(new / "plain.html", b"y")
+    assert os.path.samefile(new / "same.html", old / "same.html")
+    assert (new / "other.html").read_bytes() == b"<p>after!</p>" and (old / "other.html").read_bytes() == b"<p>before</p>"
+    assert not (new / "link.html").is_symlink() and not os.path.samefile(new / "link.html", old / "target.html")
+    assert (new / "link.html").read_bytes() == b"<p>same</p>"
+    assert (new / "missing.html").read_bytes() == b"x" and (new / "plain.html").read_bytes() == b"y"
+
+
+def test_where_a_link_cannot_be_made_the_file_is_written(tmp_path, monkeypatch):
+    (tmp_path / "old.html").write_bytes(b"page")
+
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    write_or_link(tmp_path / "new.html", b"page", tmp_path / "old.html")
+    assert (tmp_path / "new.html").read_bytes() == b"page"
+    assert not os.path.samefile(tmp_path / "new.html", tmp_path / "old.html")
 
 
 def test_a_new_folder_is_created_whole_and_nothing_is_left_beside_it(tmp_path):
