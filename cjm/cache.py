@@ -146,6 +146,10 @@ class JourneyCache:
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
 
+    def has_journeys(self) -> bool:
+        """Whether any journey is stored (entries live in two-letter folders by key prefix)."""
+        return self.folder.is_dir() and any(p.is_dir() for p in self.folder.glob("??"))
+
     def has(self, key: str) -> bool:
         """Whether an entry is stored under the key (it may still fail to load: `get` tells)."""
         return self.path(key).is_file()

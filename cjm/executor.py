@@ -102,9 +102,11 @@ def keep_for_the_run() -> bool:
     return _OWN_PROCESS["settled"]
 
 
-def _init_pool_worker(analyse: Analyse) -> None:
-    """A pool worker is cjm's own process: it keeps the tuned collector for its whole life."""
-    _init_worker(analyse)
+def _init_pool_worker(analyse: Analyse | None) -> None:
+    """A pool worker is cjm's own process: it keeps the tuned collector for its whole life.
+    (`analyse` None: a `WarmPool`'s worker, given the work with each interview.)"""
+    if analyse is not None:
+        _init_worker(analyse)
     gc.freeze()  # everything forked from the parent (models, rules) is never walked again
     gc.set_threshold(*GC_THRESHOLDS)
 
@@ -247,19 +249,61 @@ def forks_at_once(count: int, jobs: int | None, executor: str = "local") -> bool
             and "fork" in multiprocessing.get_all_start_methods())
 
 
+def _warm_imports() -> None:
+    """What a worker spends its first half second on: spaCy and the tag stage's modules, and
+    pymorphy3's dictionaries."""
+    from . import journey, tag  # noqa: F401 (imported for their side effect: loaded modules)
+    from .nlp import morph_analyzer
+
+    morph_analyzer()
+
+
+class WarmPool:
+    """One worker forked before the caller knows what it will tag (a re-run's caller reads the
+    folder and computes its cache keys meanwhile, ~0.5 s at N = 1,000), already importing what
+    tagging needs. `start` gives it the interview where there is exactly one to tag (the re-run
+    after an edit); otherwise, or where nothing is to be tagged, `close` lets it go: it cost a core
+    for under a second. One worker, not one per core: a pool forks a new process for a task that
+    finds every worker busy, and that cold one, not the warm one, would take the interview."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(max_workers=1, mp_context=_context(),
+                                                                    initializer=_init_pool_worker, initargs=(None,))
+        self.pool.submit(_warm_imports)
+
+    @classmethod
+    def begin(cls, jobs: int | None, executor: str = "local") -> WarmPool | None:
+        """A warm worker where `start` would fork one for a single interview (else None)."""
+        return cls() if forks_at_once(1, jobs, executor) else None
+
+    def take(self) -> ProcessPoolExecutor | None:
+        pool, self.pool = self.pool, None
+        return pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+
 def start(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
-          scheduler=None, progress: Progress | None = None) -> Callable[[], list[Outcome]]:
+          scheduler=None, progress: Progress | None = None, warm: WarmPool | None = None) -> Callable[[], list[Outcome]]:
     """`run`, begun now and collected by calling what it returns. Where `forks_at_once`, the
-    workers fork here and tag while the caller reads its cached journeys (a re-run's tagging of
-    the edited interview and its reading of the thousand others then overlap); otherwise
-    everything happens when collected. A dead worker costs what it does in `run`: the interviews
-    it left are run again, each in a pool of its own, and one that breaks that too is skipped with
-    the reason."""
-    if not forks_at_once(len(transcripts), jobs, executor):
+    interviews go to workers at once (a single one to `warm`'s, where given, else to workers
+    forked here), which tag
+    while the caller reads its cached journeys (a re-run's tagging of the edited interview and its
+    reading of the thousand others then overlap); otherwise everything happens when collected.
+    A dead worker costs what it does in `run`: the interviews it left are run again, each in a pool
+    of its own, and one that breaks that too is skipped with the reason."""
+    pool = warm.take() if warm is not None and len(transcripts) == 1 and forks_at_once(1, jobs, executor) else None
+    if warm is not None:
+        warm.close()
+    if pool is None and not forks_at_once(len(transcripts), jobs, executor):
         return lambda: run(transcripts, analyse, executor=executor, jobs=jobs, scheduler=scheduler, progress=progress)
-    pool = ProcessPoolExecutor(max_workers=len(transcripts), mp_context=_context(), initializer=_init_pool_worker,
-                               initargs=(analyse,))
-    futures = [pool.submit(_run_one, i, t) for i, t in enumerate(transcripts)]
+    if pool is None:
+        pool = ProcessPoolExecutor(max_workers=len(transcripts), mp_context=_context(),
+                                   initializer=_init_pool_worker, initargs=(analyse,))
+    futures = [pool.submit(_call, analyse, i, t) for i, t in enumerate(transcripts)]
 
     def collect() -> list[Outcome]:
         results: dict[int, Outcome] = {}

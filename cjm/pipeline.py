@@ -54,6 +54,23 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
         notes.append(model_mismatch(tagger, book))
         tagger = None
+    # with a filled cache a re-run usually tags one interview: its worker forks now and imports what
+    # tagging needs while this process reads the folder and computes the keys
+    warm = executors.WarmPool.begin(jobs, executor) if cache is not None and cache.has_journeys() else None
+    try:
+        return _analyse_read(folder, book, cache, tagger, notes, language=language, redact=redact,
+                             use_reviews=use_reviews, jobs=jobs, executor=executor, scheduler=scheduler,
+                             progress=progress, warm=warm)
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _analyse_read(folder: str | Path, book: Codebook, cache: JourneyCache | None, tagger: TaggerModel | None,
+                  notes: list[str], *, language: str | None, redact: bool, use_reviews: bool, jobs: int | None,
+                  executor: str, scheduler: Any, progress: executors.Progress | None,
+                  warm: executors.WarmPool | None) -> RunResult:
+    """`analyse` from reading the folder on."""
     transcripts, problems = read_folder(folder, language=language, cache=cache)  # raises when nothing is readable
     for transcript in transcripts:  # (before the cache keys are taken: a set-aside model's note is in them)
         transcript.notes.extend(notes)
@@ -69,7 +86,7 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
 
         transcripts = redact_transcripts(transcripts)
     journeys, failed, keys = analyse_keyed(transcripts, book, tagger, reviews=matches, jobs=jobs, executor=executor,
-                                           scheduler=scheduler, cache=cache, progress=progress)
+                                           scheduler=scheduler, cache=cache, progress=progress, warm=warm)
     problems = problems + failed
     inputs = sorted({t.source for t in transcripts} | {p.source for p in problems})
     return RunResult(journeys=journeys, problems=problems, codebook=book, inputs=inputs, notes=notes, keys=keys,
@@ -118,9 +135,11 @@ def analyse_all(transcripts: list[Transcript], codebook: Codebook, model: Tagger
 def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: TaggerModel | None, *,
                   reviews: dict[str, ReviewMatch] | None = None, jobs: int | None = 1, executor: str = "local",
                   scheduler: Any = None, cache: JourneyCache | None = None,
-                  progress: executors.Progress | None = None) -> tuple[list[Journey], list[Problem], dict[str, str]]:
+                  progress: executors.Progress | None = None, warm: executors.WarmPool | None = None
+                  ) -> tuple[list[Journey], list[Problem], dict[str, str]]:
     """`analyse_all`, and each journey's cache entry key by its id (empty without a cache): the
-    key the outputs' per-interview parts are cached under."""
+    key the outputs' per-interview parts are cached under. `warm`: workers forked earlier
+    (`cjm.executor.WarmPool`), given the interviews to tag where they are few."""
     from .syntax import keep_parses
 
     keep_parses(cache)  # natasha's parses too are kept in the run's cache (see cjm.syntax)
@@ -131,7 +150,7 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
     stored = {i for i, key in enumerate(keys) if cache is not None and cache.has(key)}
     todo = [i for i in range(len(transcripts)) if i not in stored]
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
-    collect = start_tagging([transcripts[i] for i in todo], codebook, work, executor, jobs, scheduler, progress)
+    collect = start_tagging([transcripts[i] for i in todo], codebook, work, executor, jobs, scheduler, progress, warm)
     known: dict[int, Journey] = {}
     if cache is not None:  # (while the workers `start_tagging` forked tag the others)
         with paused_gc():
@@ -155,8 +174,8 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
 
 
 def start_tagging(transcripts: list[Transcript], codebook: Codebook, work: Callable[[Transcript], Journey],
-                  executor: str, jobs: int | None, scheduler: Any, progress: executors.Progress | None
-                  ) -> Callable[[], list[executors.Outcome]]:
+                  executor: str, jobs: int | None, scheduler: Any, progress: executors.Progress | None,
+                  warm: executors.WarmPool | None = None) -> Callable[[], list[executors.Outcome]]:
     """The map over the interviews to tag, begun (see `cjm.executor.start`). Where several are
     mapped by workers forked later, the codebook's rules are compiled here first, so every worker
     starts with them (see validate_codebook)."""
@@ -165,7 +184,8 @@ def start_tagging(transcripts: list[Transcript], codebook: Codebook, work: Calla
 
         for lang in sorted({t.language for t in transcripts} & set(LANGS)):
             get_rules(codebook, lang)
-    return executors.start(transcripts, work, executor=executor, jobs=jobs, scheduler=scheduler, progress=progress)
+    return executors.start(transcripts, work, executor=executor, jobs=jobs, scheduler=scheduler, progress=progress,
+                           warm=warm)
 
 
 def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerModel | None,

@@ -116,6 +116,47 @@ def test_a_started_map_of_many_runs_when_collected(three):
     assert [o.journey for o in collect()] == [f"journey of {t.id}" for t in three]
 
 
+def worker_pid(transcript):
+    return os.getpid()
+
+
+def test_a_warm_worker_takes_a_single_interview(three):
+    warm = executor.WarmPool.begin(2)
+    assert warm is not None and executor.WarmPool.begin(1) is None  # one job: nothing to fork
+    warm_pid = warm.pool.submit(os.getpid).result()
+    outcomes = executor.start(three[:1], worker_pid, jobs=2, warm=warm)()
+    assert outcomes[0].journey == warm_pid != os.getpid()
+    assert warm.pool is None  # taken: `close` has nothing left to do
+
+
+def test_a_warm_worker_is_let_go_where_more_than_one_interview_is_to_tag(three):
+    warm = executor.WarmPool.begin(2)
+    warm_pid = warm.pool.submit(os.getpid).result()
+    outcomes = executor.start(three[:2], worker_pid, jobs=2, warm=warm)()
+    assert warm.pool is None and warm_pid not in {o.journey for o in outcomes}
+    assert os.getpid() not in {o.journey for o in outcomes}  # workers forked for them, as without a warm one
+
+
+def test_a_run_with_a_filled_cache_starts_a_warm_worker_and_one_without_does_not(tmp_path, monkeypatch):
+    from cjm import pipeline
+
+    started: list[bool] = []
+    real = executor.WarmPool.begin
+    monkeypatch.setattr(executor.WarmPool, "begin", classmethod(lambda cls, *a: started.append(True) or real(*a)))
+    folder = tmp_path / "series"
+    folder.mkdir()
+    source = sorted(SAMPLE.glob("en-*.txt"))[0]
+    (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    first = pipeline.analyse(folder, cache_dir=tmp_path / "cache", jobs=2)
+    assert started == []  # an empty cache: every interview is to tag
+    (folder / source.name).write_text(source.read_text(encoding="utf-8").replace(": ", ": Well, ", 1), encoding="utf-8")
+    edited = pipeline.analyse(folder, cache_dir=tmp_path / "cache", jobs=2)
+    assert started == [True]
+    assert len(edited.journeys) == 1 and not edited.problems
+    assert document(edited.journeys) == document(pipeline.analyse(folder).journeys)  # the same as uncached
+    assert document(first.journeys) != document(edited.journeys)
+
+
 def test_an_unknown_executor_is_refused(three):
     with pytest.raises(ValueError, match="unknown executor"):
         executor.run(three, partial(fails_on, "none"), executor="spark")
