@@ -162,13 +162,32 @@ def output_lock(target: Path, *, shown: str | Path | None = None) -> Iterator[Pa
     path = lock_path(target)
     shown = shown if shown is not None else target
     fd = _acquire(path, shown)
+    _HELD_LOCKS.add(fd)
     try:
         yield path
     finally:
+        _HELD_LOCKS.discard(fd)
         if fcntl is not None:  # unlink while still holding it: a waiter re-checks the inode
             with suppress(OSError):
                 os.unlink(path)
         os.close(fd)
+
+
+_HELD_LOCKS: set[int] = set()  # the file descriptors of the output locks this process holds
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child (a tagging worker): let go of the parent's output locks. An flock belongs
+    to the open file, which a fork shares; a worker that outlived a killed run (finishing its
+    interview, or still importing) would otherwise keep the next run out of the folder."""
+    for fd in list(_HELD_LOCKS):
+        with suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def _acquire(path: Path, shown: str | Path) -> int:

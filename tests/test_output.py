@@ -118,6 +118,30 @@ def test_where_a_link_cannot_be_made_the_file_is_written(tmp_path, monkeypatch):
     assert not os.path.samefile(tmp_path / "new.html", tmp_path / "old.html")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_worker_outliving_a_killed_run_does_not_keep_the_output_lock(tmp_path):
+    """A run that forked a worker (the tagging pool) and was killed leaves its lock file behind;
+    the worker, still alive, must hold no share of the lock, or the next run would be refused."""
+    target = tmp_path / "reports"
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    run = os.fork()
+    if run == 0:  # the run: takes the lock, forks its worker, dies without letting go
+        with output_lock(target):
+            if os.fork() == 0:  # the worker: lives until told to go
+                os.read(go_r, 1)
+                os._exit(0)
+            os.write(ready_w, b"1")
+            os._exit(0)  # as SIGKILL would: no unlink, no close
+    os.waitpid(run, 0)
+    assert os.read(ready_r, 1) == b"1" and lock_path(target).exists()
+    try:
+        with output_lock(target):  # "another cjm run is writing" if the worker kept the lock
+            pass
+    finally:
+        os.write(go_w, b"1")
+
+
 def test_a_new_folder_is_created_whole_and_nothing_is_left_beside_it(tmp_path):
     out = tmp_path / "deep" / "reports"
     run_into(out)
