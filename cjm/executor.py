@@ -289,13 +289,12 @@ class WarmPool:
 def start(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "local", jobs: int | None = None,
           scheduler=None, progress: Progress | None = None, warm: WarmPool | None = None) -> Callable[[], list[Outcome]]:
     """`run`, begun now and collected by calling what it returns. Where `forks_at_once`, the
-    interviews go to workers at once (a single one to `warm`'s, where given, else to workers
-    forked here), which tag
-    while the caller reads its cached journeys (a re-run's tagging of the edited interview and its
-    reading of the thousand others then overlap); otherwise everything happens when collected.
-    A dead worker costs what it does in `run`: the interviews it left are run again, each in a pool
-    of its own, and one that breaks that too is skipped with the reason."""
-    pool = warm.take() if warm is not None and len(transcripts) == 1 and forks_at_once(1, jobs, executor) else None
+    interviews go to workers at once (a single one to `warm`'s worker, where given, else to workers
+    forked here), which tag while the caller reads its cached journeys (a re-run's tagging of the
+    edited interview and its reading of the thousand others then overlap); otherwise everything
+    happens when collected. A dead worker costs what it does in `run`: the interviews it left are
+    run again, each in a pool of its own, and one that breaks that too is skipped with the reason."""
+    pool = warm.take() if warm is not None and len(transcripts) == 1 else None
     if warm is not None:
         warm.close()
     if pool is None and not forks_at_once(len(transcripts), jobs, executor):

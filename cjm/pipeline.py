@@ -138,8 +138,8 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
                   progress: executors.Progress | None = None, warm: executors.WarmPool | None = None
                   ) -> tuple[list[Journey], list[Problem], dict[str, str]]:
     """`analyse_all`, and each journey's cache entry key by its id (empty without a cache): the
-    key the outputs' per-interview parts are cached under. `warm`: workers forked earlier
-    (`cjm.executor.WarmPool`), given the interviews to tag where they are few."""
+    key the outputs' per-interview parts are cached under. `warm`: a worker forked earlier
+    (`cjm.executor.WarmPool`), given the interview where exactly one is to tag."""
     from .syntax import keep_parses
 
     keep_parses(cache)  # natasha's parses too are kept in the run's cache (see cjm.syntax)
