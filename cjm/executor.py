@@ -198,14 +198,19 @@ def _pool_map(transcripts, batch, analyse, jobs, results, progress) -> bool:
     """Run `batch` in a new pool, filling `results`; True when a worker died on the way."""
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_pool_worker,
                              initargs=(analyse,)) as pool:
-        futures = {pool.submit(_run_one, i, transcripts[i]): i for i in longest_first(transcripts, batch)}
-        try:
-            for future in as_completed(futures):
-                outcome = future.result()
-                results[outcome.index] = outcome
-                _report(progress, results, transcripts)
-        except BrokenProcessPool:
-            return True
+        futures = [pool.submit(_run_one, i, transcripts[i]) for i in longest_first(transcripts, batch)]
+        return _gather(futures, results, transcripts, progress)
+
+
+def _gather(futures, results: dict[int, Outcome], transcripts: list[Transcript], progress: Progress | None) -> bool:
+    """Each outcome into `results` as it comes; True when a worker died on the way (the pool is broken)."""
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[outcome.index] = outcome
+            _report(progress, results, transcripts)
+    except BrokenProcessPool:
+        return True
     return False
 
 
@@ -307,12 +312,7 @@ def start(transcripts: list[Transcript], analyse: Analyse, *, executor: str = "l
     def collect() -> list[Outcome]:
         results: dict[int, Outcome] = {}
         try:
-            for future in as_completed(futures):
-                outcome = future.result()
-                results[outcome.index] = outcome
-                _report(progress, results, transcripts)
-        except BrokenProcessPool:
-            pass
+            _gather(futures, results, transcripts, progress)
         finally:
             pool.shutdown()
         for i in [i for i in range(len(transcripts)) if i not in results]:  # a worker died: each again, alone
