@@ -123,18 +123,36 @@ def worker_pid(transcript):
 def test_a_warm_worker_takes_a_single_interview(three):
     warm = executor.WarmPool.begin(2)
     assert warm is not None and executor.WarmPool.begin(1) is None  # one job: nothing to fork
-    warm_pid = warm.pool.submit(os.getpid).result()
-    outcomes = executor.start(three[:1], worker_pid, jobs=2, warm=warm)()
+    warm_pid = warm.process.pid
+    seen: list[tuple[int, int]] = []
+    outcomes = executor.start(three[:1], worker_pid, jobs=2, warm=warm,
+                              progress=lambda done, total: seen.append((done, total)))()
     assert outcomes[0].journey == warm_pid != os.getpid()
-    assert warm.pool is None  # taken: `close` has nothing left to do
+    assert seen == [(1, 1)]
+    assert warm.process is None  # taken: `close` has nothing left to do
 
 
-def test_a_warm_worker_is_let_go_where_more_than_one_interview_is_to_tag(three):
+def test_a_warm_worker_is_stopped_where_more_than_one_interview_is_to_tag(three):
     warm = executor.WarmPool.begin(2)
-    warm_pid = warm.pool.submit(os.getpid).result()
+    process = warm.process
     outcomes = executor.start(three[:2], worker_pid, jobs=2, warm=warm)()
-    assert warm.pool is None and warm_pid not in {o.journey for o in outcomes}
-    assert os.getpid() not in {o.journey for o in outcomes}  # workers forked for them, as without a warm one
+    assert not process.is_alive() and warm.process is None
+    assert process.pid not in {o.journey for o in outcomes} and os.getpid() not in {o.journey for o in outcomes}
+
+
+def test_a_warm_worker_that_dies_costs_only_its_interview(three):
+    warm = executor.WarmPool.begin(2)
+    outcomes = executor.start(three[:1], partial(dies_on, three[0].id), jobs=2, warm=warm)()
+    assert outcomes[0].journey is None and outcomes[0].problem.message == executor.WORKER_DIED
+    assert outcomes[0].problem.source == three[0].source
+
+
+def test_an_unused_warm_worker_is_stopped_at_once():
+    warm = executor.WarmPool.begin(2)
+    process = warm.process
+    warm.close()
+    assert not process.is_alive() and warm.process is None
+    warm.close()  # twice is harmless
 
 
 def test_a_run_with_a_filled_cache_starts_a_warm_worker_and_one_without_does_not(tmp_path, monkeypatch):
