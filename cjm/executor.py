@@ -248,8 +248,8 @@ def forks_at_once(count: int, jobs: int | None, executor: str = "local") -> bool
     more processes with no more interviews than workers (a re-run after an edit or two). There the
     parent's warm-up would share nothing worth its wait; with more interviews `run`'s warm-up before
     the fork (pipelines and rules loaded once, shared by every worker) pays."""
-    return (executor == "local" and 0 < count <= (jobs or default_jobs()) and (jobs or default_jobs()) > 1
-            and "fork" in multiprocessing.get_all_start_methods())
+    workers = jobs or default_jobs()
+    return executor == "local" and 0 < count <= workers and workers > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _warm_imports() -> None:

@@ -147,7 +147,7 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
     if cache is not None:
         run_key = run_fingerprint(codebook, model, model is None)
         keys = [entry_key(t, run_key + fingerprint((reviews or {}).get(t.id))) for t in transcripts]
-    stored = {i for i, key in enumerate(keys) if cache is not None and cache.has(key)}
+    stored = {i for i, key in enumerate(keys) if cache.has(key)}  # (no keys without a cache)
     todo = [i for i in range(len(transcripts)) if i not in stored]
     work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
     collect = start_tagging([transcripts[i] for i in todo], codebook, work, executor, jobs, scheduler, progress, warm)

@@ -525,8 +525,11 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     would be written with the bytes it already has there is hard-linked from it instead."""
     out = Path(out_dir)
 
+    def like(path: Path) -> Path | None:  # the same file in the folder being replaced
+        return Path(previous) / path.relative_to(out) if previous else None
+
     def _write(path: Path, text: str) -> Path:
-        return write_or_link(path, text.encode("utf-8"), Path(previous) / path.relative_to(out) if previous else None)
+        return write_or_link(path, text.encode("utf-8"), like(path))
 
     lang = lang or majority_language(journeys)
     if lang not in ("ru", "en"):
@@ -537,7 +540,7 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
     written: list[Path] = []
     (out / ASSETS).mkdir(parents=True, exist_ok=True)
     (out / INTERVIEWS).mkdir(parents=True, exist_ok=True)
-    written.append(_write_plotly(out / ASSETS / PLOTLY_JS, pieces, Path(previous) / ASSETS / PLOTLY_JS if previous else None))
+    written.append(_write_plotly(out / ASSETS / PLOTLY_JS, pieces, like(out / ASSETS / PLOTLY_JS)))
     stale = out / ASSETS / OLD_PLOTLY_JS
     if stale.is_file():  # an earlier cjm's unpacked copy would put the folder over its size budget again
         stale.unlink()
