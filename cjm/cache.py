@@ -210,9 +210,10 @@ class Pieces:
     cache: JourneyCache
     keys: dict[str, str]  # journey id -> entry key
 
-    def text(self, kind: str, ident: str, extra: Any, make: Callable[[], str]) -> str:
-        """The part `make()` builds for one interview, from the cache where it was made before."""
-        return self.made(kind, [ident], extra, make, str)
+    def one(self, kind: str, ident: str, extra: Any, make: Callable[[], Any], expect: type = bytes) -> Any:
+        """The part `make()` builds for one interview (bytes: a page, its part of journeys.json),
+        from the cache where it was made before."""
+        return self.made(kind, [ident], extra, make, expect)
 
     def made(self, kind: str, idents: list[str], extra: Any, make: Callable[[], Any], expect: type) -> Any:
         """What `make()` builds from these interviews' journeys alone (a page, a group's tables):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .model import Journey, Problem
-from .output import atomic_write_text
+from .output import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,19 +116,26 @@ ITEM_INDENT = "    "  # an interview's object sits two levels deep: document -> 
 
 
 def journeys_json(journeys: list[Journey], problems: list[Problem], pieces: Pieces | None = None) -> str:
-    """The text of journeys.json (UTF-8, stable key order so runs can be diffed). With `pieces`
-    each interview's part is the text cached for its journey: the document is written around
-    them, byte for byte what `strict_json` writes for the whole (a test holds the two equal)."""
+    """The text of journeys.json (UTF-8, stable key order so runs can be diffed); see `journeys_json_bytes`."""
+    return journeys_json_bytes(journeys, problems, pieces).decode("utf-8")
+
+
+def journeys_json_bytes(journeys: list[Journey], problems: list[Problem], pieces: Pieces | None = None) -> bytes:
+    """journeys.json as UTF-8 bytes. With `pieces` each interview's part is the bytes cached for
+    its journey, and the document is joined around them: byte for byte what `strict_json` writes
+    for the whole (a test holds the two equal). Bytes, not text: a re-run at N = 1,000 would
+    otherwise decode and encode again 35 MB it only copies."""
     if pieces is None:
-        return strict_json(journeys_document(journeys, problems))
+        return strict_json(journeys_document(journeys, problems)).encode("utf-8")
     ordered = sorted(journeys, key=lambda j: j.id)
-    document = journeys_document([], problems)
-    head = strict_json(document)
-    empty = '"interviews": []'
+    head = strict_json(journeys_document([], problems)).encode("utf-8")
+    empty = b'"interviews": []'
     if not ordered or empty not in head:
-        return strict_json(journeys_document(journeys, problems))
-    parts = [pieces.text("journey-json", j.id, None, lambda j=j: journey_json(j)) for j in ordered]
-    body = '"interviews": [\n' + ITEM_INDENT + (",\n" + ITEM_INDENT).join(parts) + "\n  ]"
+        return strict_json(journeys_document(journeys, problems)).encode("utf-8")
+    parts = [pieces.one("journey-json", j.id, None, lambda j=j: journey_json(j).encode("utf-8"))
+             for j in ordered]
+    indent = ITEM_INDENT.encode()
+    body = b'"interviews": [\n' + indent + (b",\n" + indent).join(parts) + b"\n  ]"
     return head.replace(empty, body, 1)
 
 
@@ -142,7 +149,7 @@ def write_journeys(journeys: list[Journey], problems: list[Problem], path: str |
     """Write journeys.json whole or not at all (temporary file, then os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(path, journeys_json(journeys, problems, pieces) + "\n")
+    return atomic_write_bytes(path, journeys_json_bytes(journeys, problems, pieces) + b"\n")
 
 
 # OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets

@@ -406,14 +406,19 @@ def _unblock_signals(previous: set) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write a text file whole or not at all: a temporary file beside it, fsynced, then
-    os.replace. An existing symlink at `path` is replaced, never written through."""
+    """`atomic_write_bytes` of the text in UTF-8."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a file whole or not at all: a temporary file beside it, fsynced, then os.replace.
+    An existing symlink at `path` is replaced, never written through."""
     path = Path(path)
     temp = path.with_name(f"{_mark(path)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

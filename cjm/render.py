@@ -554,10 +554,12 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
         written.append(_write(out / name, html))
     for journey in builder.journeys:
         name = builder.files[journey.id]
-        html = (interview_html(builder, journey, env) if pieces is None else
-                pieces.text("page", journey.id, {"lang": lang, "file": name},
-                            lambda journey=journey: interview_html(builder, journey, env)))
-        written.append(_write(out / INTERVIEWS / name, html))
+        def make(journey: Journey = journey) -> bytes:
+            return interview_html(builder, journey, env).encode("utf-8")
+
+        data = make() if pieces is None else pieces.one("page", journey.id, {"lang": lang, "file": name}, make)
+        path = out / INTERVIEWS / name
+        written.append(write_or_link(path, data, like(path)))
     return written
 
 

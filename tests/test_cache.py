@@ -208,19 +208,19 @@ def test_journeys_json_from_cached_parts_is_the_whole_document_s_text(series, tm
 def test_a_part_is_keyed_by_its_journey_and_what_else_it_names(tmp_path):
     from cjm.cache import Pieces
 
-    made: list[str] = []
+    made: list[bytes] = []
 
-    def make(text: str):
-        return lambda: made.append(text) or text
+    def make(data: bytes):
+        return lambda: made.append(data) or data
 
     store = JourneyCache(tmp_path / "cache")
     one = Pieces(store, {"a": "key-1"})
-    assert one.text("page", "a", {"lang": "en"}, make("x")) == "x"
-    assert one.text("page", "a", {"lang": "en"}, make("y")) == "x"  # the same journey: cached
-    assert one.text("page", "a", {"lang": "ru"}, make("z")) == "z"  # another language: made
-    assert Pieces(store, {"a": "key-2"}).text("page", "a", {"lang": "en"}, make("w")) == "w"  # edited journey
-    assert Pieces(store, {}).text("page", "a", {"lang": "en"}, make("v")) == "v"  # no key: never cached
-    assert made == ["x", "z", "w", "v"]
+    assert one.one("page", "a", {"lang": "en"}, make(b"x")) == b"x"
+    assert one.one("page", "a", {"lang": "en"}, make(b"y")) == b"x"  # the same journey: cached
+    assert one.one("page", "a", {"lang": "ru"}, make(b"z")) == b"z"  # another language: made
+    assert Pieces(store, {"a": "key-2"}).one("page", "a", {"lang": "en"}, make(b"w")) == b"w"  # edited journey
+    assert Pieces(store, {}).one("page", "a", {"lang": "en"}, make(b"v")) == b"v"  # no key: never cached
+    assert made == [b"x", b"z", b"w", b"v"]
 
 
 def test_unchanged_files_are_not_parsed_again_and_edited_ones_are(series, tmp_path, monkeypatch):
