@@ -25,9 +25,12 @@ import hashlib
 import json
 import os
 import pickle
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -142,6 +145,9 @@ class JourneyCache:
     folder: Path
     hits: int = 0
     misses: int = 0
+    written: int = 0  # bytes this process stored (for the size estimate, see `tidy`)
+    used: set[str] = dataclasses.field(default_factory=set)  # files this process read or wrote
+
 
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
@@ -156,6 +162,7 @@ class JourneyCache:
 
     def get(self, key: str) -> Journey | None:
         path = self.path(key)
+        self.used.add(str(path))
         try:
             with path.open("rb") as handle:
                 journey = pickle.load(handle)
@@ -177,8 +184,10 @@ class JourneyCache:
 
     def load(self, kind: str, key: str) -> Any | None:
         """A stored piece of another kind (not counted in hits and misses), or None."""
+        path = self.piece_path(kind, key)
+        self.used.add(str(path))
         try:
-            with self.piece_path(kind, key).open("rb") as handle:
+            with path.open("rb") as handle:
                 return pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
@@ -191,7 +200,10 @@ class JourneyCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
                 pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                size = handle.tell()
             os.replace(handle.name, path)
+            self.written += size
+            self.used.add(str(path))
         except OSError:
             try:
                 os.unlink(handle.name)
@@ -243,3 +255,154 @@ def memo(cache: JourneyCache | None, kind: str, args: Any, compute: Callable[[],
     value = compute()
     cache.store(kind, key, (value,))
     return value
+
+
+# --------------------------------------------------------------------------- the cache's size
+
+ENV_MAX_MB = "CJM_CACHE_MAX_MB"
+DEFAULT_MAX_MB = 2048
+ESTIMATE_FILE = "size.json"  # the bytes the cache holds, as last counted plus what runs wrote since
+FRESH_TEMP_SECONDS = 3600
+KEEP_SHARE = 0.8  # a pruned cache is brought down to this share of its limit, so the next run does not prune again
+# the only files cjm ever writes under the cache folder, and so the only ones it ever deletes there:
+# entries (a sha256 key), jinja2's compiled templates, the temporary files of interrupted writes
+_OWN_FILE = re.compile(r"[0-9a-f]{64}\.pickle|__jinja2_[0-9a-f]{40}\.cache|tmp\w+\.tmp")
+
+
+def max_bytes() -> int | None:
+    """The cache's size limit: $CJM_CACHE_MAX_MB megabytes (0: no limit), else 2 GB."""
+    raw = os.environ.get(ENV_MAX_MB, "").strip()
+    try:
+        megabytes = float(raw) if raw else DEFAULT_MAX_MB
+    except ValueError:
+        from .errors import UsageError
+
+        raise UsageError(f"${ENV_MAX_MB} must be a number of megabytes, not {raw!r}",
+                         hint=f"e.g. {ENV_MAX_MB}=4096, or 0 for no limit") from None
+    return int(megabytes * 1_000_000) if megabytes > 0 else None
+
+
+@dataclasses.dataclass
+class Usage:
+    """What the cache folder holds: cjm's files, in bytes, and by kind (the first folder level:
+    two hex letters are the journeys themselves)."""
+
+    files: int = 0
+    bytes: int = 0
+    kinds: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # kind -> [files, bytes]
+
+
+def own_files(folder: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every file cjm wrote under the cache folder (path, stat); anything else there is left alone."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            if _OWN_FILE.fullmatch(name):
+                path = os.path.join(root, name)
+                try:
+                    info = os.lstat(path)
+                except OSError:  # removed meanwhile (another run pruning)
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    yield path, info
+
+
+def usage(folder: Path) -> Usage:
+    found = Usage()
+    for path, info in own_files(folder):
+        parts = Path(path).relative_to(folder).parts
+        kind = "journeys" if len(parts) == 2 and len(parts[0]) == 2 else parts[0]
+        found.files += 1
+        found.bytes += info.st_size
+        counts = found.kinds.setdefault(kind, [0, 0])
+        counts[0] += 1
+        counts[1] += info.st_size
+    return found
+
+
+def prune(cache: JourneyCache, limit: int) -> tuple[int, int, int]:
+    """Where cjm's files under the cache folder take more than `limit` bytes, delete the least
+    recently used (by modification time) until they take `KEEP_SHARE` of it, never one this run
+    read or wrote. What this run used is first touched, so the next prune sees it as recent.
+    Returns (files deleted, bytes freed, bytes left)."""
+    now = time.time()
+    entries = []
+    for path, info in own_files(cache.folder):
+        mtime = info.st_mtime
+        if path in cache.used:
+            with suppress(OSError):
+                os.utime(path, (now, now))
+            mtime = now
+        entries.append((mtime, info.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    removed = freed = 0
+    if total > limit:
+        for mtime, size, path in sorted(entries):
+            if total - freed <= limit * KEEP_SHARE:
+                break
+            if path in cache.used or (path.endswith(".tmp") and now - mtime < FRESH_TEMP_SECONDS):
+                continue  # (a young temporary file may be another run's write in progress)
+            with suppress(OSError):
+                os.unlink(path)
+                removed += 1
+                freed += size
+    _write_estimate(cache.folder, total - freed)
+    return removed, freed, total - freed
+
+
+def tidy(cache: JourneyCache, limit: int | None = None) -> tuple[int, int, int] | None:
+    """After a run: add what it stored to the cache's size estimate and prune where the estimate
+    passes the limit (`max_bytes()` unless given). The folder is walked only then, or where no
+    estimate exists yet, so a run that wrote little costs one small file. The estimate misses what
+    forked workers stored (natasha's parses, ~5 KB an interview) until the next walk recounts it.
+    Returns `prune`'s figures where it ran, else None."""
+    limit = max_bytes() if limit is None else limit
+    if limit is None or not cache.folder.is_dir():
+        return None
+    known = _read_estimate(cache.folder)
+    if known is None:
+        known = usage(cache.folder).bytes
+    elif cache.written:
+        known += cache.written
+    else:
+        return None if known <= limit else prune(cache, limit)
+    if known > limit:
+        return prune(cache, limit)
+    _write_estimate(cache.folder, known)
+    return None
+
+
+def clear(folder: Path) -> tuple[int, int]:
+    """Delete every file cjm wrote under the cache folder, and the folders left empty; anything
+    else there stays. Returns (files deleted, bytes freed)."""
+    removed = freed = 0
+    for path, info in list(own_files(folder)):
+        with suppress(OSError):
+            os.unlink(path)
+            removed += 1
+            freed += info.st_size
+    with suppress(OSError):
+        os.unlink(folder / ESTIMATE_FILE)
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in dirs:
+            with suppress(OSError):
+                os.rmdir(os.path.join(root, name))  # only where empty
+    return removed, freed
+
+
+def _read_estimate(folder: Path) -> int | None:
+    try:
+        value = json.loads((folder / ESTIMATE_FILE).read_text(encoding="utf-8"))["bytes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _write_estimate(folder: Path, size: int) -> None:
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8") as handle:
+            json.dump({"bytes": size}, handle)
+        os.replace(handle.name, folder / ESTIMATE_FILE)
+    except OSError:
+        with suppress(OSError, UnboundLocalError):
+            os.unlink(handle.name)

@@ -74,6 +74,24 @@ def run_settings(options: dict) -> dict:
             "progress": None if options["quiet"] else ProgressBar()}
 
 
+def tidy_cache(options: dict, result) -> None:
+    """After the outputs are written: keep the cache under its size limit (see `cjm.cache.tidy`)."""
+    if result.cache is None:
+        return
+    from .cache import tidy
+
+    from .cache import max_bytes
+
+    pruned = tidy(result.cache)
+    if pruned and pruned[0]:
+        say(options, f"cache:  {pruned[0]} least recently used file(s) deleted ({pruned[1] / 1e6:.0f} MB), "
+                     f"{pruned[2] / 1e6:.0f} MB kept in {result.cache.folder}")
+    limit = max_bytes()
+    if pruned and limit is not None and pruned[2] > limit:  # all of it this run's: nothing more may go
+        click.secho(f"note: this run alone keeps {pruned[2] / 1e6:.0f} MB in the cache, over its limit of "
+                    f"{limit / 1e6:.0f} MB: raise $CJM_CACHE_MAX_MB", fg="yellow", err=True)
+
+
 def output_pieces(result):
     """The cached per-interview parts of the outputs, where the run had a cache (see cjm.cache.Pieces)."""
     from .cache import Pieces
@@ -208,6 +226,7 @@ def report(folder: Path, out: Path, lang: str | None, compare: str, codebook: Pa
                          tables=tables, pieces=pieces, previous=target if target.is_dir() else None)
             if pdf:  # printed from the staged pages, so the PDF is swapped in with them
                 write_pdf(staging / "index.html", staging / "report.pdf")
+    tidy_cache(run, result)
     say(run, f"{len(result.journeys)} interview(s) read, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     say(run, f"report: {out / 'index.html'}")
@@ -242,8 +261,10 @@ def journeys(folder: Path, out: Path, no_review: bool, codebook: Path | None, la
                      use_reviews=not no_review, **settings)
     if str(out) == "-":
         click.echo(journeys_json(result.journeys, result.problems, output_pieces(result)))
+        tidy_cache({"quiet": True}, result)  # (stdout is the JSON)
     else:
         write_journeys(result.journeys, result.problems, out, output_pieces(result))
+        tidy_cache(run, result)
         say(run, f"{len(result.journeys)} interview(s) written to {out}, {skipped_count(result.problems)}")
     echo_notes(result.notes)
     echo_problems(result.problems, strict)
@@ -460,6 +481,60 @@ def review(folder: Path, out: Path | None, sheet: Path | None, language: str | N
                f"{', '.join(map(str, files))}")
     click.echo(f"fill the *_fix and ok columns, then: cjm review --apply {out} {folder}")
     echo_problems(result.problems, False)
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """What the cache of analysed interviews holds, and emptying it.
+
+    \b
+    The cache keeps each interview's analysis and its parts of the outputs, so a re-run redoes only
+    what changed. It stays under $CJM_CACHE_MAX_MB megabytes (default 2048; 0: no limit): after a
+    run that passes it, the least recently used files are deleted.
+    """
+
+
+def cache_dir_option(func):
+    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The cache folder (default: $CJM_CACHE_DIR, else ~/.cache/cjm).")(func)
+
+
+@cache_group.command("info")
+@cache_dir_option
+@reports_errors
+def cache_info(cache_dir: Path | None) -> None:
+    """Print the cache's folder, its size by kind and its limit.
+
+    Example: cjm cache info
+    """
+    from .cache import default_dir, max_bytes, usage
+
+    folder = cache_dir or default_dir()
+    limit = max_bytes()
+    found = usage(folder) if folder.is_dir() else None
+    click.echo(f"folder: {folder}")
+    click.echo(f"limit:  {'none' if limit is None else f'{limit / 1e6:.0f} MB'}")
+    if found is None or not found.files:
+        click.echo("empty")
+        return
+    click.echo(f"size:   {found.bytes / 1e6:.1f} MB in {found.files} file(s)")
+    for kind, (files, size) in sorted(found.kinds.items(), key=lambda kv: -kv[1][1]):
+        click.echo(f"  {kind:<16} {size / 1e6:>9.1f} MB {files:>8} file(s)")
+
+
+@cache_group.command("clear")
+@cache_dir_option
+@reports_errors
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete every file cjm keeps in the cache (anything else in that folder stays).
+
+    Example: cjm cache clear
+    """
+    from .cache import clear, default_dir
+
+    folder = cache_dir or default_dir()
+    removed, freed = clear(folder) if folder.is_dir() else (0, 0)
+    click.echo(f"{removed} file(s) deleted ({freed / 1e6:.1f} MB) from {folder}")
 
 
 def main() -> None:

@@ -17,3 +17,4 @@ def own_cache_folder(tmp_path_factory, monkeypatch):
     """Each test gets an empty cache of analysed interviews (never the user's ~/.cache/cjm), so no
     test is answered from what another analysed, and none leaves files behind."""
     monkeypatch.setenv("CJM_CACHE_DIR", str(tmp_path_factory.mktemp("cjm-cache")))
+    monkeypatch.delenv("CJM_CACHE_MAX_MB", raising=False)  # the default limit, whatever the shell sets

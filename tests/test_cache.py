@@ -396,3 +396,116 @@ def test_relink_moves_only_evidence_links_and_each_once():
     assert label.href == "evidence.html#ev-7"  # not moved again through its second place
     assert section["count"].href == "evidence.html#ev-1" and section["none"].href == ""
     assert quote.href == "interviews/a.html#u-2" and quote.text == "evidence.html#ev-1"  # text is never a link
+
+
+# --------------------------------------------------------------------------- the cache's size
+
+def entry(folder: Path, kind: str, key_char: str, size: int, age_days: float) -> Path:
+    """A cache file of `size` bytes last used `age_days` ago, where cjm would put it."""
+    key = key_char * 64
+    path = (folder / key[:2] if kind == "journeys" else folder / kind / key[:2]) / f"{key}.pickle"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    when = 1_700_000_000 - age_days * 86400
+    import os
+
+    os.utime(path, (when, when))
+    return path
+
+
+def test_a_cache_over_its_limit_loses_its_least_recently_used_files_first(tmp_path):
+    from cjm.cache import KEEP_SHARE, prune
+
+    store = JourneyCache(tmp_path)
+    oldest = entry(tmp_path, "page", "a", 400, age_days=30)
+    older = entry(tmp_path, "journeys", "b", 400, age_days=20)
+    recent = entry(tmp_path, "page", "c", 400, age_days=1)
+    used_but_old = entry(tmp_path, "transcript", "d", 400, age_days=40)
+    store.used.add(str(used_but_old))
+    foreign = tmp_path / "notes.txt"  # a user's file in the folder: never cjm's to delete
+    foreign.write_bytes(b"y" * 5000)
+    removed, freed, left = prune(store, limit=1400)  # 1,600 bytes of cjm's files: 200 too many
+    assert (removed, freed, left) == (2, 800, 800) and left <= 1400 * KEEP_SHARE  # down to 80%, not just under
+    assert not oldest.exists() and not older.exists()
+    assert recent.exists() and used_but_old.exists() and foreign.exists()
+    assert used_but_old.stat().st_mtime > recent.stat().st_mtime  # touched: recent for the next prune
+
+
+def test_a_cache_under_its_limit_is_not_pruned(tmp_path):
+    from cjm.cache import prune
+
+    kept = [entry(tmp_path, "page", c, 100, age_days=i) for i, c in enumerate("abc")]
+    assert prune(JourneyCache(tmp_path), limit=300) == (0, 0, 300)
+    assert all(path.exists() for path in kept)
+
+
+def test_a_young_temporary_file_may_be_another_runs_write_and_stays(tmp_path):
+    from cjm.cache import prune
+
+    young = tmp_path / "page" / "aa" / "tmpk3j_x9.tmp"
+    young.parent.mkdir(parents=True)
+    young.write_bytes(b"x" * 1000)
+    stale = entry(tmp_path, "page", "a", 10, age_days=0).with_name("tmpold1.tmp")
+    stale.write_bytes(b"x" * 1000)
+    import os
+
+    os.utime(stale, (1_700_000_000, 1_700_000_000))
+    prune(JourneyCache(tmp_path), limit=100)
+    assert young.exists() and not stale.exists()
+
+
+def test_tidy_walks_the_folder_only_when_its_estimate_passes_the_limit(tmp_path, monkeypatch):
+    from cjm.cache import ESTIMATE_FILE, tidy
+
+    entry(tmp_path, "page", "a", 600, age_days=3)
+    store = JourneyCache(tmp_path)
+    assert tidy(store, limit=1000) is None  # no estimate yet: counted once, under the limit
+    assert json.loads((tmp_path / ESTIMATE_FILE).read_text()) == {"bytes": 600}
+    walks = []
+    real = cache_module.own_files
+    monkeypatch.setattr(cache_module, "own_files", lambda folder: walks.append(folder) or real(folder))
+    store.written = 300
+    assert tidy(store, limit=1000) is None and walks == []  # 900 by the estimate: no walk
+    assert json.loads((tmp_path / ESTIMATE_FILE).read_text()) == {"bytes": 900}
+    entry(tmp_path, "page", "b", 600, age_days=1)  # (the estimate said 900: 300 were not there)
+    store = JourneyCache(tmp_path)
+    store.written = 600
+    assert tidy(store, limit=1000) == (1, 600, 600)  # 1,500 by the estimate: walked (1,200) and pruned
+    assert walks and json.loads((tmp_path / ESTIMATE_FILE).read_text()) == {"bytes": 600}
+
+
+def test_the_size_limit_comes_from_the_environment(monkeypatch):
+    from cjm.cache import DEFAULT_MAX_MB, ENV_MAX_MB, max_bytes
+    from cjm.errors import UsageError
+
+    monkeypatch.delenv(ENV_MAX_MB, raising=False)
+    assert max_bytes() == DEFAULT_MAX_MB * 1_000_000
+    monkeypatch.setenv(ENV_MAX_MB, "1.5")
+    assert max_bytes() == 1_500_000
+    monkeypatch.setenv(ENV_MAX_MB, "0")
+    assert max_bytes() is None
+    monkeypatch.setenv(ENV_MAX_MB, "lots")
+    with pytest.raises(UsageError, match="CJM_CACHE_MAX_MB"):
+        max_bytes()
+
+
+def test_clear_deletes_cjms_files_only(tmp_path):
+    from cjm.cache import clear, usage
+
+    entry(tmp_path, "page", "a", 10, age_days=1)
+    entry(tmp_path, "journeys", "b", 20, age_days=1)
+    (tmp_path / "jinja").mkdir()
+    (tmp_path / "jinja" / ("__jinja2_" + "0" * 40 + ".cache")).write_bytes(b"z" * 5)
+    mine = tmp_path / "mine" / "keep.pickle"  # not a key: not cjm's
+    mine.parent.mkdir()
+    mine.write_bytes(b"k")
+    assert usage(tmp_path).kinds == {"page": [1, 10], "journeys": [1, 20], "jinja": [1, 5]}
+    assert clear(tmp_path) == (3, 35)
+    assert mine.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # empty folders gone too
+
+
+def test_a_run_records_what_it_used_and_wrote(series, tmp_path):
+    result = analyse(series, cache_dir=tmp_path / "cache")
+    assert result.cache.written > 0 and len(result.cache.used) >= len(result.journeys)
+    again = analyse(series, cache_dir=tmp_path / "cache")
+    assert again.cache.written == 0 and {str(again.cache.path(k)) for k in again.keys.values()} <= again.cache.used

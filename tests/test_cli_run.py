@@ -117,3 +117,40 @@ def test_a_run_that_ends_within_a_second_or_at_once_shows_no_bar(monkeypatch):
     bar.started -= 5
     bar(3, 3)  # everything done by the first report: no bar to show
     assert bar.bar is None and screen.getvalue() == ""
+
+
+def test_a_run_keeps_the_cache_under_its_limit_and_says_what_it_deleted(series, tmp_path, monkeypatch):
+    cache = tmp_path / "c"
+    old = cache / "page" / "ab" / ("ab" * 32 + ".pickle")  # an earlier cjm's page, unused since
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"x" * 200_000)
+    import os
+
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    monkeypatch.setenv("CJM_CACHE_MAX_MB", "0.25")
+    first = run("journeys", series, "-o", tmp_path / "a.json", "--cache-dir", cache, "-j", "1")
+    assert first.exit_code == 0, first.stderr
+    assert "least recently used file(s) deleted" in first.stdout and not old.exists()
+    again = run("journeys", series, "-o", tmp_path / "b.json", "--cache-dir", cache, "-j", "1")
+    assert "deleted" not in again.stdout  # what the first run kept is this run's: nothing more to delete
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    monkeypatch.setenv("CJM_CACHE_MAX_MB", "0.01")  # less than one run needs: said, and the run's files kept
+    tight = run("journeys", series, "-o", tmp_path / "c.json", "--cache-dir", cache, "-j", "1")
+    assert "over its limit of 0 MB: raise $CJM_CACHE_MAX_MB" in tight.stderr and any(cache.glob("??/*.pickle"))
+    monkeypatch.setenv("CJM_CACHE_MAX_MB", "0")  # no limit
+    report = run("report", series, "-o", tmp_path / "r", "--cache-dir", cache, "-j", "1")
+    assert report.exit_code == 0 and "deleted" not in report.stdout and "limit" not in report.stderr
+
+
+def test_cache_info_and_clear(series, tmp_path):
+    cache = tmp_path / "c"
+    assert "empty" in run("cache", "info", "--cache-dir", cache).stdout
+    run("journeys", series, "-o", tmp_path / "a.json", "--cache-dir", cache, "-j", "1")
+    mine = cache / "README.txt"
+    mine.write_text("my notes", encoding="utf-8")
+    info = run("cache", "info", "--cache-dir", cache).stdout
+    assert f"folder: {cache}" in info and "journeys" in info and "transcript" in info and "limit:  2048 MB" in info
+    cleared = run("cache", "clear", "--cache-dir", cache)
+    assert cleared.exit_code == 0 and "file(s) deleted" in cleared.stdout
+    assert not list(cache.rglob("*.pickle")) and mine.read_text(encoding="utf-8") == "my notes"
+    assert "empty" in run("cache", "info", "--cache-dir", cache).stdout
