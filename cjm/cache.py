@@ -15,6 +15,10 @@ depends on, plus the templates and the render options; also each channel group's
 section and findings, keyed by the group's journeys), charts (`memo`, keyed by their
 arguments) and natasha's negation parses (`cjm.syntax`, keyed by the sentence). Everything is a
 function of its key, so a hit gives the same bytes an uncached run writes.
+
+The folder stays under a size limit (`tidy`, called by the command line after each run;
+$CJM_CACHE_MAX_MB, default 2 GB): the least recently used files go first, never one the run read or
+wrote, and only files cjm itself names (a key, jinja2's compiled templates) are ever deleted.
 """
 
 from __future__ import annotations
@@ -360,33 +364,32 @@ def tidy(cache: JourneyCache, limit: int | None = None) -> tuple[int, int, int] 
     if limit is None or not cache.folder.is_dir():
         return None
     known = _read_estimate(cache.folder)
-    if known is None:
-        known = usage(cache.folder).bytes
-    elif cache.written:
-        known += cache.written
-    else:
-        return None if known <= limit else prune(cache, limit)
-    if known > limit:
+    walked = known is None
+    total = usage(cache.folder).bytes if walked else known + cache.written
+    if total > limit:
         return prune(cache, limit)
-    _write_estimate(cache.folder, known)
+    if walked or cache.written:
+        _write_estimate(cache.folder, total)
     return None
 
 
 def clear(folder: Path) -> tuple[int, int]:
-    """Delete every file cjm wrote under the cache folder, and the folders left empty; anything
-    else there stays. Returns (files deleted, bytes freed)."""
+    """Delete every file cjm wrote under the cache folder, and the folders they leave empty;
+    anything else there stays. Returns (files deleted, bytes freed)."""
     removed = freed = 0
+    emptied: set[Path] = set()
     for path, info in list(own_files(folder)):
         with suppress(OSError):
             os.unlink(path)
             removed += 1
             freed += info.st_size
+            emptied.add(Path(path).parent)
     with suppress(OSError):
         os.unlink(folder / ESTIMATE_FILE)
-    for root, dirs, files in os.walk(folder, topdown=False):
-        for name in dirs:
-            with suppress(OSError):
-                os.rmdir(os.path.join(root, name))  # only where empty
+    root = Path(folder)
+    for place in sorted(emptied | {p.parent for p in emptied if p.parent != root}, key=lambda p: -len(p.parts)):
+        with suppress(OSError):
+            os.rmdir(place)  # only where empty, and only a folder cjm's files were in (or their kind's)
     return removed, freed
 
 

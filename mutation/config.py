@@ -32,6 +32,10 @@ TARGETS: dict[str, dict] = {
     "aggregate_stats": {"path": "cjm/aggregate.py", "tests": ["tests/test_aggregate_stats.py"], "limit": 25,
                         "only": ["NOISE_P", "Tested", "Share", "Spread", "Comparison", "fisher", "mann_whitney",
                                  "compare", "_select"]},
+    "cache_size": {"path": "cjm/cache.py", "tests": ["tests/test_cache.py"],
+                   "k": "limit or pruned or tidy or clear or young or used_and_wrote",
+                   "only": ["max_bytes", "usage", "own_files", "prune", "tidy", "clear", "_read_estimate",
+                            "_write_estimate"], "limit": 40},
     "cli": {"path": "cjm/cli.py", "tests": ["tests/test_cli_options.py", "tests/test_cli_run.py", "tests/test_cli.py"],
             "k": "not sample_series and not evaluate_command and not python_dash_m", "limit": 20},
     # One phrase removed at a time from the cue families the tagger's guards read (their examples:

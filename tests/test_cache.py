@@ -472,6 +472,21 @@ def test_tidy_walks_the_folder_only_when_its_estimate_passes_the_limit(tmp_path,
     store.written = 600
     assert tidy(store, limit=1000) == (1, 600, 600)  # 1,500 by the estimate: walked (1,200) and pruned
     assert walks and json.loads((tmp_path / ESTIMATE_FILE).read_text()) == {"bytes": 600}
+    walks.clear()
+    (tmp_path / ESTIMATE_FILE).write_text('{"bytes": 1000}')
+    assert tidy(JourneyCache(tmp_path), limit=1000) is None and walks == []  # at the limit is not over it
+    import os
+
+    os.utime(tmp_path / ESTIMATE_FILE, (1_600_000_000, 1_600_000_000))
+    assert tidy(JourneyCache(tmp_path), limit=1000) is None
+    assert (tmp_path / ESTIMATE_FILE).stat().st_mtime == 1_600_000_000  # a run that wrote nothing writes nothing
+    for broken in ('{"bytes": -5}', "{}", "not json"):
+        (tmp_path / ESTIMATE_FILE).write_text(broken)
+        assert tidy(JourneyCache(tmp_path), limit=1000) is None and walks  # recounted
+        assert json.loads((tmp_path / ESTIMATE_FILE).read_text()) == {"bytes": 600}
+        walks.clear()
+    (tmp_path / ESTIMATE_FILE).write_text('{"bytes": 0}')  # an empty cache's estimate is an estimate
+    assert tidy(JourneyCache(tmp_path), limit=1000) is None and walks == []
 
 
 def test_the_size_limit_comes_from_the_environment(monkeypatch):
@@ -482,6 +497,8 @@ def test_the_size_limit_comes_from_the_environment(monkeypatch):
     assert max_bytes() == DEFAULT_MAX_MB * 1_000_000
     monkeypatch.setenv(ENV_MAX_MB, "1.5")
     assert max_bytes() == 1_500_000
+    monkeypatch.setenv(ENV_MAX_MB, "0.5")
+    assert max_bytes() == 500_000
     monkeypatch.setenv(ENV_MAX_MB, "0")
     assert max_bytes() is None
     monkeypatch.setenv(ENV_MAX_MB, "lots")
@@ -499,9 +516,12 @@ def test_clear_deletes_cjms_files_only(tmp_path):
     mine = tmp_path / "mine" / "keep.pickle"  # not a key: not cjm's
     mine.parent.mkdir()
     mine.write_bytes(b"k")
+    (tmp_path / "empty-of-mine").mkdir()
     assert usage(tmp_path).kinds == {"page": [1, 10], "journeys": [1, 20], "jinja": [1, 5]}
+    (tmp_path / "size.json").write_text('{"bytes": 35}')
     assert clear(tmp_path) == (3, 35)
-    assert mine.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # empty folders gone too
+    assert not (tmp_path / "size.json").exists()
+    assert mine.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["empty-of-mine", "mine"]  # cjm's folders gone
 
 
 def test_a_run_records_what_it_used_and_wrote(series, tmp_path):
@@ -509,3 +529,14 @@ def test_a_run_records_what_it_used_and_wrote(series, tmp_path):
     assert result.cache.written > 0 and len(result.cache.used) >= len(result.journeys)
     again = analyse(series, cache_dir=tmp_path / "cache")
     assert again.cache.written == 0 and {str(again.cache.path(k)) for k in again.keys.values()} <= again.cache.used
+
+
+def test_tidy_without_a_limit_or_a_folder_does_nothing(tmp_path, monkeypatch):
+    from cjm.cache import ENV_MAX_MB, ESTIMATE_FILE, tidy
+
+    entry(tmp_path, "page", "a", 600, age_days=3)
+    monkeypatch.setenv(ENV_MAX_MB, "0")  # no limit
+    store = JourneyCache(tmp_path)
+    store.written = 10**12
+    assert tidy(store) is None and not (tmp_path / ESTIMATE_FILE).exists()
+    assert tidy(JourneyCache(tmp_path / "never-made"), limit=1) is None and not (tmp_path / "never-made").exists()
