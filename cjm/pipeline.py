@@ -36,7 +36,8 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
             language: str | None = None, redact: bool = False,
             model: TaggerModel | str | Path | None = None, rules_only: bool = False,
             use_reviews: bool = True, jobs: int | None = 1, executor: str = "local", scheduler: Any = None,
-            cache_dir: str | Path | None = None, progress: executors.Progress | None = None) -> RunResult:
+            cache_dir: str | Path | None = None, progress: executors.Progress | None = None,
+            warm: executors.WarmPool | None = None) -> RunResult:
     """Ingest, tag and derive the journey of every interview in a folder (or one file).
 
     The labels come from `model` (a path or a loaded one; default: the model shipped with cjm),
@@ -45,25 +46,35 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     The per-interview work runs in `jobs` processes (None: one per core) or on a Dask cluster
     (`executor="dask"`, `scheduler` its address); with `cache_dir`, interviews analysed before
     with the same codebook, model, review and cjm are read from the cache instead (see `cjm.cache`).
+    `warm`: a worker the caller forked earlier (`warm_worker`), else one is forked here where a
+    re-run is likely; either way it is stopped when not given an interview.
     """
-    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-    cache = JourneyCache(Path(cache_dir)) if cache_dir else None
-    validate_codebook(book, cache)
-    tagger = None if rules_only else resolve_model(model, cache)
-    notes: list[str] = []
-    if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
-        notes.append(model_mismatch(tagger, book))
-        tagger = None
-    # with a filled cache a re-run usually tags one interview: its worker forks now and imports what
-    # tagging needs while this process reads the folder and computes the keys
-    warm = executors.WarmPool.begin(jobs, executor) if cache is not None and cache.has_journeys() else None
+    own_warm = warm_worker(cache_dir, jobs, executor) if warm is None else None
     try:
+        book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+        cache = JourneyCache(Path(cache_dir)) if cache_dir else None
+        validate_codebook(book, cache)
+        tagger = None if rules_only else resolve_model(model, cache)
+        notes: list[str] = []
+        if tagger is not None and tagger.stage_labels() != set(book.ids(STAGE)):
+            notes.append(model_mismatch(tagger, book))
+            tagger = None
         return _analyse_read(folder, book, cache, tagger, notes, language=language, redact=redact,
                              use_reviews=use_reviews, jobs=jobs, executor=executor, scheduler=scheduler,
-                             progress=progress, warm=warm)
+                             progress=progress, warm=warm or own_warm)
     finally:
-        if warm is not None:
-            warm.close()
+        for worker in (own_warm, warm):
+            if worker is not None:
+                worker.close()
+
+
+def warm_worker(cache_dir: str | Path | None, jobs: int | None, executor: str = "local") -> executors.WarmPool | None:
+    """With a filled cache a re-run usually tags one interview: a worker forked now imports what
+    tagging needs while this process goes on (`cjm.executor.WarmPool`). The command line forks it
+    before it imports the report's own modules (pandas, jinja2: 0.25 s), so both import at once."""
+    if not cache_dir or not JourneyCache(Path(cache_dir)).has_journeys():
+        return None
+    return executors.WarmPool.begin(jobs, executor)
 
 
 def _analyse_read(folder: str | Path, book: Codebook, cache: JourneyCache | None, tagger: TaggerModel | None,

@@ -76,7 +76,8 @@ def test_report_passes_every_input_option(stubbed, tmp_path):
     assert book.source == "default"
     progress = kwargs.pop("progress")
     assert kwargs == {"language": "ru", "redact": True, "model": None, "rules_only": True, "jobs": None,
-                      "executor": "local", "scheduler": None, "cache_dir": default_dir()}
+                      "executor": "local", "scheduler": None, "cache_dir": default_dir(),
+                      "warm": None}  # (an empty cache: no re-run, no warm worker)
     assert callable(progress)
     assert stubbed.report[0]["lang"] == "en"
     assert (tmp_path / "out" / "journeys.json").exists() and (tmp_path / "out" / "events.csv").exists()
@@ -100,7 +101,7 @@ def test_defaults_pass_nothing_chosen(stubbed, tmp_path):
     assert callable(kwargs.pop("progress"))
     assert kwargs == {"codebook": None, "language": None, "redact": False, "model": None, "rules_only": False,
                       "use_reviews": True, "jobs": None, "executor": "local", "scheduler": None,
-                      "cache_dir": default_dir()}
+                      "cache_dir": default_dir(), "warm": None}
 
 
 def test_strict_fails_only_with_problems(stubbed, tmp_path):

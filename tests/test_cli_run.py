@@ -154,3 +154,23 @@ def test_cache_info_and_clear(series, tmp_path):
     assert cleared.exit_code == 0 and "file(s) deleted" in cleared.stdout
     assert not list(cache.rglob("*.pickle")) and mine.read_text(encoding="utf-8") == "my notes"
     assert "empty" in run("cache", "info", "--cache-dir", cache).stdout
+
+
+def test_a_re_run_forks_one_warm_worker_and_an_error_stops_it(series, tmp_path, monkeypatch):
+    from cjm import executor
+
+    cache = tmp_path / "c"
+    first = run("journeys", series, "-o", tmp_path / "a.json", "--cache-dir", cache, "-j", "2")
+    assert first.exit_code == 0, first.stderr
+    started = []
+    real = executor.WarmPool.begin
+    monkeypatch.setattr(executor.WarmPool, "begin",
+                        classmethod(lambda cls, *a: started.append(real(*a)) or started[-1]))
+    (series / sorted(p.name for p in series.glob("*.txt"))[0]).open("a", encoding="utf-8").write("\n")
+    again = run("journeys", series, "-o", tmp_path / "b.json", "--cache-dir", cache, "-j", "2")
+    assert again.exit_code == 0, again.stderr
+    assert len(started) == 1 and started[0].process is None  # the command's, given the interview (none forked in analyse)
+    report = run("report", series, "-o", tmp_path / "r", "--cache-dir", cache, "-j", "2", "--compare", "no_such,referral")
+    assert report.exit_code != 0 and "no_such" in report.output
+    assert len(started) == 2 and started[1].process is None  # forked before the codebook was read, stopped on the error
+    assert len(run("report", series, "-o", tmp_path / "r", "--compare", "only_one").output) and len(started) == 2
