@@ -160,7 +160,9 @@ def analyse_keyed(transcripts: list[Transcript], codebook: Codebook, model: Tagg
         keys = [entry_key(t, run_key + fingerprint((reviews or {}).get(t.id))) for t in transcripts]
     stored = {i for i, key in enumerate(keys) if cache.has(key)}  # (no keys without a cache)
     todo = [i for i in range(len(transcripts)) if i not in stored]
-    work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {})
+    # (a local worker may have been forked before `keep_parses`: the warm one; Dask's may not share the disk)
+    parses = cache.folder if cache is not None and executor == "local" else None
+    work = partial(analyse_reviewed, codebook=codebook, model=model, reviews=reviews or {}, parses=parses)
     collect = start_tagging([transcripts[i] for i in todo], codebook, work, executor, jobs, scheduler, progress, warm)
     known: dict[int, Journey] = {}
     if cache is not None:  # (while the workers `start_tagging` forked tag the others)
@@ -200,8 +202,13 @@ def start_tagging(transcripts: list[Transcript], codebook: Codebook, work: Calla
 
 
 def analyse_reviewed(transcript: Transcript, codebook: Codebook, model: TaggerModel | None,
-                     reviews: dict[str, ReviewMatch]) -> Journey:
-    """One interview's journey with its stored review, if any (the executor's unit of work)."""
+                     reviews: dict[str, ReviewMatch], parses: Path | None = None) -> Journey:
+    """One interview's journey with its stored review, if any (the executor's unit of work).
+    `parses`: the run's cache folder, for natasha's parses in a worker that did not inherit it."""
+    if parses is not None:
+        from .syntax import keep_parses_in
+
+        keep_parses_in(parses)
     return analyse_transcript(transcript, codebook, model, reviews.get(transcript.id))
 
 

@@ -7,12 +7,14 @@ fraction of the tokenizer's speed (see benchmarks/).
 
 With a run's cache (`keep_parses`), each sentence's parse is also kept on disk, keyed by its text,
 natasha's versions and cjm's code: a re-run after an edit parses only the sentences it has not seen,
-and does not load natasha's models (about half a second) when there are none.
+and does not load natasha's models (about half a second) when there are none; where it needs them,
+it loads them from their pickle in the cache.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,25 +27,60 @@ OWN_CLAUSE_RELATIONS = frozenset({"conj", "parataxis", "advcl", "ccomp", "acl", 
 
 @lru_cache(maxsize=1)
 def _models():
+    """natasha's segmenter and syntax parser, loaded once per process; with a run's cache, from the
+    pickle of them kept there (0.1 s) rather than from natasha's files (0.3-0.5 s), so a re-run whose
+    edit needs one new parse does not pay the whole load."""
     from natasha import NewsEmbedding, NewsSyntaxParser, Segmenter
     from threadpoolctl import threadpool_limits
 
     # natasha's matrices are small: one BLAS thread is faster than OpenBLAS's spinning pool (11.2 s
     # -> 8.7 s on eval/train), and worker processes (--jobs) would otherwise fight over the cores
     threadpool_limits(limits=1, user_api="blas")
-    return Segmenter(), NewsSyntaxParser(NewsEmbedding())
+    store = _STORE[0] if _STORE else None
+    key = _models_key() if store is not None else ""
+    if store is not None:
+        found = store.load(MODELS_KIND, key)
+        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Segmenter) \
+                and isinstance(found[1], NewsSyntaxParser):
+            return found
+    models = Segmenter(), NewsSyntaxParser(NewsEmbedding())
+    if store is not None:
+        store.store(MODELS_KIND, key, models)
+    return models
+
+
+def _models_key() -> str:
+    """What the pickled models depend on: natasha's packages, numpy (their arrays) and Python."""
+    import sys
+
+    import numpy
+
+    from .cache import fingerprint
+
+    return fingerprint({"models": _versions(), "numpy": numpy.__version__, "python": sys.version})
 
 
 CACHE_SIZE = 4096
 _parses: dict[str, tuple[tuple[int, int, str, int, str], ...]] = {}
 _STORE: list[JourneyCache] = []  # the run's cache, where it has one (set by `keep_parses`)
 STORE_KIND = "syntax"
+MODELS_KIND = "natasha"
 
 
 def keep_parses(cache: JourneyCache | None) -> None:
     """Keep parses in `cache` (None: in memory only) from now on, in this process and the workers
     it forks."""
     _STORE[:] = [cache] if cache is not None else []
+
+
+def keep_parses_in(folder: Path) -> None:
+    """`keep_parses` in the cache at `folder`, in a worker that did not inherit it (one forked
+    before the run set it: `cjm.executor.WarmPool`); a process already keeping them there keeps
+    its own cache object (whose figures the run reads)."""
+    if not (_STORE and Path(_STORE[0].folder) == Path(folder)):
+        from .cache import JourneyCache
+
+        keep_parses(JourneyCache(Path(folder)))
 
 
 @lru_cache(maxsize=1)

@@ -175,6 +175,25 @@ def test_a_run_with_a_filled_cache_starts_a_warm_worker_and_one_without_does_not
     assert document(first.journeys) != document(edited.journeys)
 
 
+def test_the_work_of_a_local_run_names_the_cache_for_natasha_s_parses(tmp_path, monkeypatch, three):
+    """The warm worker forks before the run keeps parses in its cache: the work tells it where."""
+    from cjm import pipeline, syntax
+
+    seen: list = []
+    monkeypatch.setattr(pipeline, "start_tagging", lambda transcripts, book, work, *a, **k: seen.append(work) or (lambda: []))
+    book, model = load_codebook(None), resolve_model(None)
+    pipeline.analyse_keyed(three[:1], book, model, cache=pipeline.JourneyCache(tmp_path / "c"))
+    pipeline.analyse_keyed(three[:1], book, model, cache=pipeline.JourneyCache(tmp_path / "c"), executor="dask")
+    pipeline.analyse_keyed(three[:1], book, model)
+    assert [work.keywords["parses"] for work in seen] == [tmp_path / "c", None, None]
+    try:
+        syntax.keep_parses(None)
+        pipeline.analyse_reviewed(three[0], book, model, {}, parses=tmp_path / "c")
+        assert syntax._STORE and syntax._STORE[0].folder == tmp_path / "c"
+    finally:
+        syntax.keep_parses(None)
+
+
 def test_an_unknown_executor_is_refused(three):
     with pytest.raises(ValueError, match="unknown executor"):
         executor.run(three, partial(fails_on, "none"), executor="spark")

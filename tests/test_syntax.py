@@ -51,3 +51,55 @@ def test_a_kept_parse_is_keyed_by_its_text_and_natasha_s_versions(monkeypatch):
     assert syntax._stored_key("Мы не поехали!") != key
     monkeypatch.setattr(syntax, "_versions", lambda: {"natasha": "0.0"})
     assert syntax._stored_key("Мы не поехали.") != key
+
+
+def test_natasha_s_models_are_kept_in_the_cache_and_parse_the_same(tmp_path, monkeypatch):
+    from cjm import syntax
+    from cjm.cache import JourneyCache
+
+    sentence = "Директор не хотел менять поставщика, но бухгалтер настоял."
+    store = JourneyCache(tmp_path / "cache")
+    monkeypatch.setattr(syntax, "_parses", {})
+    syntax.keep_parses(store)
+    try:
+        syntax._models.cache_clear()  # a new process: loaded from natasha's files, then kept
+        syntax.parse_many([sentence])
+        fresh = syntax.parse(sentence)
+        assert len(list((tmp_path / "cache" / syntax.MODELS_KIND).rglob("*.pickle"))) == 1
+        import natasha
+
+        monkeypatch.setattr(natasha, "NewsEmbedding", lambda: pytest.fail("natasha's files were read again"))
+        syntax._models.cache_clear()
+        monkeypatch.setattr(syntax, "_parses", {})
+        monkeypatch.setattr(syntax, "_from_store", lambda texts: texts)  # the parse itself is not kept
+        syntax.parse_many([sentence])
+        assert syntax.parse(sentence) == fresh
+    finally:
+        syntax.keep_parses(None)
+        syntax._models.cache_clear()
+
+
+def test_the_models_key_names_natasha_numpy_and_python(monkeypatch):
+    from cjm import syntax
+
+    key = syntax._models_key()
+    monkeypatch.setattr(syntax, "_versions", lambda: {"navec": "0.0"})
+    assert syntax._models_key() != key
+
+
+def test_a_worker_forked_before_the_run_keeps_parses_in_the_run_s_cache(tmp_path):
+    from cjm import syntax
+    from cjm.cache import JourneyCache
+
+    try:
+        syntax.keep_parses(None)
+        syntax.keep_parses_in(tmp_path / "c")
+        assert syntax._STORE and syntax._STORE[0].folder == tmp_path / "c"
+        own = JourneyCache(tmp_path / "c")
+        syntax.keep_parses(own)
+        syntax.keep_parses_in(tmp_path / "c")  # the same folder: the run's own cache object stays
+        assert syntax._STORE[0] is own
+        syntax.keep_parses_in(tmp_path / "other")
+        assert syntax._STORE[0].folder == tmp_path / "other"
+    finally:
+        syntax.keep_parses(None)
