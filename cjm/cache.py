@@ -152,7 +152,6 @@ class JourneyCache:
     written: int = 0  # bytes this process stored (for the size estimate, see `tidy`)
     used: set[str] = dataclasses.field(default_factory=set)  # files this process read or wrote
 
-
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
 

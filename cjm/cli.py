@@ -64,12 +64,14 @@ def training_jobs_option(func):
 
 def run_settings(options: dict) -> dict:
     """The `run_options` as `pipeline.analyse` keywords."""
-    from .cache import default_dir
+    from .cache import default_dir, max_bytes
 
     if options["executor"] == "dask" and not options["scheduler"]:
         raise click.BadParameter("give the scheduler's address, e.g. tcp://10.0.0.5:8786", param_hint="--scheduler")
     if options["scheduler"] and options["executor"] != "dask":
         raise click.BadParameter("--scheduler goes with --executor dask", param_hint="--scheduler")
+    if not options["no_cache"]:
+        max_bytes()  # a $CJM_CACHE_MAX_MB that is no number fails now, not after the run
     return {"jobs": options["jobs"], "executor": options["executor"], "scheduler": options["scheduler"],
             "cache_dir": None if options["no_cache"] else (options["cache_dir"] or default_dir()),
             "progress": None if options["quiet"] else ProgressBar()}
@@ -79,9 +81,7 @@ def tidy_cache(options: dict, result) -> None:
     """After the outputs are written: keep the cache under its size limit (see `cjm.cache.tidy`)."""
     if result.cache is None:
         return
-    from .cache import tidy
-
-    from .cache import max_bytes
+    from .cache import max_bytes, tidy
 
     pruned = tidy(result.cache)
     if pruned and pruned[0]:

@@ -554,6 +554,7 @@ def write_report(journeys: list[Journey], problems: list[Problem], codebook, out
         written.append(_write(out / name, html))
     for journey in builder.journeys:
         name = builder.files[journey.id]
+
         def make(journey: Journey = journey) -> bytes:
             return interview_html(builder, journey, env).encode("utf-8")
 

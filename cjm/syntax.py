@@ -38,11 +38,10 @@ def _models():
     threadpool_limits(limits=1, user_api="blas")
     store = _STORE[0] if _STORE else None
     key = _models_key() if store is not None else ""
-    if store is not None:
-        found = store.load(MODELS_KIND, key)
-        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Segmenter) \
-                and isinstance(found[1], NewsSyntaxParser):
-            return found
+    found = store.load(MODELS_KIND, key) if store is not None else None
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Segmenter) \
+            and isinstance(found[1], NewsSyntaxParser):
+        return found
     models = Segmenter(), NewsSyntaxParser(NewsEmbedding())
     if store is not None:
         store.store(MODELS_KIND, key, models)

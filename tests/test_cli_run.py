@@ -174,3 +174,11 @@ def test_a_re_run_forks_one_warm_worker_and_an_error_stops_it(series, tmp_path, 
     assert report.exit_code != 0 and "no_such" in report.output
     assert len(started) == 2 and started[1].process is None  # forked before the codebook was read, stopped on the error
     assert len(run("report", series, "-o", tmp_path / "r", "--compare", "only_one").output) and len(started) == 2
+
+
+def test_a_size_limit_that_is_no_number_fails_before_the_run(series, tmp_path, monkeypatch):
+    monkeypatch.setenv("CJM_CACHE_MAX_MB", "two gigs")
+    result = run("report", series, "-o", tmp_path / "r", "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 1 and "CJM_CACHE_MAX_MB must be a number" in result.output
+    assert not (tmp_path / "r").exists() and not (tmp_path / "c").exists()  # nothing analysed, nothing written
+    assert run("report", series, "-o", tmp_path / "r", "--no-cache").exit_code == 0  # no cache: no limit read
