@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -265,6 +266,10 @@ def _warm_imports() -> None:
 def _warm_worker(conn) -> None:
     """A `WarmPool`'s process: import what tagging needs, then analyse the one interview it may be
     sent, or end where it is sent nothing (the pipe closed) or is stopped."""
+    # SIGTERM ends it whatever the caller's process installed: a server's or a test runner's handler
+    # raises SystemExit, which a library's `except BaseException` around an import can swallow, and
+    # the worker then waits for a task that never comes (`close` hung on it under the mutation runner)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
@@ -273,6 +278,9 @@ def _warm_worker(conn) -> None:
     except (EOFError, OSError, KeyboardInterrupt):
         return
     conn.send(_call(analyse, index, transcript))
+
+
+STOP_WAIT = 2.0  # seconds a stopped warm worker has to end before it is killed
 
 
 def _send_quietly(conn, message) -> None:
@@ -326,10 +334,14 @@ class WarmPool:
         return outcome
 
     def close(self) -> None:
-        """Stop the worker unless it was given an interview."""
+        """Stop the worker unless it was given an interview: SIGTERM, and SIGKILL if it is still
+        there after `STOP_WAIT` seconds (caught before its own default was restored)."""
         if self.process is not None:
             self.process.terminate()
-            self.process.join()
+            self.process.join(STOP_WAIT)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
             self.conn.close()
             self.process = None
 

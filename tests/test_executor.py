@@ -240,3 +240,47 @@ def test_only_cjm_s_own_process_keeps_its_heap_for_the_run(monkeypatch):
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def _swallowing_imports() -> None:
+    """Imports that swallow every exception (some libraries guard theirs with a bare except)."""
+    import time
+
+    for _ in range(300):
+        try:
+            time.sleep(0.1)
+        except BaseException:  # noqa: BLE001 - the point of the test
+            pass
+
+
+def test_an_unused_warm_worker_stops_at_once_under_the_caller_s_sigterm_handler(monkeypatch):
+    import sys
+    import time
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a server's or a test runner's
+    try:
+        monkeypatch.setattr(executor, "_warm_imports", _swallowing_imports)
+        warm = executor.WarmPool.begin(2)
+        time.sleep(0.3)  # inside its imports
+        began = time.monotonic()
+        warm.close()
+        assert time.monotonic() - began < executor.STOP_WAIT / 2  # SIGTERM did it, not the SIGKILL after it
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_warm_worker_that_ignores_sigterm_is_killed(monkeypatch):
+    import time
+
+    def deaf() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(30)
+
+    monkeypatch.setattr(executor, "_warm_imports", deaf)
+    monkeypatch.setattr(executor, "STOP_WAIT", 0.5)
+    warm = executor.WarmPool.begin(2)
+    process = warm.process
+    time.sleep(0.3)
+    began = time.monotonic()
+    warm.close()
+    assert not process.is_alive() and time.monotonic() - began < 5
