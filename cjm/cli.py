@@ -84,12 +84,15 @@ def tidy_cache(options: dict, result) -> None:
     from .cache import max_bytes, tidy
 
     pruned = tidy(result.cache)
-    if pruned and pruned[0]:
-        say(options, f"cache:  {pruned[0]} least recently used file(s) deleted ({pruned[1] / 1e6:.0f} MB), "
-                     f"{pruned[2] / 1e6:.0f} MB kept in {result.cache.folder}")
+    if pruned is None:
+        return
+    removed, freed, kept = pruned
+    if removed:
+        say(options, f"cache:  {removed} least recently used file(s) deleted ({freed / 1e6:.0f} MB), "
+                     f"{kept / 1e6:.0f} MB kept in {result.cache.folder}")
     limit = max_bytes()
-    if pruned and limit is not None and pruned[2] > limit:  # all of it this run's: nothing more may go
-        click.secho(f"note: this run alone keeps {pruned[2] / 1e6:.0f} MB in the cache, over its limit of "
+    if limit is not None and kept > limit:  # all of it this run's: nothing more may go
+        click.secho(f"note: this run alone keeps {kept / 1e6:.0f} MB in the cache, over its limit of "
                     f"{limit / 1e6:.0f} MB: raise $CJM_CACHE_MAX_MB", fg="yellow", err=True)
 
 

@@ -345,3 +345,19 @@ def test_review_lists_the_files_it_could_not_read(review_stubs, stubbed, tmp_pat
     result = run("review", DATA, "-o", tmp_path / "r.xlsx")
     assert result.exit_code == 0, result.output  # the sheet of the rest is still written
     assert "skipped bad.txt" in result.output and review_stubs["write"] == ["r.xlsx"]
+
+
+def test_review_apply_passes_on_its_notes(review_stubs, tmp_path, monkeypatch):
+    from cjm import review
+
+    noted = review.Applied(notes=["row 7: 'big_bos' is no role of the codebook: not stored"])
+    monkeypatch.setattr(review, "apply_review", lambda sheet, folder, codebook: noted)
+    sheet = tmp_path / "review.xlsx"
+    sheet.write_bytes(b"")
+    result = run("review", "--apply", sheet, DATA)
+    assert result.exit_code == 0 and "note: row 7: 'big_bos' is no role of the codebook: not stored" in result.stderr
+
+
+def test_by_folder_and_a_number_of_folds_are_refused_together(tmp_path):
+    result = run("evaluate", "--by-folder", "--cross-validate", "3", DATA)
+    assert result.exit_code == 2 and "--by-folder makes one fold per folder" in result.output
