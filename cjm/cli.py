@@ -513,22 +513,28 @@ def cache_group() -> None:
     """
 
 
-def cache_dir_option(func):
-    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="The cache folder (default: $CJM_CACHE_DIR, else ~/.cache/cjm).")(func)
+def cache_command(name: str):
+    """A `cjm cache` subcommand, given the cache folder (--cache-dir, else the default one)."""
+    def decorate(func):
+        def resolve(ctx, param, value: Path | None) -> Path:
+            from .cache import default_dir
+
+            return value or default_dir()
+
+        option = click.option("--cache-dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+                              callback=resolve, help="The cache folder (default: $CJM_CACHE_DIR, else ~/.cache/cjm).")
+        return cache_group.command(name)(option(reports_errors(func)))
+    return decorate
 
 
-@cache_group.command("info")
-@cache_dir_option
-@reports_errors
-def cache_info(cache_dir: Path | None) -> None:
+@cache_command("info")
+def cache_info(folder: Path) -> None:
     """Print the cache's folder, its size by kind and its limit.
 
     Example: cjm cache info
     """
-    from .cache import default_dir, max_bytes, usage
+    from .cache import max_bytes, usage
 
-    folder = cache_dir or default_dir()
     limit = max_bytes()
     found = usage(folder) if folder.is_dir() else None
     click.echo(f"folder: {folder}")
@@ -541,17 +547,14 @@ def cache_info(cache_dir: Path | None) -> None:
         click.echo(f"  {kind:<16} {size / 1e6:>9.1f} MB {files:>8} file(s)")
 
 
-@cache_group.command("clear")
-@cache_dir_option
-@reports_errors
-def cache_clear(cache_dir: Path | None) -> None:
+@cache_command("clear")
+def cache_clear(folder: Path) -> None:
     """Delete every file cjm keeps in the cache (anything else in that folder stays).
 
     Example: cjm cache clear
     """
-    from .cache import clear, default_dir
+    from .cache import clear
 
-    folder = cache_dir or default_dir()
     removed, freed = clear(folder) if folder.is_dir() else (0, 0)
     click.echo(f"{removed} file(s) deleted ({freed / 1e6:.1f} MB) from {folder}")
 
