@@ -401,10 +401,7 @@ def _read_estimate(folder: Path) -> int | None:
 
 
 def _write_estimate(folder: Path, size: int) -> None:
-    try:
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8") as handle:
-            json.dump({"bytes": size}, handle)
-        os.replace(handle.name, folder / ESTIMATE_FILE)
-    except OSError:
-        with suppress(OSError, UnboundLocalError):
-            os.unlink(handle.name)
+    from .output import atomic_write_text
+
+    with suppress(OSError):  # an estimate that cannot be written only means a walk next time
+        atomic_write_text(folder / ESTIMATE_FILE, json.dumps({"bytes": size}))

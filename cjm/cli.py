@@ -83,15 +83,17 @@ def tidy_cache(options: dict, result) -> None:
         return
     from .cache import max_bytes, tidy
 
-    pruned = tidy(result.cache)
+    limit = max_bytes()
+    if limit is None:
+        return
+    pruned = tidy(result.cache, limit)
     if pruned is None:
         return
     removed, freed, kept = pruned
     if removed:
         say(options, f"cache:  {removed} least recently used file(s) deleted ({freed / 1e6:.0f} MB), "
                      f"{kept / 1e6:.0f} MB kept in {result.cache.folder}")
-    limit = max_bytes()
-    if limit is not None and kept > limit:  # all of it this run's: nothing more may go
+    if kept > limit:  # all of it this run's: nothing more may go
         click.secho(f"note: this run alone keeps {kept / 1e6:.0f} MB in the cache, over its limit of "
                     f"{limit / 1e6:.0f} MB: raise $CJM_CACHE_MAX_MB", fg="yellow", err=True)
 

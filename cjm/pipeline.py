@@ -46,8 +46,9 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
     The per-interview work runs in `jobs` processes (None: one per core) or on a Dask cluster
     (`executor="dask"`, `scheduler` its address); with `cache_dir`, interviews analysed before
     with the same codebook, model, review and cjm are read from the cache instead (see `cjm.cache`).
-    `warm`: a worker the caller forked earlier (`warm_worker`), else one is forked here where a
-    re-run is likely; either way it is stopped when not given an interview.
+    `warm`: a worker the caller forked earlier (`warm_worker`) and stops afterwards, else one is
+    forked here where a re-run is likely, and stopped here (`cjm.executor.start` stops either as
+    soon as it is not given an interview).
     """
     own_warm = warm_worker(cache_dir, jobs, executor) if warm is None else None
     try:
@@ -63,9 +64,8 @@ def analyse(folder: str | Path, *, codebook: str | Path | Codebook | None = None
                              use_reviews=use_reviews, jobs=jobs, executor=executor, scheduler=scheduler,
                              progress=progress, warm=warm or own_warm)
     finally:
-        for worker in (own_warm, warm):
-            if worker is not None:
-                worker.close()
+        if own_warm is not None:
+            own_warm.close()
 
 
 def warm_worker(cache_dir: str | Path | None, jobs: int | None, executor: str = "local") -> executors.WarmPool | None:

@@ -182,3 +182,17 @@ def test_a_size_limit_that_is_no_number_fails_before_the_run(series, tmp_path, m
     assert result.exit_code == 1 and "CJM_CACHE_MAX_MB must be a number" in result.output
     assert not (tmp_path / "r").exists() and not (tmp_path / "c").exists()  # nothing analysed, nothing written
     assert run("report", series, "-o", tmp_path / "r", "--no-cache").exit_code == 0  # no cache: no limit read
+
+
+def test_journeys_to_stdout_keeps_the_cache_under_its_limit_and_prints_json_alone(series, tmp_path, monkeypatch):
+    cache = tmp_path / "c"
+    old = cache / "page" / "ab" / ("ab" * 32 + ".pickle")
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"x" * 200_000)
+    import os
+
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    monkeypatch.setenv("CJM_CACHE_MAX_MB", "0.25")
+    result = run("journeys", series, "-o", "-", "--cache-dir", cache, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    assert not old.exists() and len(json.loads(result.stdout)["interviews"]) == 2  # stdout: the JSON, nothing else
