@@ -1,7 +1,7 @@
 """Screen stage-feature variants by cross-validation on the training corpus, parsing once.
 
     python eval/tools/stage_screen.py FOLDER ... [--folds 5] [--variants base,story] [--tune]
-                                      [--cache /tmp/x.pkl] [--errors FILE]
+                                      [--by-folder] [--cache /tmp/x.pkl] [--errors FILE]
 
 Never give it eval/test: the frozen test split is not tuned on. Each variant is a set of the
 story-feature groups (`cjm.story_features.GROUPS`); "base" is none of them (feature version 2's
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's 
 from cjm import story_features  # noqa: E402
 from cjm.codebook import load_codebook  # noqa: E402
 from cjm.evaluate import Counts, evaluate, primary  # noqa: E402
-from cjm.learn import cross_validate, load_examples  # noqa: E402
+from cjm.learn import cross_validate, folder_folds, load_examples  # noqa: E402
 from cjm.matching import SCANS  # noqa: E402
 
 VARIANTS: dict[str, frozenset[str]] = {
@@ -112,6 +112,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--by-folder", action="store_true",
+                        help="one fold per folder (a series by other writers: the figure a new series gets)")
     parser.add_argument("--variants", default="base,story")
     parser.add_argument("--tune", action="store_true", help="fit thresholds per fold as cjm learn does (5x slower)")
     parser.add_argument("--cache", help="pickle of the parsed examples (made if missing)")
@@ -132,12 +134,15 @@ def main() -> None:
         if args.cache:
             Path(args.cache).write_bytes(pickle.dumps(examples))
     golds = {e.id: e.gold for e in examples}
-    print(f"{len(examples)} interviews, {args.folds}-fold CV by interview, loaded in {time.perf_counter() - start:.0f} s")
+    parts = folder_folds(examples, args.folders) if args.by_folder else None
+    how = f"{len(parts)} folders as folds" if parts else f"{args.folds}-fold CV by interview"
+    print(f"{len(examples)} interviews, {how}, loaded in {time.perf_counter() - start:.0f} s")
     first = None
     for name in args.variants.split(","):
         story_features.GROUPS, params = variant(name)
         start = time.perf_counter()
-        documents = cross_validate(examples, book, args.folds, params=params or None, tune=args.tune, jobs=args.jobs)
+        documents = cross_validate(examples, book, args.folds, params=params or None, tune=args.tune, jobs=args.jobs,
+                                   parts=parts)
         doc = documents["model"]
         r = evaluate(doc, golds).as_dict()
         fields = r["interview"]
