@@ -15,7 +15,6 @@ comparing rows, not for quoting. Never give it eval/test.
 from __future__ import annotations
 
 import argparse
-import pickle
 import random
 import sys
 from functools import partial
@@ -24,30 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's cjm, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stage_screen import paired, stage_counts  # noqa: E402
+from stage_screen import paired, parsed_examples, stage_counts  # noqa: E402
 
 from cjm.codebook import load_codebook  # noqa: E402
 from cjm.decode import decode  # noqa: E402
 from cjm.evaluate import evaluate  # noqa: E402
 from cjm.export import journey_to_dict  # noqa: E402
 from cjm.journey import derive_journey  # noqa: E402
-from cjm.learn import Example, folder_folds, in_processes, load_examples, train  # noqa: E402
-from cjm.matching import SCANS  # noqa: E402
-
-
-def loaded(folders: list[str], cache: str | None) -> list[Example]:
-    """The parsed examples of the folders, from `cache` where it holds them (parsing is the slow part)."""
-    book = load_codebook()
-    if cache and Path(cache).exists():
-        examples = pickle.loads(Path(cache).read_bytes())
-        for example in examples:  # (matches kept on a doc are keyed by the matcher numbers of another process)
-            for doc in example.evidence.docs.values():
-                doc.user_data.pop(SCANS, None)
-        return examples
-    examples, _ = load_examples(folders, book)
-    if cache:
-        Path(cache).write_bytes(pickle.dumps(examples))
-    return examples
+from cjm.learn import Example, folder_folds, in_processes, train  # noqa: E402
 
 
 def under(examples: list[Example], folders: list[str]) -> list[Example]:
@@ -92,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     if any("eval/test" in f.replace("\\", "/") for f in args.folders + args.extra):
         parser.error("eval/test is the frozen test split: never select a model on it")
-    examples = loaded(args.folders + args.extra, args.cache)
+    examples = parsed_examples(args.folders + args.extra, args.cache)
     extra = under(examples, args.extra)
     parts = folder_folds([e for e in examples if e not in extra], args.folders)
     scored = [e for part in parts for e in part]  # (a cache made for more folders holds more)

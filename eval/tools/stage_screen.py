@@ -108,6 +108,21 @@ def write_errors(document: dict, examples, path: str) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def parsed_examples(folders: list[str], cache: str | None) -> list:
+    """The parsed examples of the folders, from `cache` where it holds them (made there if missing):
+    parsing is the slow part."""
+    if cache and Path(cache).exists():
+        examples = pickle.loads(Path(cache).read_bytes())
+        for example in examples:  # matches kept on a doc are keyed by a matcher number of the process that made them
+            for doc in example.evidence.docs.values():
+                doc.user_data.pop(SCANS, None)
+        return examples
+    examples, _ = load_examples(folders, load_codebook())
+    if cache:
+        Path(cache).write_bytes(pickle.dumps(examples))
+    return examples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", nargs="+")
@@ -124,15 +139,7 @@ def main() -> None:
         parser.error("eval/test is the frozen test split: never select a model on it")
     book = load_codebook()
     start = time.perf_counter()
-    if args.cache and Path(args.cache).exists():
-        examples = pickle.loads(Path(args.cache).read_bytes())
-        for example in examples:  # matches kept on a doc are keyed by a matcher number of the process that made them
-            for doc in example.evidence.docs.values():
-                doc.user_data.pop(SCANS, None)
-    else:
-        examples, _ = load_examples(args.folders, book)
-        if args.cache:
-            Path(args.cache).write_bytes(pickle.dumps(examples))
+    examples = parsed_examples(args.folders, args.cache)
     golds = {e.id: e.gold for e in examples}
     parts = folder_folds(examples, args.folders) if args.by_folder else None
     how = f"{len(parts)} folders as folds" if parts else f"{args.folds}-fold CV by interview"
