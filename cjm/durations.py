@@ -103,7 +103,20 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
         start, end = words[first][1], words[last][2]
         used.update(range(first, last + 1))
         found.append(Duration(value * unit, start, end, text[start:end]))
-    return found
+    return compounds_joined(found, text, lex)
+
+
+def compounds_joined(found: list[Duration], text: str, lex: dict) -> list[Duration]:
+    """One duration told in two units, the larger first and joined by "and" ("месяц и три недели",
+    "two months and a week"), is one span of their sum: read apart, the step looked a month long."""
+    joiners = set(lex.get("and", ()))
+    out: list[Duration] = []
+    for d in sorted(found, key=lambda d: d.start):
+        if out and out[-1].days > d.days and text[out[-1].end:d.start].strip().lower() in joiners:
+            previous = out.pop()
+            d = Duration(previous.days + d.days, previous.start, d.end, text[previous.start:d.end])
+        out.append(d)
+    return out
 
 
 def is_rate(lemmas: list[str], i: int, lex: dict) -> bool:

@@ -24,6 +24,22 @@ def test_durations(lexicon, text, days):
     assert max(d.days for d in find_durations(text, lang, lexicon)) == days
 
 
+@pytest.mark.parametrize("text, lang, spans", [
+    ("от заявки до оплаты — месяц и три недели", "ru", [(51, "месяц и три недели")]),
+    ("два месяца и две недели", "ru", [(74, "два месяца и две недели")]),
+    ("It was two months and a week, all told.", "en", [(67, "two months and a week")]),
+    ("a year and two months", "en", [(425, "a year and two months")]),
+    # not one duration: the smaller first, other words between, or a list
+    ("неделю и два месяца", "ru", [(7, "неделю"), (60, "два месяца")]),
+    ("the demos took two weeks and legal a month", "en", [(14, "two weeks"), (30, "a month")]),
+    ("две недели, месяц", "ru", [(14, "две недели"), (30, "месяц")]),
+    ("a week of demos, then a week and a week of the pilot", "en",
+     [(7, "a week"), (7, "a week"), (7, "a week")]),
+])
+def test_a_duration_in_two_units_is_their_sum(lexicon, text, lang, spans):
+    assert [(d.days, d.text) for d in find_durations(text, lang, lexicon)] == spans
+
+
 @pytest.mark.parametrize("text, lang", [("sixty-five thousand a year", "en"), ("тысяч шестьдесят в месяц уходит", "ru"),
                                         ("two hundred dollars per month", "en")])
 def test_rates_are_not_durations(lexicon, text, lang):
