@@ -108,7 +108,7 @@ def find_durations(text: str, lang: str, lexicon: dict) -> list[Duration]:
 
 def compounds_joined(found: list[Duration], text: str, lex: dict) -> list[Duration]:
     """One duration told in two units, the larger first and joined by "and" ("месяц и три недели",
-    "two months and a week"), is one span of their sum: read apart, the step looked a month long."""
+    "two months and a week"), is one span of their sum: read apart, the cycle was its first unit alone."""
     joiners = set(lex.get("and", ()))
     out: list[Duration] = []
     for d in sorted(found, key=lambda d: d.start):
