@@ -22,7 +22,13 @@ clause (`purchase_reasons`: "оплатили в апреле, потому чт
 supplier (the old one, the winner, one named after "with"/"to"/"у" that is neither this supplier
 nor a person). A yes to a recap confirms no purchase where the recap's question or the answer
 denies it ("...Nothing signed with you?" "Correct."). A date answers "when?" also after a premise
-that tells the purchase ("So the first order you paid up front. Roughly when was that?").
+that tells the purchase ("So the first order you paid up front. Roughly when was that?"), and
+after a leading "no" that corrects the question's detail ("...сразу после звонка?" "Нет, в конце
+июля"). A purchase noun's date must not be a deadline or a term's end (`purchase_deadlines`:
+"Договор годовой, до тридцать первого декабря"); a purchase told before a later sentence of the
+same answer that denies one with this supplier ("С вами мы так ничего и не подписали") is
+another's; an answered date is no purchase where the sentence tells a renewal or a purchase taken
+back.
 """
 
 from __future__ import annotations
@@ -78,11 +84,26 @@ class PurchaseLexicon:
         self.pronouns = phrase_list(lex, "purchase_pronouns", lang)
         self.reasons = phrase_list(lex, "purchase_reasons", lang)
         self.when = phrase_list(lex, "purchase_when", lang)
+        self.deadlines = phrase_list(lex, "purchase_deadlines", lang)
+        self.corrections = phrase_list(lex, "purchase_corrections", lang)
+        self.with_you = phrase_list(lex, "purchase_with_you", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
     def has_date(self, text: str) -> bool:
         return self.lang in self.durations and bool(find_dates(text, self.lang, self.durations))
+
+    def has_event_date(self, text: str) -> bool:
+        """A date that is not a deadline or a term's end ("Договор годовой, до тридцать первого
+        декабря", "payment due by the fifth"): a purchase noun beside it tells nothing done."""
+        if self.lang not in self.durations:
+            return False
+        ws = words(text, self.lang)
+        for date in find_dates(text, self.lang, self.durations):
+            before = [w for w in ws if w.end <= date.start][-1:]
+            if not (before and self.deadlines.find_in(before)):
+                return True
+        return False
 
 
 def negated_near(ws: list[Word], start: int, end: int, lexicon: PurchaseLexicon) -> bool:
@@ -175,12 +196,13 @@ def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplie
     ws = words(text, lexicon.lang)
     how = None
     told = [h for h in lexicon.told.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)]
-    dated = [h for h in lexicon.dated.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)] + \
-        ([h for h in lexicon.terse.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)]
-         if len(ws) <= TERSE_WORDS else [])
+    dated = [h for h in lexicon.dated.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)]
+    terse = [h for h in lexicon.terse.find_in(ws) if not negated_near(ws, h.start, h.end, lexicon)] \
+        if len(ws) <= TERSE_WORDS else []
     if told:
         how = "told"
-    elif dated and lexicon.has_date(text):
+    elif (dated and lexicon.has_date(text)) or (terse and lexicon.has_event_date(text)):
+        dated = dated or terse
         how = "dated"
     if how is None:
         return None
@@ -189,11 +211,17 @@ def sentence_clue(text: str, after: list[str], lexicon: PurchaseLexicon, supplie
     following = after[0] if after else ""
     told_part = text[:reason_clause_at(ws, (told or dated)[0], lexicon)]
     if sentence_excluded(told_part, following, lexicon, supplier) or denied_after(following, lexicon) \
-            or lexicon.undone.find(text) or lexicon.undone.find(following) \
-            or lexicon.renewal.find(text) or lexicon.renewal.find(following) \
+            or undone_or_renewed(text, following, lexicon) \
+            or any(lexicon.with_you.find(a) and denies_purchase(a, lexicon) for a in after) \
             or any(lexicon.plan.find(a) for a in after[1:PLAN_SENTENCES]):
         return None
     return how
+
+
+def undone_or_renewed(text: str, following: str, lexicon: PurchaseLexicon) -> bool:
+    """The purchase was taken back there or in the next sentence, or what was signed or paid is a
+    renewal ("We signed the renewal with the learning module on the nineteenth of December.")."""
+    return any(phrases.find(t) for phrases in (lexicon.undone, lexicon.renewal) for t in (text, following))
 
 
 def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebook: Codebook) -> list[PurchaseClue]:
@@ -225,7 +253,9 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
                                 sentences[index - 1] if index else question)
             ws = words(text, lexicon.lang)
             if how is None and index < ANSWER_SENTENCES and asked_when and lexicon.has_date(text) \
-                    and not lexicon.negators.find_in(ws) and not sentence_excluded(text, "", lexicon, supplier):
+                    and not lexicon.negators.find_in(past_correction(ws, lexicon)) \
+                    and not sentence_excluded(text, "", lexicon, supplier) \
+                    and not undone_or_renewed(text, sentences[index + 1] if index + 1 < len(sentences) else "", lexicon):
                 how = "answered"
             if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) \
                     and not denied_in_recap(asked, sentences, lexicon) and question_tells_purchase(asked, lexicon, supplier):
@@ -234,6 +264,12 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
                 clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
         question = ""  # a question is answered once
     return clues
+
+
+def past_correction(ws: list[Word], lexicon: PurchaseLexicon) -> list[Word]:
+    """An answer's words after a leading "no" that corrects the question's detail ("Нет, в конце
+    июля" to "сразу после звонка?"): that "no" denies the detail, not the purchase."""
+    return ws[1:] if len(ws) > 1 and lexicon.corrections.find_in(ws[:1]) else ws
 
 
 def premise_dated(asked: list[str], lexicon: PurchaseLexicon, supplier: set[str]) -> bool:

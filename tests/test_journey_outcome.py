@@ -281,3 +281,49 @@ def test_a_date_in_answer_to_a_premise_that_tells_the_purchase(book):
     assert how(book, "en", "So you looked at their site. Roughly when was that?", "End of January.") == []
     assert how(book, "ru", "То есть первый заказ вы оплатили сразу. Когда это было?", "В конце января.") == ["answered"]
     assert how(book, "ru", "То есть вы им написали. Когда это было?", "В конце января.") == []
+
+
+def test_a_renewal_answering_when_is_no_first_purchase(book):
+    assert how(book, "en", "When did you sign?", "On the nineteenth of December.") == ["answered"]
+    assert how(book, "en", "When did you sign?", "The renewal, on the nineteenth of December.") == []
+    assert how(book, "en", "When did you sign?", "On the nineteenth of December.|It was cancelled in January.") == []
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("ru", "Договор — девятого февраля.", "Договор годовой, до тридцать первого декабря."),
+    ("en", "Invoice on March fifth.", "Invoice due by March fifth."),
+])
+def test_a_deadline_or_a_terms_end_dates_no_purchase_noun(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) == ["dated"]
+    assert how(book, lang, "And then?", no) == []
+    assert how(book, "ru", "А потом?", "Подписали до конца марта.") == ["dated"]  # a verb in the past still tells it
+
+
+def test_an_experts_signed_opinion_is_no_purchase(book):
+    assert how(book, "ru", "А потом?", "В мае он подписал.") == ["dated"]
+    assert how(book, "ru", "А потом?", "В мае он подписал заключение, что замечаний нет.") == []
+    assert how(book, "ru", "А потом?", "После заключения договора в мае оплатили аванс.") == ["told"]
+
+
+def test_a_no_that_corrects_the_questions_detail(book):
+    question = "И договор когда подписали, сразу после звонка?"
+    assert how(book, "ru", question, "Нет, в конце июля.") == ["answered"]
+    assert how(book, "ru", question, "Нет, в июле так и не подписали.") == []
+    assert how(book, "en", "When did you pay, right after the demo?", "No, end of July.") == ["answered"]
+    assert how(book, "en", "When did you pay, right after the demo?", "No, we never paid.") == []
+
+
+@pytest.mark.parametrize("lang, yes, no", [
+    ("ru", "Да, договор с ними подписали в феврале.|С вами мы тогда ещё только начинали.",
+     "Да, договор с ними подписали в феврале.|С вами мы так ничего и не подписали."),
+    ("en", "Yes, we signed the contract with them in February.|You came later.",
+     "Yes, we signed the contract with them in February.|With you we never signed anything."),
+])
+def test_a_later_denial_with_this_supplier_makes_the_purchase_anothers(book, lang, yes, no):
+    assert how(book, lang, "And then?", yes) != []
+    assert how(book, lang, "And then?", no) == []
+
+
+def test_paid_the_rest_is_a_payment(book):
+    assert how(book, "ru", "А дальше?", "В октябре доплатили остаток.") == ["told"]
+    assert how(book, "ru", "А дальше?", "В октябре не доплатили остаток.") == []
