@@ -405,7 +405,13 @@ def names_cycle_ends(text: str, lang: str, codebook: Codebook) -> bool:
     """The text spans the deal ("from ... to", "overall", "всего", "до оплаты": `cycle_span`) and
     names its end, the payment or the signing (`payment_words`, `cycle_end_words`). "From the trial
     to the report" names no end; "What happened in that first conversation?" spans nothing."""
-    return bool(phrase_list(codebook.lexicons, "cycle_span", lang).find(text)) and names_cycle_end(text, lang, codebook)
+    return spans_the_deal(text, lang, codebook) and names_cycle_end(text, lang, codebook)
+
+
+def spans_the_deal(text: str, lang: str, codebook: Codebook) -> bool:
+    """Words that span the deal (`cycle_span`), not a step of it (`cycle_step_spans`: "от счета до оплаты")."""
+    lex = codebook.lexicons
+    return bool(phrase_list(lex, "cycle_span", lang).find(text)) and not phrase_list(lex, "cycle_step_spans", lang).find(text)
 
 
 def names_cycle_end(text: str, lang: str, codebook: Codebook) -> bool:
@@ -515,7 +521,8 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
     if not about_time:
         return None  # "это для вас быстро или долго?" "...мы в прошлом году тестомес покупали, от запроса до оплаты восемь месяцев"
     for sentence in sentences:
-        if span.find(sentence) and (names_cycle_end(sentence, lang, codebook) or names_cycle_end(question, lang, codebook)):
+        if spans_the_deal(sentence, lang, codebook) \
+                and (names_cycle_end(sentence, lang, codebook) or names_cycle_end(question, lang, codebook)):
             days = spanning_days(sentence, lang, lexicon, codebook)
             if days is not None:
                 return days

@@ -520,3 +520,39 @@ def test_a_counterfactual_answer_tells_no_length(book):
     q = asked(1, "So from your first message to the first invoice being paid?")
     assert J.whole_cycle_told([q, answer(2, "About five weeks.")], "en", book) == (35, [2])
     assert J.whole_cycle_told([q, answer(2, "Would've been four weeks if Dan hadn't been away.")], "en", book) == (None, [])
+
+
+def test_a_span_from_a_late_step_measures_the_step_not_the_deal(book):
+    q = asked(1, "То есть от счета до оплаты прошло…")
+    a = answer(2, "Больше двух недель, шестнадцать дней.", "А от вебинара, если считать, с конца мая по третье июля, месяц с небольшим.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (30, [2])  # the span from the first contact, not the invoice's 16 days
+    q.utterance.text = "То есть от первого звонка до оплаты прошло…"
+    assert J.whole_cycle_told([q, a], "ru", book) == (14, [2])  # a span of the deal: the answer's first length ("двух недель")
+    q = asked(1, "So from the invoice to the payment?")
+    assert J.whole_cycle_told([q, answer(2, "About two weeks.")], "en", book) == (None, [])
+    q.utterance.text = "So from the first email to the payment?"
+    assert J.whole_cycle_told([q, answer(2, "About two weeks.")], "en", book) == (14, [2])
+
+
+def test_how_long_asked_with_the_verb_first(book):
+    a = answer(2, "Недели три.", "Так что от публикации тендера до первой оплаты почти три месяца получилось.")
+    assert J.whole_cycle_told([asked(1, "То есть второй круг сравнения занял сколько?"), a], "ru", book) == (90, [2])
+    assert J.whole_cycle_told([asked(1, "То есть второй круг сравнения был трудный?"), a], "ru", book) == (None, [])
+
+
+def test_a_span_to_the_last_payment_runs_past_the_cycle(book):
+    a = answer(2, "Yes, roughly.")
+    assert J.whole_cycle_told([asked(1, "So from the first call to the first payment, that's about five months?"), a],
+                              "en", book) == (150, [2])
+    assert J.whole_cycle_told([asked(1, "So from the first call to the final payment, that's about seven months?"), a],
+                              "en", book) == (None, [])
+    q = asked(1, "то есть от первого звонка в конце мая до последней оплаты в октябре это примерно")
+    assert J.whole_cycle_told([q, answer(2, "ну пять месяцев где-то")], "ru", book) == (None, [])
+    q.utterance.text = "то есть от первого звонка в конце мая до оплаты это примерно"
+    assert J.whole_cycle_told([q, answer(2, "ну пять месяцев где-то")], "ru", book) == (150, [2])
+
+
+def test_an_answer_sentence_that_spans_a_step_is_not_the_cycle(book):
+    q = asked(1, "Сколько времени ушло на оплату?")
+    assert J.whole_cycle_told([q, answer(2, "От договора до оплаты две недели.")], "ru", book) == (None, [])
+    assert J.whole_cycle_told([q, answer(2, "От первого звонка до оплаты два месяца.")], "ru", book) == (60, [2])
