@@ -6,7 +6,9 @@ An utterance takes its likeliest stage, or none where P(no stage) passes the thr
 cross-validation at training time (a model without one takes the Viterbi path). Role and channel
 candidates are accepted at P >= 0.5, or at their chosen thresholds. The mentions kept are those
 that support a decided label; a label the model decides with no span behind it points at the
-utterance's first sentence (origin "model"). The one rule the model cannot overrule: a deal is
+utterance's first sentence (origin "model"). An utterance that tells two neighbouring steps keeps
+the second where its probability passes the threshold chosen at training time (`stage_second`;
+a model without one gives each utterance one stage). The one rule the model cannot overrule: a deal is
 not bought unless some utterance tells this client's payment, contract or delivery as done
 (`purchase_told`).
 """
@@ -46,6 +48,8 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
     no_stage_above = model.threshold("stage_none", None)
+    second_above = model.threshold("stage_second", None)  # an utterance that tells two neighbouring steps
+    order_of_stages = codebook.ids(STAGE)
     for item, label, marginal in zip(respondent, best, marginals):
         if no_stage_above is not None:  # posterior decoding, "no stage" only when the model is that sure
             label = NONE if marginal.get(NONE, 0.0) > no_stage_above else \
@@ -53,6 +57,9 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         if label == PURCHASE and not bought_allowed:
             label = max((s for s in marginal if s != PURCHASE), key=lambda s: marginal[s])
         stages = [label] if label in known else []
+        if stages and second_above is not None:
+            allowed = {s: p for s, p in marginal.items() if bought_allowed or s != PURCHASE}
+            stages = sorted(with_second_stage(set(stages), allowed, order_of_stages, second_above), key=order_of_stages.index)
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
         probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, {s: p for s, p in marginal.items()
                                                                      if s in known or s == NONE}),
@@ -66,6 +73,20 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
                 decided[candidate.n][kind].append(candidate.label)
     order = {kind: codebook.ids(kind) for kind in (STAGE, ROLE, CHANNEL)}
     return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), order) for item in evidence.tagged]
+
+
+def with_second_stage(stages: set[str], marginal: dict[str, float], order: list[str], threshold: float | None) -> set[str]:
+    """An utterance that tells two steps ("нашли вас в Яндексе, оставили заявку": informed and
+    interested) keeps a neighbouring stage of the one it took where the model gives it at least
+    `threshold` (none: one stage an utterance)."""
+    if threshold is None or len(stages) != 1:
+        return stages
+    first = next(iter(stages))
+    if first not in order:
+        return stages
+    near = [s for s in order if abs(order.index(s) - order.index(first)) == 1]
+    second = max(near, key=lambda s: marginal.get(s, 0.0), default=None)
+    return stages | {second} if second is not None and marginal.get(second, 0.0) >= threshold else stages
 
 
 def labelled(item: TaggedUtterance, decided: dict[str, list[str]] | None,

@@ -310,7 +310,7 @@ def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | P
     calls = [partial(train, examples, book)] + (fold_calls(examples, book, CALIBRATION_FOLDS) if calibrating else [])
     model, *answers = in_processes(calls, jobs)
     if calibrating:
-        model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples)
+        model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples, book.ids(STAGE))
     return save_model(model, out), notes, model
 
 
@@ -323,17 +323,18 @@ def fit_on_held_out(examples: list[Example], codebook: Codebook, params: dict[st
     """What K-fold predictions (each interview unseen) teach the final model: the decision
     thresholds that maximise micro-F1, and isotonic maps from raw probability to how often it
     came true, for every label kind and interview field."""
-    return fitted(cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params, jobs=jobs), examples)
+    return fitted(cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params, jobs=jobs), examples,
+                  codebook.ids(STAGE))
 
 
-def fitted(documents: dict[str, dict], examples: list[Example]
+def fitted(documents: dict[str, dict], examples: list[Example], stage_order: list[str] | tuple[str, ...] = ()
            ) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
     """The thresholds and calibration maps the cross-validated journeys of the examples give."""
     from .evaluate import forecasts
     from .tagger_model import isotonic_points
 
     golds = {e.id: e.gold for e in examples}
-    thresholds = best_thresholds(documents["model"], golds)
+    thresholds = best_thresholds(documents["model"], golds, stage_order)
     calibration = {name: isotonic_points(pairs) for name, pairs in sorted(forecasts(documents["model"], golds).items())}
     return thresholds, calibration
 
@@ -345,8 +346,11 @@ def micro_f1(pairs: list[tuple[set, set]]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def best_thresholds(document: dict, golds: dict[str, dict]) -> dict[str, float]:
-    """Per kind, the threshold on the raw probabilities under which held-out micro-F1 is highest."""
+def best_thresholds(document: dict, golds: dict[str, dict], stage_order: list[str] | tuple[str, ...] = ()
+                    ) -> dict[str, float]:
+    """Per kind, the threshold on the raw probabilities under which held-out micro-F1 is highest;
+    with the stages' order, the one over which an utterance keeps a second, neighbouring stage
+    (`stage_second`, left out where one stage an utterance scores best)."""
     rows = []  # (probabilities, gold utterance)
     for interview in document["interviews"]:
         gold = {u["n"]: u for u in golds[interview["id"]]["utterances"]}
@@ -366,7 +370,17 @@ def best_thresholds(document: dict, golds: dict[str, dict]) -> dict[str, float]:
 
     scores = {t: micro_f1([(stage_choice(probs, t), set(g.get("stages") or [])) for probs, g in rows]) for t in THRESHOLDS}
     chosen["stage_none"] = max(THRESHOLDS, key=lambda t: (scores[t], -abs(t - 0.5)))
+    if stage_order:
+        from .decode import with_second_stage
+
+        firsts = [(stage_choice(probs, chosen["stage_none"]), probs.get(STAGE, {}), g) for probs, g in rows]
+        gain = {t: micro_f1([(with_second_stage(first, marginal, stage_order, t), set(g.get("stages") or []))
+                             for first, marginal, g in firsts]) for t in THRESHOLDS + [None]}
+        best = max(THRESHOLDS + [None], key=lambda t: (gain[t], t is None))
+        if best is not None:
+            chosen["stage_second"] = best
     return chosen
+
 
 
 def compare_by_cross_validation(folders: list[str | Path], k: int | None, *, codebook: str | Path | None = None,

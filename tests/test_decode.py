@@ -216,3 +216,29 @@ def test_a_label_the_model_gives_without_a_phrase_points_at_the_first_sentence(b
     tagged = decode(ev, decide_by_rules(ev, book), SureOfAStageWithoutNoStage(), book)
     made = [m for m in tagged[1].mentions if m.origin == "model"]
     assert [(m.label, m.text, m.sentence, m.start) for m in made] == [("motivated", "The weather was fine.", 0, 0)]
+
+
+TWO_STEPS = {"none": 0.05, "informed": 0.5, "interested": 0.4, "unaware": 0.05}
+
+
+@pytest.mark.parametrize("second, stages", [(None, ["informed"]), (0.45, ["informed"]), (0.4, ["informed", "interested"]),
+                                            (0.3, ["informed", "interested"])])
+def test_a_second_neighbouring_stage_only_over_its_threshold(book, second, stages):
+    ev = evidence_of("en", "I found them on Google and filled in the form.")
+    thresholds = {"stage_none": 0.5} if second is None else {"stage_none": 0.5, "stage_second": second}
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(TWO_STEPS, best="informed", thresholds=thresholds), book)
+    assert tagged[1].stages == stages
+
+
+def test_a_second_stage_is_a_neighbour_and_never_an_untold_purchase(book):
+    from cjm.decode import with_second_stage
+
+    order = book.ids("stage")
+    assert with_second_stage({"informed"}, {"motivated": 0.45, "unaware": 0.1}, order, 0.3) == {"informed"}  # not next to it
+    assert with_second_stage({"informed"}, {"interested": 0.2, "unaware": 0.35}, order, 0.3) == {"informed", "unaware"}
+    assert with_second_stage(set(), {"interested": 0.9}, order, 0.3) == set()
+    ev = evidence_of("en", "It went fine, nothing more to say.")
+    marginal = {"none": 0.05, "motivated": 0.5, "bought": 0.45}
+    tagged = decode(ev, decide_by_rules(ev, book),
+                    StandIn(marginal, thresholds={"stage_none": 0.5, "stage_second": 0.3}), book)
+    assert tagged[1].stages == ["motivated"]  # no purchase told: bought is not the second stage either

@@ -114,3 +114,16 @@ def test_thresholds_are_chosen_where_held_out_f1_is_highest():
     chosen = best_thresholds(run, golds)
     assert chosen["role"] <= 0.8  # the one role forecast (0.8) is right: a threshold that keeps it
     assert set(chosen) == {"role", "channel", "stage_none"}
+    assert set(best_thresholds(run, golds, ("unaware", "informed", "interested", "motivated", "bought"))) == \
+        {"role", "channel", "stage_none"}  # one stage an utterance is right here: no second-stage threshold
+
+
+def test_a_second_stage_threshold_where_the_gold_tells_two_steps():
+    from cjm.learn import best_thresholds
+
+    golds, run = two_interviews()
+    order = ("unaware", "informed", "interested", "motivated", "bought")
+    golds["a"]["utterances"][2]["stages"] = ["motivated", "bought"]  # one answer tells the trial and the payment
+    chosen = best_thresholds(run, golds, order)
+    assert chosen["stage_second"] <= 0.4  # the second stage's 0.4 is kept
+    assert "stage_second" not in best_thresholds(run, golds)  # without the stages' order, none
