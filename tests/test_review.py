@@ -181,7 +181,7 @@ def test_apply_stores_the_contract_gold_shape_and_merges_later_sheets(series_she
     _, rows = sheet_rows(sheet)
     at = {(r["interview"], r["n"]): i + 2 for i, r in enumerate(rows)}
     set_cells(sheet, [(at["en-r1", 2], "roles_fix", "user"), (at["en-r1", 4], "ok", "x"),
-                      (at["ru-r1", 4], "roles_fix", "guru, expert"), (at["ru-r1", 10], "stages_fix", "-")])
+                      (at["ru-r1", 4], "roles_fix", "guru, expert"), (at["ru-r1", 10], "stages_fix", "unaware")])
     set_cells(sheet, [(2, "cycle_days_fix", 55)], "interviews")
     result = run("review", "--apply", sheet, folder)
     assert result.exit_code == 0, result.output
@@ -196,7 +196,7 @@ def test_apply_stores_the_contract_gold_shape_and_merges_later_sheets(series_she
     ru = json.loads((folder / "reviewed" / "ru-r1.reviewed.json").read_text(encoding="utf-8"))
     assert "channel" not in ru  # its interview row was left alone
     assert [(u["n"], u["roles"], u["stages"]) for u in ru["utterances"]] == \
-        [(4, ["expert", "guru"], ["informed"]), (10, [], [])]
+        [(4, ["expert", "guru"], ["informed"]), (10, [], ["unaware"])]  # a fix the model's labels never equal
     # a second sheet reviews other rows; the first sheet's reviews are kept
     second = tmp_path / "second.xlsx"
     shutil.copy(series_sheet[1], second)
