@@ -382,7 +382,6 @@ def best_thresholds(document: dict, golds: dict[str, dict], stage_order: list[st
     return chosen
 
 
-
 def compare_by_cross_validation(folders: list[str | Path], k: int | None, *, codebook: str | Path | None = None,
                                 seed: int = 0, jobs: int = 1, by_folder: bool = False) -> tuple[str, dict]:
     """`cjm evaluate --cross-validate K` (or `--by-folder`: one fold per folder): rules-only and
