@@ -403,7 +403,8 @@ PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cu
                    "purchase_told", "purchase_dated", "purchase_dated_terse", "purchase_questions", "purchase_confirmations",
                    "purchase_negators", "purchase_not_a_purchase", "purchase_not_done", "purchase_plan", "purchase_elsewhere",
                    "purchase_undone", "purchase_renewal", "purchase_pronouns", "purchase_reasons", "purchase_when",
-                   "purchase_deadlines", "purchase_corrections", "purchase_with_you",
+                   "purchase_deadlines", "purchase_corrections", "purchase_with_you", "purchase_with_them",
+                   "purchase_yours",
                    "payment_words", "cycle_whole", "cycle_span", "cycle_step_spans", "cycle_end_words")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
                     "contact_at_discovery")

@@ -87,6 +87,7 @@ class PurchaseLexicon:
         self.deadlines = phrase_list(lex, "purchase_deadlines", lang)
         self.corrections = phrase_list(lex, "purchase_corrections", lang)
         self.with_you = phrase_list(lex, "purchase_with_you", lang)
+        self.with_them, self.yours = phrase_list(lex, "purchase_with_them", lang), phrase_list(lex, "purchase_yours", lang)
         self.durations = (lex.get("durations") or {})
         self.available = bool(self.told or self.dated or self.terse)
 
@@ -260,6 +261,8 @@ def purchase_clues(tagged: list[TaggedUtterance], transcript: Transcript, codebo
             if how is None and index == 0 and asked and lexicon.confirmations.find_in(ws[:2]) \
                     and not denied_in_recap(asked, sentences, lexicon) and question_tells_purchase(asked, lexicon, supplier):
                 how = "confirmed"  # a yes to a recap that dates the purchase ("...first payment May sixth. Right?")
+            if how and lexicon.with_them.find(text) and any(lexicon.yours.find(s) for s in sentences):
+                how = None  # "...against your two. ...and in February we signed with them": another firm
             if how:
                 clues.append(PurchaseClue(item.n, index, how, text, question if how in ("answered", "confirmed") else ""))
         question = ""  # a question is answered once
