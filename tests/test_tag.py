@@ -259,3 +259,12 @@ def test_unpunctuated_speech_is_cut_into_sentences_so_a_habit_cue_stays_local(bo
 def test_the_supplier_calling_first_is_a_cold_call(book, lang, question, answer, told):
     tagged = tag_transcript(interview(lang, question, answer), book)
     assert ("cold_call" in [m.label for m in tagged[1].mentions + tagged[1].suppressed if m.kind == "channel"]) is told
+
+
+@pytest.mark.parametrize("answer, channel", [
+    ("It came by post, a proper envelope addressed to me by name.", "cold_call"),  # a letter in the mail
+    ("I saw their post about freight costs and sent a message.", "social_media"),
+])
+def test_a_letter_by_post_is_no_social_media_post(book, answer, channel):
+    tagged = tag_transcript(interview("en", "How did you first hear of them?", answer), book)
+    assert [m.label for m in tagged[1].mentions + tagged[1].suppressed if m.kind == "channel"] == [channel]
