@@ -59,7 +59,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         stages = [label] if label in known else []
         if stages and second_above is not None:
             allowed = {s: p for s, p in marginal.items() if bought_allowed or s != PURCHASE}
-            stages = sorted(with_second_stage(set(stages), allowed, order_of_stages, second_above), key=order_of_stages.index)
+            stages = list(with_second_stage(set(stages), allowed, order_of_stages, second_above))  # `labelled` orders them
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
         probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, {s: p for s, p in marginal.items()
                                                                      if s in known or s == NONE}),
