@@ -324,17 +324,18 @@ def test_a_later_denial_with_this_supplier_makes_the_purchase_anothers(book, lan
     assert how(book, lang, "And then?", no) == []
 
 
-@pytest.mark.parametrize("lang, yes, no", [
+@pytest.mark.parametrize("lang, yes, no, with_you", [
     ("ru", "Гарантия у них год, это минус.|Но цена ниже, и в середине февраля мы с ними подписались.",
-     "Гарантия год против ваших двух, это минус.|Но цена ниже, и в середине февраля мы с ними подписались."),
+     "Гарантия год против ваших двух, это минус.|Но цена ниже, и в середине февраля мы с ними подписались.",
+     "С вашей стороны всё было чётко.|В феврале мы с вами подписались."),
     ("en", "Their warranty was one year, which hurt.|But the price was lower, and we signed with them in February.",
-     "Their warranty was one year against your two.|But the price was lower, and we signed with them in February."),
+     "Their warranty was one year against your two.|But the price was lower, and we signed with them in February.",
+     "Your team was quick.|We signed with you in February."),
 ])
-def test_a_purchase_with_them_set_against_yours_is_anothers(book, lang, yes, no):
+def test_a_purchase_with_them_set_against_yours_is_anothers(book, lang, yes, no, with_you):
     assert how(book, lang, "And then?", yes) == ["dated"]
     assert how(book, lang, "And then?", no) == []
-    assert how(book, lang, "And then?", "С вашей стороны всё было чётко.|В феврале мы с вами подписались."
-               if lang == "ru" else "Your team was quick.|We signed with you in February.") == ["dated"]
+    assert how(book, lang, "And then?", with_you) == ["dated"]  # "yours" with a purchase "with you": this supplier's
 
 
 def test_paid_the_rest_is_a_payment(book):
