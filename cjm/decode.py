@@ -10,15 +10,19 @@ utterance's first sentence (origin "model"). An utterance that tells two neighbo
 the second where its probability passes the threshold chosen at training time (`stage_second`;
 a model without one gives each utterance one stage). The one rule the model cannot overrule: a deal is
 not bought unless some utterance tells this client's payment, contract or delivery as done
-(`purchase_told`).
+(`purchase_told`). Where an utterance tells the discovery (decoded `informed`, or likely to be),
+the channel classifier reads its words and gives P(channel) of every channel, kept apart from the
+candidates' (`probabilities["channel_told"]`: the thresholds and calibration of the channel
+labels never see it): a discovery told without a channel's name ("Through Gareth, two stalls
+down from us") still has a likeliest channel (`journey.likeliest_channel`), never a label.
 """
 
 from __future__ import annotations
 
 from .codebook import Codebook
 from .evidence import InterviewEvidence
-from .features import candidates, stage_rows
-from .model import CHANNEL, ROLE, STAGE, Mention, TaggedUtterance, Transcript
+from .features import candidates, stage_rows, tells_discovery, told_channel_features
+from .model import CHANNEL, ROLE, STAGE, TOLD_CHANNEL, Mention, TaggedUtterance, Transcript
 from .tagger_model import NONE, TaggerModel
 
 ACCEPT = 0.5
@@ -50,7 +54,8 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     no_stage_above = model.threshold("stage_none", None)
     second_above = model.threshold("stage_second", None)  # an utterance that tells two neighbouring steps
     order_of_stages = codebook.ids(STAGE)
-    for item, label, marginal in zip(respondent, best, marginals):
+    discoveries: list[tuple[int, dict[str, float]]] = []  # the utterances whose words tell a channel
+    for item, row, label, marginal in zip(respondent, rows, best, marginals):
         if no_stage_above is not None:  # posterior decoding, "no stage" only when the model is that sure
             label = NONE if marginal.get(NONE, 0.0) > no_stage_above else \
                 max((s for s in marginal if s != NONE), key=lambda s: marginal[s])
@@ -61,6 +66,8 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
             allowed = {s: p for s, p in marginal.items() if bought_allowed or s != PURCHASE}
             stages = list(with_second_stage(set(stages), allowed, order_of_stages, second_above))  # `labelled` orders them
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
+        if tells_discovery(stages, marginal):
+            discoveries.append((item.n, told_channel_features(row)))
         probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, {s: p for s, p in marginal.items()
                                                                      if s in known or s == NONE}),
                                  ROLE: {}, CHANNEL: {}}
@@ -71,6 +78,9 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
             probabilities[candidate.n][kind][candidate.label] = model.calibrated(kind, p)
             if p >= model.threshold(kind, ACCEPT) and candidate.label in known_labels:
                 decided[candidate.n][kind].append(candidate.label)
+    channels = set(codebook.ids(CHANNEL))
+    for (n, _), told in zip(discoveries, model.told_channels([row for _, row in discoveries])):
+        probabilities[n][TOLD_CHANNEL] = {label: round(p, 4) for label, p in told.items() if label in channels}
     order = {kind: codebook.ids(kind) for kind in (STAGE, ROLE, CHANNEL)}
     return [labelled(item, decided.get(item.n), probabilities.get(item.n, {}), order) for item in evidence.tagged]
 

@@ -244,6 +244,23 @@ def candidate_features(kind: str, label: str, item: TaggedUtterance, ruled: Tagg
     return f
 
 
+TOLD_CHANNEL_KEYS = ("bias", "lang=", "w=", "q=")  # what a discovery's words and its question say
+TOLD_STAGE = "informed"  # the utterances whose words are read for the channel (contract section 5)
+TOLD_FROM = 0.3  # ... and those the stage model gives at least this P(informed)
+
+
+def told_channel_features(stage_row: dict[str, float]) -> dict[str, float]:
+    """The words of an utterance and of its question, from its stage row: what the channel
+    classifier reads where a discovery is told without a channel's name ("Through Gareth, two
+    stalls down from us", "Мне позвонил ваш менеджер")."""
+    return {key: value for key, value in stage_row.items() if key.startswith(TOLD_CHANNEL_KEYS)}
+
+
+def tells_discovery(stages: list[str], marginal: dict[str, float]) -> bool:
+    """Where the channel classifier reads: an utterance decoded `informed`, or likely to be."""
+    return TOLD_STAGE in stages or marginal.get(TOLD_STAGE, 0.0) >= TOLD_FROM
+
+
 def context_of(stage_row: dict[str, float]) -> tuple[bool, list[str]]:
     """What a candidate of the utterance reads of its stage row: whether some stage evidence or
     the rules tell a stage there, and the row's context features (one pass over the row)."""

@@ -12,7 +12,7 @@ import re
 from .codebook import Codebook
 from .durations import Duration, MonthMention, days_between, find_dates, find_durations, find_months
 from .evidence import FIRST_PERSON, LOST_DEAL
-from .model import CHANNEL, ROLE, STAGE, Journey, Mention, TaggedUtterance, Transcript
+from .model import CHANNEL, ROLE, STAGE, TOLD_CHANNEL, Journey, Mention, TaggedUtterance, Transcript
 from .outcome import PurchaseClue, split_sentences, told_purchases
 from .textmatch import phrase_list, words
 from .qualification import qualify
@@ -85,7 +85,9 @@ def outcome(journey: Journey, respondent: list[TaggedUtterance], codebook: Codeb
 
 
 def probability(item: TaggedUtterance | None, kind: str, label: str | None) -> float | None:
-    return None if item is None or label is None else item.probabilities.get(kind, {}).get(label)
+    if item is None or label is None:
+        return None
+    return (channel_probabilities(item) if kind == CHANNEL else item.probabilities.get(kind, {})).get(label)
 
 
 def field_confidence(journey: Journey, respondent: list[TaggedUtterance]) -> dict[str, object]:
@@ -138,14 +140,21 @@ def sentence_mentions(item: TaggedUtterance, index: int, kind: str) -> list[Ment
 MIN_CHANNEL_P = 0.1  # below this the model has seen nothing like a channel
 
 
+def channel_probabilities(item: TaggedUtterance) -> dict[str, float]:
+    """P(channel) of an utterance: a candidate's own where the evidence put one forward, else what
+    the discovery's words tell (`decode`'s channel classifier)."""
+    return item.probabilities.get(TOLD_CHANNEL, {}) | item.probabilities.get(CHANNEL, {})
+
+
 def likeliest_channel(respondent: list[TaggedUtterance]) -> tuple[str | None, int | None]:
-    """Where no utterance's channel was accepted: the candidate the model found likeliest, a told
-    discovery (P(informed)) making it likelier. Every interview has a channel; a weak one is said
-    to be weak by its probability."""
+    """Where no utterance's channel was accepted: the channel the model found likeliest (a
+    candidate, or what a discovery told without a channel's name reads as), a told discovery
+    (P(informed)) making it likelier. Every interview has a channel; a weak one is said to be weak
+    by its probability."""
     best: tuple[float, str, int] | None = None
     for item in respondent:
         informed = item.probabilities.get(STAGE, {}).get("informed", 0.0)
-        for label, p in item.probabilities.get(CHANNEL, {}).items():
+        for label, p in channel_probabilities(item).items():
             score = p * (0.5 + informed)
             if p >= MIN_CHANNEL_P and (best is None or score > best[0]):
                 best = (score, label, item.n)

@@ -20,14 +20,14 @@ from .codebook import Codebook
 from .errors import UsageError
 from .evaluate import load_gold
 from .evidence import InterviewEvidence, extract_evidence
-from .features import FEATURE_VERSION, candidates, stacked_features, stage_features
+from .features import TOLD_STAGE, FEATURE_VERSION, candidates, stacked_features, stage_features, told_channel_features
 from .ingest import read_folder
 from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
 from .nlp import pipeline
 from .review import gold_with_review, load_reviews
 from .rules import get_rules
 from .rules_decision import decide_by_rules
-from .tagger_model import NO, NONE, STACKED, STORY_STATE, YES, TaggerModel, train_member
+from .tagger_model import NO, NONE, STACKED, STORY_STATE, TOLD_CHANNEL, YES, TaggerModel, train_member
 
 GOLD_FOLDER = "gold"
 
@@ -136,6 +136,14 @@ def candidate_items(example: Example, kind: str, rows: list[dict[str, float]],
             for c in candidates(example.evidence, example.by_rules, rows, kind, decoded)]
 
 
+def told_channel_items(example: Example, rows: list[dict[str, float]]) -> list[tuple[list, list[str]]]:
+    """The channel classifier's examples: each utterance the gold tells the discovery in, with
+    the channel it names there or "none" (the discovery's details, told on after the channel)."""
+    return [([told_channel_features(row)], [(example.gold_labels(t.n, "channels") or [NONE])[0]])
+            for t, row in zip(example.evidence.respondent, rows)
+            if TOLD_STAGE in example.gold_labels(t.n, "stages")]
+
+
 STAGE_FOLDS = 3
 # By 5-fold cross-validation on the training interviews (eval/cv-log.md, README): story states kept
 # (stage F1 +0.003, furthest stage +0.026); stacking not (+0.001 more stage F1 for 30% more training).
@@ -170,7 +178,7 @@ def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k
 def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None) -> TaggerModel:
     """Train the three models on these interviews (deterministic: the same data give the same model)."""
     params = params or {}
-    roles, channels = [], []
+    roles, channels, told = [], [], []
     sequence = params.get("sequence", True)
     states = params.get("states", STATES) if sequence else None  # one utterance at a time has no story to track
     stories = [stage_sequence(example, codebook, states) for example in examples]
@@ -179,10 +187,13 @@ def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] |
     for example, (rows, _), stages in zip(examples, stories, decoded):
         roles += candidate_items(example, ROLE, rows, stages)
         channels += candidate_items(example, CHANNEL, rows, stages)
+        told += told_channel_items(example, rows)
     sequences = stage_training_data(stories, sequence)
     blobs = {"stages": train_member("stages", sequences, params.get("stages")),
              "roles": train_member("roles", roles, params.get("roles")),
              "channels": train_member("channels", channels, params.get("channels"))}
+    if told:
+        blobs[TOLD_CHANNEL] = train_member(TOLD_CHANNEL, told, params.get(TOLD_CHANNEL))
     if params.get("stack", STACK) and len(examples) >= STAGE_FOLDS and sequence:
         order = codebook.ids(STAGE)
         stacked = [(stacked_features(rows, stages, order), labels) for (rows, labels), stages in zip(stories, decoded)]
@@ -190,7 +201,7 @@ def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] |
     meta = {"cjm_version": __version__, "feature_version": FEATURE_VERSION, "stage_order": codebook.ids(STAGE),
             "trained_on": sorted(e.id for e in examples), "params": params, "sequence": sequence,
             "utterances": sum(len(s[0]) for s in sequences),
-            "candidates": {"roles": len(roles), "channels": len(channels)}}
+            "candidates": {"roles": len(roles), "channels": len(channels)}, "discoveries": len(told)}
     return TaggerModel(blobs, meta)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 STAGE, ROLE, CHANNEL = "stage", "role", "channel"
 KINDS = (STAGE, ROLE, CHANNEL)
 EVENT = "event"  # a journey event (requested a price, ran a trial, paid): evidence for the report, not a label
+TOLD_CHANNEL = "channel_told"  # P(channel) a discovery's words tell (the model's `channel_told` member)
 NONE = "none"  # the stage label of an utterance that reports no stage (the model's, the features')
 
 

@@ -28,12 +28,14 @@ from typing import Any
 import pycrfsuite
 
 from .errors import UsageError
-from .model import NONE  # noqa: F401  (the stage models' label for "no stage")
+from .model import NONE, TOLD_CHANNEL  # noqa: F401  (NONE: the stage models' label for "no stage")
 
 YES, NO = "yes", "no"
 STORY_STATE = "@"  # "none@interested": no stage told here, the story being at `interested` (see learn.story_states)
 MEMBERS = ("stages", "roles", "channels")
 STACKED = "stages2"  # the optional second stage model, reading the first one's answers (features.stacked_features)
+# TOLD_CHANNEL (cjm.model): the member telling which channel a discovery's words tell (features.told_channel_features)
+OPTIONAL = (STACKED, TOLD_CHANNEL)  # members a model may lack (an older model has no told channel)
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # L2 only (c1 = 0): with a few thousand utterances, L1 dropped word features that held
     # (eval/tools/select_model.py, 5-fold cross-validation on the training interviews; README).
@@ -43,6 +45,9 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "stages2": {"c1": 0.0, "c2": 0.5, "max_iterations": 60, "feature.possible_transitions": True},
     "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+    # a classifier over channels and "none" (one-item sequences): c2 0.3, 1 and 3 gave the same
+    # fallback channels by 5-fold cross-validation on the 201 development interviews (eval/cv-log.md)
+    TOLD_CHANNEL: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
 }
 
 
@@ -65,16 +70,16 @@ class TaggerModel:
 
     @cached_property
     def _opened(self) -> tuple[dict[str, pycrfsuite.Tagger], frozenset[str]]:
-        """The opened taggers, and the binary members without transition weights (`accept`): found
+        """The opened taggers, and the one-item members without transition weights (`accept`): found
         out once, when the model is first used (a few ms), not on some interview's time."""
         taggers = {}
-        for member in MEMBERS + (STACKED,):
+        for member in MEMBERS + OPTIONAL:
             if member not in self.blobs:  # a stage-only model, as cross-fitting trains
                 continue
             tagger = pycrfsuite.Tagger()
             tagger.open_inmemory(self.blobs[member])
             taggers[member] = tagger
-        alone = frozenset(member for member in ("roles", "channels")
+        alone = frozenset(member for member in ("roles", "channels", TOLD_CHANNEL)
                           if member in taggers and not taggers[member].info().transitions)
         return taggers, alone
 
@@ -136,6 +141,22 @@ class TaggerModel:
         for row in ordered(rows):
             tagger.set([row])
             out.append(tagger.marginal(YES, 0))
+        return out
+
+    def told_channels(self, rows: list[dict[str, float]]) -> list[dict[str, float]]:
+        """For each row (`features.told_channel_features`), P(channel) of every channel the
+        classifier knows, "no channel" left out; nothing where the model has no such member."""
+        if TOLD_CHANNEL not in self.blobs or not rows:
+            return [{} for _ in rows]
+        tagger = self.tagger(TOLD_CHANNEL)
+        labels = [label for label in tagger.labels() if label != NONE]
+        if TOLD_CHANNEL in self._opened[1]:  # no transition weights: each position's marginal is its own
+            tagger.set(ordered(rows))
+            return [{label: tagger.marginal(label, i) for label in labels} for i in range(len(rows))]
+        out = []
+        for row in ordered(rows):
+            tagger.set([row])
+            out.append({label: tagger.marginal(label, 0) for label in labels})
         return out
 
     def threshold(self, name: str, default: float | None) -> float | None:
@@ -246,7 +267,7 @@ def save_model(model: TaggerModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member in MEMBERS + (STACKED,):
+        for member in MEMBERS + OPTIONAL:
             if member in model.blobs:
                 archive.writestr(zipfile.ZipInfo(f"{member}.crfsuite", date_time=(2020, 1, 1, 0, 0, 0)),
                                  model.blobs[member])
@@ -262,8 +283,9 @@ def load_model(path: str | Path, *, check: bool = True) -> TaggerModel:
     try:
         with zipfile.ZipFile(path) as archive:
             blobs = {member: archive.read(f"{member}.crfsuite") for member in MEMBERS}
-            if f"{STACKED}.crfsuite" in archive.namelist():
-                blobs[STACKED] = archive.read(f"{STACKED}.crfsuite")
+            for member in OPTIONAL:
+                if f"{member}.crfsuite" in archive.namelist():
+                    blobs[member] = archive.read(f"{member}.crfsuite")
             meta = json.loads(archive.read("meta.json").decode("utf-8"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise UsageError(f"{path}: not a cjm model ({exc}); train one with 'cjm learn'") from None

@@ -34,6 +34,9 @@ class EveryUtteranceBought:
     def threshold(self, name, default):
         return default
 
+    def told_channels(self, rows):
+        return [{} for _ in rows]
+
 
 def evidence_of(lang, *answers):
     utterances = []
@@ -82,11 +85,18 @@ def test_a_label_without_a_span_points_at_the_first_sentence(book):
 class StandIn:
     """A stand-in model: the same marginals for every utterance, fixed candidate probabilities, thresholds."""
 
-    def __init__(self, marginal, best="motivated", role_p=0.9, channel_p=0.1, thresholds=None, calibration=1.0):
+    def __init__(self, marginal, best="motivated", role_p=0.9, channel_p=0.1, thresholds=None, calibration=1.0,
+                 told=None):
         self.marginal, self.best = marginal, best
         self.p = {"roles": role_p, "channels": channel_p}
         self.thresholds = thresholds or {}
         self.factor = calibration
+        self.told = told or {}  # P(channel) the channel classifier gives every row it is asked about
+        self.asked = []
+
+    def told_channels(self, rows):
+        self.asked += rows
+        return [dict(self.told) for _ in rows]
 
     def stage_marginals(self, rows):
         return [self.best] * len(rows), [dict(self.marginal) for _ in rows]
@@ -160,6 +170,47 @@ def test_channels_are_decided_too(book):
     assert "search_ads" in tagged[1].channels and tagged[1].probabilities["channel"]["search_ads"] == 0.8
     tagged = decode(ev, decide_by_rules(ev, book), StandIn(SURE_NOT, channel_p=0.2), book)
     assert tagged[1].channels == [] and [m for m in tagged[1].suppressed if m.label == "search_ads"]
+
+
+INFORMED = {"none": 0.2, "informed": 0.7, "interested": 0.1}
+
+
+def test_a_discovery_without_a_channel_name_gets_the_classifiers_channels_and_no_label(book):
+    ev = evidence_of("en", "Through Gareth, he runs the cider stall two down from us.")
+    model = StandIn(INFORMED, best="informed", told={"referral": 0.6, "partner": 0.2, "bogus": 0.1})
+    tagged = decode(ev, decide_by_rules(ev, book), model, book)
+    assert tagged[1].stages == ["informed"]
+    assert tagged[1].probabilities["channel_told"] == {"referral": 0.6, "partner": 0.2}  # known channels only
+    assert tagged[1].probabilities["channel"] == {}  # kept apart from the candidates' (their thresholds, calibration)
+    assert tagged[1].channels == []  # a probability to weigh, never a label
+    assert [k for k in model.asked[0] if not k.startswith(("bias", "lang=", "w=", "q="))] == []
+    assert "w=gareth" in model.asked[0] and "q=then" not in model.asked[0]  # its words, not the stage evidence
+
+
+def test_a_candidates_own_probability_stands_beside_the_classifiers(book):
+    from cjm.journey import channel_probabilities
+
+    ev = evidence_of("en", "We found them through a Google ad.")
+    tagged = decode(ev, decide_by_rules(ev, book), StandIn(INFORMED, best="informed", channel_p=0.3,
+                                                           told={"search_ads": 0.9, "content": 0.4}), book)
+    assert tagged[1].probabilities["channel"]["search_ads"] == 0.3
+    assert "content" not in tagged[1].probabilities["channel"]
+    assert tagged[1].probabilities["channel_told"] == {"search_ads": 0.9, "content": 0.4}
+    assert channel_probabilities(tagged[1])["search_ads"] == 0.3 and channel_probabilities(tagged[1])["content"] == 0.4
+
+
+@pytest.mark.parametrize("marginal, best, asked", [
+    (INFORMED, "informed", True),
+    ({"none": 0.6, "informed": 0.3, "interested": 0.1}, "none", True),  # likely enough to be the discovery
+    ({"none": 0.6, "informed": 0.29, "interested": 0.11}, "none", False),
+    ({"none": 0.1, "informed": 0.1, "interested": 0.8}, "interested", False),
+])
+def test_the_classifier_reads_the_utterances_that_tell_the_discovery(book, marginal, best, asked):
+    ev = evidence_of("en", "Through Gareth, he runs the cider stall two down from us.")
+    model = StandIn(marginal, best=best, told={"referral": 0.6})
+    tagged = decode(ev, decide_by_rules(ev, book), model, book)
+    assert bool(model.asked) is asked
+    assert ("channel_told" in tagged[1].probabilities) is asked
 
 
 def test_probabilities_are_calibrated_and_name_known_stages_only(book):

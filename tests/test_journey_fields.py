@@ -71,6 +71,28 @@ def test_the_likeliest_channel_needs_p_0_1():
     assert J.likeliest_channel([a, b]) == ("referral", 2)  # a tie keeps the first
 
 
+def test_a_discovery_told_without_a_channels_name_still_gives_the_channel_its_words_tell(book):
+    aside, discovery = told(2), told(4, stages=["informed"])
+    aside.probabilities = {"stage": {"informed": 0.1}, "channel": {"tender": 0.05}}
+    discovery.probabilities = {"stage": {"informed": 0.8}, "channel_told": {"referral": 0.45, "partner": 0.3}}
+    assert J.likeliest_channel([aside, discovery]) == ("referral", 4)
+    journey = J.derive_journey(transcript(), [aside, discovery], book)
+    assert (journey.channel, journey.channel_evidence) == ("referral", 4)
+    assert journey.confidence["channel"] == 0.45  # the classifier's probability, where no candidate gave one
+    discovery.probabilities["channel_told"] = {"referral": 0.05}
+    assert J.likeliest_channel([aside, discovery]) == (None, None)  # too faint either way
+
+
+def test_a_candidates_probability_stands_over_what_the_words_tell():
+    item = told(2, stages=["informed"])
+    item.probabilities = {"stage": {"informed": 0.8}, "channel": {"referral": 0.2},
+                          "channel_told": {"referral": 0.9, "partner": 0.3}}
+    assert J.channel_probabilities(item) == {"referral": 0.2, "partner": 0.3}
+    assert J.likeliest_channel([item]) == ("partner", 2)
+    assert J.probability(item, "channel", "referral") == 0.2 and J.probability(item, "channel", "partner") == 0.3
+    assert J.probability(item, "role", "partner") is None
+
+
 def test_front_matter_channel_wins_and_an_unknown_one_is_noted(book):
     story = [told(2, stages=["informed"], channels=["referral"])]
     j = J.derive_journey(transcript(channel="exhibition"), story, book)

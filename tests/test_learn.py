@@ -185,3 +185,21 @@ def test_by_folder_each_folder_is_one_fold_and_its_interviews_are_scored_by_the_
     assert "one fold per folder (2 folders" in result.output and "stage confusion" in result.output
     both = CliRunner().invoke(cli, ["evaluate", "--by-folder", "--cross-validate", "2", str(tmp_path / "en")])
     assert both.exit_code == 2 and "leave out --cross-validate" in both.output
+
+
+def test_the_channel_classifier_learns_from_the_gold_discoveries_only(examples, book):
+    from cjm.learn import told_channel_items
+    from cjm.tagger_model import TOLD_CHANNEL
+
+    for example in examples:
+        rows, _ = stage_sequence(example, book)
+        items = told_channel_items(example, rows)
+        discoveries = [t for t in example.evidence.respondent if "informed" in example.gold_labels(t.n, "stages")]
+        assert [label for _, (label,) in items] == [(example.gold_labels(t.n, "channels") or [NONE])[0]
+                                                    for t in discoveries]
+        assert all(not k.startswith(("m=", "rule=", "p:", "n:")) for (row,), _ in items for k in row)
+    labels = [label for e in examples for _, (label,) in told_channel_items(e, stage_sequence(e, book)[0])]
+    assert NONE in labels and len(set(labels) - {NONE}) >= 3  # discoveries with and without a channel's name
+    model = train(examples, book)
+    assert model.meta["discoveries"] == len(labels)
+    assert set(model.tagger(TOLD_CHANNEL).labels()) == set(labels)

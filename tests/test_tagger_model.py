@@ -131,6 +131,7 @@ def test_default_training_parameters_are_those_model_selection_chose():
         "stages2": {"c1": 0.0, "c2": 0.5, "max_iterations": 60, "feature.possible_transitions": True},
         "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
         "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+        "channel_told": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     }
     assert default_model().meta["params"] == {}  # and the shipped model was trained without overrides
 
@@ -270,3 +271,45 @@ def test_a_member_with_transition_weights_reads_each_candidate_alone():
     assert "roles" not in model._opened[1]
     rows = [{"x": 1.0}, {"y": 1.0}, {"x": 1.0}]
     assert model.accept("roles", rows) == per_candidate(model, "roles", rows)
+
+
+TOLD = [([{"bias": 1.0, "w=gareth": 1.0, "w=recommend": 1.0}], ["referral"]),
+        ([{"bias": 1.0, "w=call": 1.0, "w=manager": 1.0}], ["cold_call"]),
+        ([{"bias": 1.0, "w=stand": 1.0}], ["none"])] * 30
+
+
+def test_the_told_channel_classifier_gives_each_channel_but_no_channel():
+    from cjm.tagger_model import TOLD_CHANNEL, train_member
+
+    model = TaggerModel({TOLD_CHANNEL: train_member(TOLD_CHANNEL, TOLD)}, {})
+    referral, cold, aside = model.told_channels([{"bias": 1.0, "w=gareth": 1.0}, {"bias": 1.0, "w=call": 1.0},
+                                                 {"bias": 1.0, "w=stand": 1.0}])
+    assert set(referral) == {"referral", "cold_call"}  # "none" is what is left of 1
+    assert referral["referral"] > 0.5 > referral["cold_call"] and cold["cold_call"] > 0.5
+    assert max(aside.values()) < 0.5 and sum(aside.values()) < 1
+    assert TOLD_CHANNEL in model._opened[1]  # one-item sequences: read as one sequence, each row its own
+    assert model.told_channels([{"bias": 1.0, "w=gareth": 1.0}])[0] == pytest.approx(referral, rel=1e-12)
+
+
+def test_a_model_without_the_told_channel_classifier_tells_nothing(tmp_path):
+    from cjm.tagger_model import TOLD_CHANNEL, load_model, save_model, train_member
+
+    model = TaggerModel({}, {})
+    assert model.told_channels([{"w=gareth": 1.0}, {}]) == [{}, {}] and model.told_channels([]) == []
+    members = {member: train_member(member, [([{"x": 1.0}], ["yes"]), ([{"y": 1.0}], ["no"])] * 3)
+               for member in ("stages", "roles", "channels")}
+    older = load_model(save_model(TaggerModel(members, {}), tmp_path / "older.zip"), check=False)
+    assert TOLD_CHANNEL not in older.blobs and older.told_channels([{"w=gareth": 1.0}]) == [{}]
+    newer = load_model(save_model(TaggerModel({**members, TOLD_CHANNEL: train_member(TOLD_CHANNEL, TOLD)}, {}),
+                                  tmp_path / "newer.zip"), check=False)
+    assert newer.told_channels([{"bias": 1.0, "w=gareth": 1.0}])[0]["referral"] > 0.5  # the member round-trips
+
+
+def test_a_told_channel_member_with_transition_weights_reads_each_row_alone():
+    from cjm.tagger_model import TOLD_CHANNEL, train_member
+
+    data = [([{"x": 1.0}, {"x": 1.0}], ["referral", "referral"]), ([{"y": 1.0}, {"x": 1.0}], ["none", "cold_call"])] * 5
+    model = TaggerModel({TOLD_CHANNEL: train_member(TOLD_CHANNEL, data, {"feature.possible_transitions": True})}, {})
+    assert model.tagger(TOLD_CHANNEL).info().transitions and TOLD_CHANNEL not in model._opened[1]
+    rows = [{"x": 1.0}, {"y": 1.0}]
+    assert model.told_channels(rows) == [model.told_channels([row])[0] for row in rows]
