@@ -83,14 +83,50 @@ def test_a_discovery_told_without_a_channels_name_still_gives_the_channel_its_wo
     assert J.likeliest_channel([aside, discovery]) == (None, None)  # too faint either way
 
 
-def test_a_candidates_probability_stands_over_what_the_words_tell():
+def test_a_candidates_probability_stands_over_what_the_words_tell_for_the_confidence():
     item = told(2, stages=["informed"])
     item.probabilities = {"stage": {"informed": 0.8}, "channel": {"referral": 0.2},
                           "channel_told": {"referral": 0.9, "partner": 0.3}}
     assert J.channel_probabilities(item) == {"referral": 0.2, "partner": 0.3}
-    assert J.likeliest_channel([item]) == ("partner", 2)
     assert J.probability(item, "channel", "referral") == 0.2 and J.probability(item, "channel", "partner") == 0.3
     assert J.probability(item, "role", "partner") is None
+
+
+def scored(n, informed=0.0, channel=None, words=None):
+    item = told(n)
+    item.probabilities = {"stage": {"informed": informed}, "channel": channel or {}, "channel_told": words or {}}
+    return item
+
+
+def test_the_likeliest_channel_is_the_mean_of_its_best_candidate_and_its_best_words():
+    # a candidate the words agree with beats a likelier one they do not (0.5 * 1.3 + 0.6 * 1.3 > 0.7 * 1.3 + 0)
+    story = [scored(2, 0.8, channel={"search_ads": 0.7, "organic_search": 0.5}, words={"organic_search": 0.6})]
+    assert J.likeliest_channel(story) == ("organic_search", 2)
+    story = [scored(2, 0.8, channel={"search_ads": 0.7, "organic_search": 0.5}, words={"organic_search": 0.1})]
+    assert J.likeliest_channel(story) == ("search_ads", 2)
+    # each part is the best over the interview, the candidate's utterance the evidence
+    story = [scored(2, 0.0, channel={"referral": 0.9}), scored(4, 0.9, words={"referral": 0.5, "exhibition": 0.6}),
+             scored(6, 0.9, channel={"exhibition": 0.2})]
+    assert J.likeliest_channel(story) == ("referral", 2)  # 0.45 + 0.7 against 0.28 + 0.84
+    story[0].probabilities["channel"]["referral"] = 0.8
+    assert J.likeliest_channel(story) == ("exhibition", 6)  # 0.4 + 0.7 against 0.28 + 0.84
+    # words alone point at their own utterance; each probability under 0.1 is left out
+    story = [scored(2, 0.9, words={"partner": 0.4}), scored(4, 0.9, channel={"partner": 0.09}, words={"partner": 0.09})]
+    assert J.likeliest_channel(story) == ("partner", 2)
+    assert J.likeliest_channel([scored(2, 0.9, channel={"partner": 0.09}, words={"cold_call": 0.05})]) == (None, None)
+
+
+def test_with_the_words_read_the_model_weighs_the_channel_rather_than_taking_the_accepted_one(book):
+    accepted = told(2, stages=["informed"], channels=["exhibition"])
+    accepted.probabilities = {"stage": {"informed": 0.9}, "channel": {"exhibition": 0.55}}
+    words = told(4, stages=["informed"])
+    words.probabilities = {"stage": {"informed": 0.9}, "channel": {"referral": 0.45},
+                           "channel_told": {"referral": 0.7, "exhibition": 0.1}}
+    journey = J.derive_journey(transcript(), [accepted, words], book)
+    assert (journey.channel, journey.channel_evidence, journey.channel_source) == ("referral", 4, "detected")
+    del words.probabilities["channel_told"]  # an older model: the accepted channel at the discovery, as before
+    journey = J.derive_journey(transcript(), [accepted, words], book)
+    assert (journey.channel, journey.channel_evidence) == ("exhibition", 2)
 
 
 def test_front_matter_channel_wins_and_an_unknown_one_is_noted(book):
