@@ -157,9 +157,9 @@ def likeliest_channel(respondent: list[TaggedUtterance]) -> tuple[str | None, in
     likeliest candidate. Every interview has a channel; a weak one is said to be weak by its
     probability.
 
-    Why a mean: on the 5-fold CV of the 201 training interviews the candidates alone give 0.711
-    (143), the words alone 0.657, their mean 0.811 (163); weights of 0.3-0.5 on the candidates
-    score within one interview of each other (eval/cv-log.md)."""
+    Why a mean: on the 5-fold CV of the 201 training interviews the candidates alone give 0.711,
+    the words alone 0.657, their mean 0.821; weights of 0.3-0.5 on the candidates score within
+    one interview of each other (eval/cv-log.md)."""
     best: dict[str, dict[str, tuple[float, int]]] = {CHANNEL: {}, TOLD_CHANNEL: {}}
     for item in respondent:
         informed = item.probabilities.get(STAGE, {}).get("informed", 0.0)
@@ -172,7 +172,7 @@ def likeliest_channel(respondent: list[TaggedUtterance]) -> tuple[str | None, in
     labels = list(dict.fromkeys([*candidates, *told]))  # in the order first met: a tie keeps the first
     if not labels:
         return None, None
-    label = max(labels, key=lambda l: candidates.get(l, (0.0, 0))[0] + told.get(l, (0.0, 0))[0])
+    label = max(labels, key=lambda l: candidates.get(l, (0.0, 0))[0] + told.get(l, (0.0, 0))[0])  # (the mean's order)
     return label, (candidates.get(label) or told[label])[1]
 
 

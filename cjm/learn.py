@@ -20,7 +20,7 @@ from .codebook import Codebook
 from .errors import UsageError
 from .evaluate import load_gold
 from .evidence import InterviewEvidence, extract_evidence
-from .features import TOLD_STAGE, FEATURE_VERSION, candidates, stacked_features, stage_features, told_channel_features
+from .features import FEATURE_VERSION, TOLD_STAGE, candidates, stacked_features, stage_features, told_channel_features
 from .ingest import read_folder
 from .model import CHANNEL, ROLE, STAGE, TaggedUtterance
 from .nlp import pipeline
@@ -176,7 +176,8 @@ def cross_fitted_stages(sequences: list[tuple[list, list[str]]], params: dict, k
 
 
 def train(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None) -> TaggerModel:
-    """Train the three models on these interviews (deterministic: the same data give the same model)."""
+    """Train the stage model, the role and channel classifiers and the classifier of a discovery's
+    words on these interviews (deterministic: the same data give the same model)."""
     params = params or {}
     roles, channels, told = [], [], []
     sequence = params.get("sequence", True)

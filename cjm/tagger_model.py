@@ -1,6 +1,8 @@
 """The learned tagger: a linear-chain CRF over an interview's utterances for stages, and two
 binary classifiers (CRFs over one-item sequences, i.e. logistic regression) that accept or
-reject the role and channel candidates the evidence puts forward.
+reject the role and channel candidates the evidence puts forward; a third (`channel_told`, over the
+channels and "none") reads the words of an utterance that tells the discovery, for the channel a
+discovery told without a channel's name reads as (an older model lacks it, and still works).
 
 The stage CRF's labels are story states: a stage, or "none@X", no stage told while the story is at X
 (learn.story_states); they are summed back to stages and "no stage" whenever the model answers. A
@@ -8,7 +10,7 @@ second stage CRF (`stages2`), trained only with `{"stack": True}` (a design eval
 compares; not in the shipped model: it did not beat the single CRF), reads the first one's answers
 over the whole story and gives the final one (features.stacked_features).
 
-A model is one zip file: the three crfsuite models (and `stages2` where trained) and `meta.json` (cjm and feature version,
+A model is one zip file: the crfsuite models (`stages2` and `channel_told` where trained) and `meta.json` (cjm and feature version,
 training parameters and interviews, the calibration tables). It is read into memory once and
 never written at run time; the default one ships inside the wheel (`cjm/data/tagger.zip`).
 """
@@ -45,8 +47,8 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "stages2": {"c1": 0.0, "c2": 0.5, "max_iterations": 60, "feature.possible_transitions": True},
     "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
-    # a classifier over channels and "none" (one-item sequences): c2 0.3, 1 and 3 gave the same
-    # fallback channels by 5-fold cross-validation on the 201 development interviews (eval/cv-log.md)
+    # a classifier over channels and "none" (one-item sequences): c2 0.3, 1 and 3 gave fallback
+    # channels within two interviews of each other by 5-fold CV on the 201 (eval/cv-log.md)
     TOLD_CHANNEL: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
 }
 

@@ -202,6 +202,7 @@ def test_a_candidates_own_probability_stands_beside_the_classifiers(book):
 @pytest.mark.parametrize("marginal, best, asked", [
     (INFORMED, "informed", True),
     ({"none": 0.6, "informed": 0.3, "interested": 0.1}, "none", True),  # likely enough to be the discovery
+    ({"none": 0.5, "informed": 0.25, "interested": 0.25}, "informed", True),  # decoded as the discovery
     ({"none": 0.6, "informed": 0.29, "interested": 0.11}, "none", False),
     ({"none": 0.1, "informed": 0.1, "interested": 0.8}, "interested", False),
 ])
