@@ -33,7 +33,7 @@ from .cache import memo
 from .charts import Chart, plotly_text, plotly_texts  # noqa: F401 (re-exported)
 from .messages import translate
 from .output import write_or_link
-from .model import CHANNEL, ROLE, STAGE, Journey, Problem
+from .model import CHANNEL, ROLE, STAGE, TOLD_CHANNEL, Journey, Problem
 from .sections import (EVIDENCE_PAGE, INTERVIEWS, AdviceBlock, CompareSection, Count, Evidence,  # noqa: F401
                        EvidenceBook, FindingBlock, GroupSection, Quote, Sections, ShareCell, StallRow, branches)
 
@@ -378,6 +378,20 @@ class Builder:
         return out
 
     # --- interview pages
+    def channel_source(self, journey: Journey) -> str:
+        """Where the channel came from; a channel weighed from how the discovery is told, with no
+        channel named anywhere (the model's `channel_told` alone), says so: an owner should know
+        it was read between the lines."""
+        if not journey.channel_source:
+            return "—"
+        source = self.t(f"source_{journey.channel_source}")
+        evidence = next((u for u in journey.utterances if u.n == journey.channel_evidence), None)
+        if journey.channel_source == "detected" and evidence is not None and journey.channel is not None \
+                and journey.channel not in evidence.probabilities.get(CHANNEL, {}) \
+                and journey.channel in evidence.probabilities.get(TOLD_CHANNEL, {}):
+            return f"{source}: {self.t('source_words')}"
+        return source
+
     def interview(self, journey: Journey) -> InterviewPage:
         order = {s: i for i, s in enumerate(self.codebook.ids(STAGE))}
         t = journey.transcript
@@ -398,7 +412,7 @@ class Builder:
         derived = [
             (self.t("channel"), sure(self.name(CHANNEL, journey.channel), "channel"), ev(journey.channel_evidence)),
             (self.t("channel_group"), self.name("group", journey.channel_group), ""),
-            (self.t("channel_source"), self.t(f"source_{journey.channel_source}") if journey.channel_source else "—", ""),
+            (self.t("channel_source"), self.channel_source(journey), ""),
             (self.t("furthest_stage"), sure(self.name(STAGE, aggregate.furthest(journey, self.codebook)), "furthest_stage"),
              ev(first_utt.get(aggregate.furthest(journey, self.codebook) or ""))),
             (self.t("outcome"), self.t(journey.outcome) if journey.outcome else "—", ""),

@@ -361,3 +361,21 @@ def test_days_shown_together_share_one_unit():
     spread = format_spread("days", [20, 30, 45, 90], 37.5, 27.5, 56.25, 20, 90, "en")
     assert spread.count("months") == 3 and "days" not in spread
     assert format_spread("days", [20, 30], 25, None, None, 20, 30, "en") == "25\u00a0days · 20\u00a0days–30\u00a0days · n=2"
+
+
+def test_a_channel_read_from_how_the_discovery_is_told_says_so(codebook):
+    from cjm.model import Journey, TaggedUtterance, Transcript, Utterance
+
+    builder = render.Builder([], [], codebook, render.aggregate.build_tables([], codebook), "en", None)
+    item = TaggedUtterance(utterance=Utterance(2, "R", "Through Gareth, two stalls down from us."), stages=["informed"],
+                           probabilities={"stage": {"informed": 0.8}, "channel": {},
+                                          "channel_told": {"referral": 0.55, "partner": 0.2}})
+    journey = Journey(transcript=Transcript(id="t", source="t.txt", language="en", utterances=[item.utterance]),
+                      utterances=[item], channel="referral", channel_source="detected", channel_evidence=2)
+    assert builder.channel_source(journey) == "detected in the text: from how the discovery is told (no channel is named)"
+    item.probabilities["channel"] = {"referral": 0.3}  # a channel phrase was there, below its threshold
+    assert builder.channel_source(journey) == "detected in the text"
+    journey.channel_source, journey.channel = "metadata", "referral"
+    assert builder.channel_source(journey) == "metadata (CRM)"
+    journey.channel_source = None
+    assert builder.channel_source(journey) == "—"
