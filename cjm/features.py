@@ -99,11 +99,11 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
     for m in item.suppressed:
         if m.kind == STAGE:
             f[f"sup={m.label}"] = 1.0
-    for cue in item.cues:
+    for cue in sorted(item.cues):  # in one order: the features' order is the sum's (`tagger_model.ordered`)
         f[f"cue={cue}"] = 1.0
     for stage in ruled.stages or [NONE]:
         f[f"rule={stage}"] = 1.0
-    for cue in ruled.cues - item.cues:  # what the rules' passes concluded ("unsupported", another story)
+    for cue in sorted(ruled.cues - item.cues):  # what the rules' passes concluded ("unsupported", another story)
         f[f"rcue={cue}"] = 1.0
     if item.asked:
         f[f"asked={item.asked}"] = 1.0
@@ -440,7 +440,7 @@ def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],
             via.setdefault(interview_channel, set()).add("interview")  # the discovery told without the channel's name
         for label in sorted(labels | set(via)):
             features = candidate_features(kind, label, item, ruled[item.n], context, own_role)
-            for reason in via.get(label, ()):
+            for reason in sorted(via.get(label, ())):
                 features[f"via={reason}"] = 1.0
             if decoded is not None:
                 best, marginals = decoded[0][index], decoded[1][index]

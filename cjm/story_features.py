@@ -68,7 +68,7 @@ class StoryRules:
     supplier: frozenset[str]
     # what was worked out once per word and per question text (see cues_opened_by, question_cues)
     memo_opened: dict[str, tuple[Cue, ...]] = field(default_factory=dict, compare=False, repr=False)
-    memo_asked: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, compare=False,
+    memo_asked: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict, compare=False,
                                                                           repr=False)
 
 
@@ -200,19 +200,20 @@ def first_word(text: str) -> str:
     return found.group() if found else ""
 
 
-def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[set[str], set[str]]:
+def question_cues(rules: StoryRules, text: str, doc: Doc | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The stages a question asks about and its kinds (yes/no: a question sentence without a
-    question word). `doc` is the parse of `text`: what it holds is remembered per text, since an
-    interview guide repeats its questions (and `doc.text` would walk every token again)."""
+    question word), each in sorted order, as the features made from them must be (`features.stage_rows`).
+    `doc` is the parse of `text`: what it holds is remembered per text, since an interview guide
+    repeats its questions (and `doc.text` would walk every token again)."""
     if doc is None:
-        return set(), set()
+        return (), ()
     memo = rules.memo_asked
     known = memo.get(text)
     if known is None:
         if len(memo) >= KEY_MEMO_SIZE:
             memo.clear()
         known = memo[text] = asked_in(rules, text, doc)
-    return set(known[0]), set(known[1])
+    return known
 
 
 def cue_names(rules: StoryRules, doc: Doc, families: frozenset[str]) -> set[tuple[str, str]]:
@@ -235,7 +236,7 @@ def slot_filled(slot: tuple[frozenset[str], tuple[str, ...]], keys: set[str]) ->
     return not words.isdisjoint(keys) or bool(stems) and any(key.startswith(stems) for key in keys)
 
 
-def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], frozenset[str]]:
+def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found = cue_names(rules, doc, QUESTION_FAMILIES)
     stages = {name for family, name in found if family == "q"}
     kinds = {name for family, name in found if family == "kind"}
@@ -244,7 +245,7 @@ def asked_in(rules: StoryRules, text: str, doc: Doc) -> tuple[frozenset[str], fr
     lowered = word_summary(doc).match_keys  # per token (lemma, lower case, norm): no Token made
     if asking and not any(norm(lowered[i][1]) in rules.question_words for i in range(asking[-1].start, asking[-1].end)):
         kinds.add("yesno")
-    return frozenset(stages), frozenset(kinds)
+    return tuple(sorted(stages)), tuple(sorted(kinds))
 
 
 def sentence_events(rules: StoryRules, doc: Doc, lang: str) -> list[tuple[str, str, str]]:
@@ -312,7 +313,7 @@ def story_rows(evidence: InterviewEvidence, groups: frozenset[str] | None = None
     for i, (item, question, since, _) in enumerate(turns):
         f: dict[str, float] = {}
         doc = evidence.docs.get(item.n)
-        stages, kinds = cues.get(question.n, (set(), set())) if question is not None else (set(), set())
+        stages, kinds = cues.get(question.n, ((), ())) if question is not None else ((), ())
         if "question" in groups:
             f.update(question_block(questions, cues, number, question, since, stages, kinds))
         if "reply" in groups and since == 0:
@@ -349,11 +350,11 @@ def progress_block(rules: StoryRules, told: list[list[tuple[str, str, str]]], i:
     reached = [order.index(s) for j in range(i) for s in done_stages(rules, told[j]) if s in order]
     f[f"s:evfar={order[max(reached)] if reached else 'none'}"] = 1.0
     last = next((done_stages(rules, told[j]) for j in range(i - 1, -1, -1) if done_stages(rules, told[j])), set())
-    for stage in last or {"none"}:
+    for stage in sorted(last) or ["none"]:
         f[f"s:evlast={stage}"] = 1.0
     for j, tag in ((i - 1, "p"), (i + 1, "n")):
         if 0 <= j < len(told):
-            for stage in done_stages(rules, told[j]):
+            for stage in sorted(done_stages(rules, told[j])):
                 f[f"s:{tag}ev={stage}"] = 1.0
     return f
 
@@ -361,15 +362,15 @@ def progress_block(rules: StoryRules, told: list[list[tuple[str, str, str]]], i:
 STAGE_ORDER = ("unaware", "informed", "interested", "motivated", "bought")  # the contract's stages, in order
 
 
-def question_block(questions: list[TaggedUtterance], cues: dict[int, tuple[set[str], set[str]]],
+def question_block(questions: list[TaggedUtterance], cues: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
                    number: dict[int, int], question: TaggedUtterance | None, since: int,
-                   stages: set[str], kinds: set[str]) -> dict[str, float]:
+                   stages: tuple[str, ...], kinds: tuple[str, ...]) -> dict[str, float]:
     """The question's stage cues and kinds, the topic asked about before, the next question's."""
     f: dict[str, float] = {}
     if question is None:
         return {"s:q=none": 1.0}
     tag = "s:q" if since == 0 else "s:qc"  # directly answered, or a further turn of the same answer
-    for stage in stages or {"none"}:
+    for stage in stages or ("none",):
         f[f"{tag}={stage}"] = 1.0
     for kind in kinds:
         f[f"s:qk={kind}"] = 1.0
@@ -391,7 +392,8 @@ def question_block(questions: list[TaggedUtterance], cues: dict[int, tuple[set[s
     return f
 
 
-def reply_block(rules: StoryRules, item: TaggedUtterance, stages: set[str], kinds: set[str]) -> dict[str, float]:
+def reply_block(rules: StoryRules, item: TaggedUtterance, stages: tuple[str, ...], kinds: tuple[str, ...]
+                ) -> dict[str, float]:
     """A terse answer's yes or no, with what the question asked: it inherits the question's stage."""
     words = len(item.utterance.text.split())
     opening = first_word(item.utterance.text)

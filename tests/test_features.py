@@ -241,3 +241,54 @@ def test_the_suppliers_people_are_no_name_candidates(book):
     assert "kyle" not in people(ev) and "ben" in people(ev)
     assert not any("via=name" in f for (n, _), f in found.items() if n == 4)
     assert "via=name" in found[(6, "expert")]
+
+
+ORDER_PROBE = """
+import hashlib, sys
+from cjm.codebook import load_codebook
+from cjm.features import candidates, stage_rows, told_channel_features
+from cjm.ingest import read_folder
+from cjm.tag import read_and_rule
+from cjm.tagger_model import default_model
+
+book, model, digest = load_codebook(), default_model(), hashlib.sha256()
+for transcript in read_folder(sys.argv[1])[0]:
+    evidence, by_rules = read_and_rule(transcript, book)
+    rows, contexts = stage_rows(evidence, by_rules, book.ids("stage"))
+    decoded = model.stage_marginals(rows)
+    made = rows + [told_channel_features(row) for row in rows]
+    for kind in ("role", "channel"):
+        made += [c.features for c in candidates(evidence, by_rules, rows, kind, decoded, contexts)]
+    digest.update(repr([list(row) for row in made]).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_features_are_made_in_one_order_in_any_process():
+    """The model reads the rows as made, and crfsuite sums their weights in that order: a set
+    iterated unsorted (whose order follows the process's hash seed) would change a probability's
+    last digit from one run to the next (`tagger_model.ordered`)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "interviews"
+    orders = [subprocess.run([sys.executable, "-c", ORDER_PROBE, str(sample)], check=True, capture_output=True,
+                             text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
+    assert orders[0] == orders[1] and len(orders[0].strip()) == 64
+
+
+def test_cue_features_are_added_in_sorted_order_whatever_the_sets_order():
+    """(The two-process check above meets few utterances with several cues of each kind.)"""
+    from cjm.features import own_features
+    from cjm.model import TaggedUtterance
+
+    cues = {f"cue{i}" for i in "hgfedcba"}  # eight: a set's order is sorted by chance once in 40,320
+    item = TaggedUtterance(Utterance(1, "R", "We paid."), cues={"cue_own", *cues})
+    ruled = TaggedUtterance(item.utterance, cues={"cue_own", *{f"rules{i}" for i in "hgfedcba"}})
+    keys = list(own_features(item, ruled, None, "en"))
+    told = [k for k in keys if k.startswith("cue=")]
+    concluded = [k for k in keys if k.startswith("rcue=")]
+    assert told == sorted(told) and len(told) == 9
+    assert concluded == sorted(concluded) == [f"rcue=rules{i}" for i in "abcdefgh"]  # the rules' own only
