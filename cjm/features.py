@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from .evidence import FIRST_PERSON, NAME_WINDOW, InterviewEvidence
 from .model import CHANNEL, NONE, ROLE, STAGE, TaggedUtterance
-from .nlp import WordSummary, has_capitals, is_name, is_russian_name, word_summary
+from .nlp import WordSummary, has_capitals, is_name, is_russian_name, word_count, word_summary
 from .story_features import crossed, story_rows
 
 FEATURE_VERSION = 3  # 3: story features (cjm/story_features.py), the respondent's own job as a role candidate
@@ -109,7 +109,7 @@ def own_features(item: TaggedUtterance, ruled: TaggedUtterance, doc: Doc | None,
         f[f"asked={item.asked}"] = 1.0
     if item.asked_duration:
         f["asked_duration"] = 1.0
-    f[f"len{length_bucket(len(item.utterance.text.split()))}"] = 1.0
+    f[f"len{length_bucket(word_count(item.utterance.text))}"] = 1.0
     if has_past(doc):
         f["past"] = 1.0
     if not words_of(item).isdisjoint(FIRST_PERSON.get(lang, ())):
@@ -137,9 +137,8 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
     respondent = evidence.respondent
     questions = preceding_questions(evidence)
     own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
-    told_near = [[(key, NEIGHBOUR_WORD_WEIGHT if key.startswith("w=") else 1.0) for key in row
-                  if key.startswith(NEIGHBOUR_KEYS)] for row in own]  # what a neighbour passes on
-    seen_from = {tag: [{f"{tag}:{key}": weight for key, weight in near} for near in told_near] for tag in ("p", "n")}
+    read = [read_own(row) for row in own]  # (told, context, what a neighbour passes on), one pass over each
+    seen_from = {tag: [{f"{tag}:{key}": weight for key, weight in near} for _, _, near in read] for tag in ("p", "n")}
     rule_stages = [ruled[t.n].stages for t in respondent]
     furthest = -1
     last, last_at = NONE, -1
@@ -147,7 +146,7 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
     rows: list[dict[str, float]] = []
     contexts: list[tuple[bool, list[str]]] = []
     for i, item in enumerate(respondent):
-        f = dict(own[i]) | story[i]
+        f = {**own[i], **story[i]}
         f[f"last={last}"] = 1.0  # the stage the story was at when it was last told
         f[f"last_gap={min(3, i - last_at) if last_at >= 0 else 'none'}"] = 1.0
         placed = [f"pos={min(POSITION_BUCKETS - 1, i * POSITION_BUCKETS // max(1, len(respondent)))}"]
@@ -156,7 +155,7 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
         placed.append(f"far={order[furthest] if furthest >= 0 else NONE}")
         for key in placed:
             f[key] = 1.0
-        told, context = context_of(own[i])
+        told, context, _ = read[i]
         contexts.append((told, context + placed))
         for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
             j = i + offset
@@ -264,13 +263,24 @@ def tells_discovery(stages: list[str], marginal: dict[str, float]) -> bool:
 def context_of(stage_row: dict[str, float]) -> tuple[bool, list[str]]:
     """What a candidate of the utterance reads of its stage row: whether some stage evidence or
     the rules tell a stage there, and the row's context features (one pass over the row)."""
-    told, context = False, []
-    for key in stage_row:
+    return read_own(stage_row)[:2]
+
+
+def read_own(row: dict[str, float]) -> tuple[bool, list[str], list[tuple[str, float]]]:
+    """`context_of` a row, and the features its neighbours see of it with their weights (the words
+    at `NEIGHBOUR_WORD_WEIGHT`): in one pass, since every row of every interview is read for both."""
+    told, context, near = False, [], []
+    for key in row:
+        if key[:2] == "w=":  # most keys are words: neither context nor a told stage
+            near.append((key, NEIGHBOUR_WORD_WEIGHT))
+            continue
         if key.startswith(CONTEXT_KEYS):
             context.append(key)
         if not told and key.startswith(STORY_KEYS) and key != NO_RULE_STAGE:
             told = True
-    return told, context
+        if key.startswith(NEIGHBOUR_KEYS):
+            near.append((key, 1.0))
+    return told, context, near
 
 
 def people(evidence: InterviewEvidence) -> dict[str, dict[str, int]]:
@@ -382,7 +392,7 @@ def names_in(doc: Doc | None, lang: str, known: dict[str, dict[str, int]],
     if doc is None:
         return set()
     words = summary(doc, lang)
-    return (set(words.names) | {key for key in words.words if key in known}) - supplier
+    return (set(words.names) | known.keys() & words.words) - supplier  # (the known names met: one set operation)
 
 
 def candidates(evidence: InterviewEvidence, by_rules: list[TaggedUtterance],

@@ -191,6 +191,13 @@ def word_summary(doc: Doc) -> WordSummary:
     return found
 
 
+@lru_cache(maxsize=4096)
+def word_count(text: str) -> int:
+    """The words of a text split at white space (remembered: an utterance's stage row reads it
+    twice, and a question's length once for every turn of its answer)."""
+    return len(text.split())
+
+
 def past_between(doc: Doc, start: int, end: int) -> bool:
     """A past-tense verb among the doc's tokens start..end-1."""
     past_at = word_summary(doc).past_at

@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 from .evidence import FIRST_PERSON, InterviewEvidence
 from .model import TaggedUtterance
 from .nlp import norm_word as norm
-from .nlp import past_between, word_summary
+from .nlp import past_between, word_count, word_summary
 from .rules import lemma_of
 from .safeyaml import load_shipped
 
@@ -330,7 +330,7 @@ def story_rows(evidence: InterviewEvidence, groups: frozenset[str] | None = None
             if doc is not None:
                 f[f"s:sents={min(3, len(item.sentences or list(doc.sents)))}"] = 1.0  # (evidence kept them)
             if question is not None:
-                f[f"s:qlen={min(3, len(question.utterance.text.split()) // 8)}"] = 1.0
+                f[f"s:qlen={min(3, word_count(question.utterance.text) // 8)}"] = 1.0
         if "progress" in groups:
             f.update(progress_block(rules, told, i))
         rows.append(f)
@@ -395,7 +395,7 @@ def question_block(questions: list[TaggedUtterance], cues: dict[int, tuple[tuple
 def reply_block(rules: StoryRules, item: TaggedUtterance, stages: tuple[str, ...], kinds: tuple[str, ...]
                 ) -> dict[str, float]:
     """A terse answer's yes or no, with what the question asked: it inherits the question's stage."""
-    words = len(item.utterance.text.split())
+    words = word_count(item.utterance.text)
     opening = first_word(item.utterance.text)
     reply = "yes" if opening in rules.yes else "no" if opening in rules.no else None
     f: dict[str, float] = {}
