@@ -48,6 +48,7 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
     rows, contexts = stage_rows(evidence, by_rules, codebook.ids(STAGE))
     best, marginals = model.stage_marginals(rows)
     known = set(codebook.ids(STAGE))
+    reported = known | {NONE}  # the stage probabilities kept: the codebook's stages and "no stage"
     bought_allowed = purchase_told(by_rules, evidence.transcript, codebook)
     decided: dict[int, dict[str, list[str]]] = {}
     probabilities: dict[int, dict[str, dict[str, float]]] = {}
@@ -68,8 +69,8 @@ def decode(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], model: 
         decided[item.n] = {STAGE: stages, ROLE: [], CHANNEL: []}
         if tells_discovery(stages, marginal):
             discoveries.append((item.n, told_channel_features(row)))
-        probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, {s: p for s, p in marginal.items()
-                                                                     if s in known or s == NONE}),
+        kept = marginal if marginal.keys() <= reported else {s: p for s, p in marginal.items() if s in reported}
+        probabilities[item.n] = {STAGE: model.calibrated_all(STAGE, kept),
                                  ROLE: {}, CHANNEL: {}}
     for kind, member in ((ROLE, "roles"), (CHANNEL, "channels")):
         found = candidates(evidence, by_rules, rows, kind, (best, marginals), contexts)

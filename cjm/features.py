@@ -138,7 +138,6 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
     questions = preceding_questions(evidence)
     own = [own_features(t, ruled[t.n], evidence.docs.get(t.n), lang) for t in respondent]
     read = [read_own(row) for row in own]  # (told, context, what a neighbour passes on), one pass over each
-    seen_from = {tag: [{f"{tag}:{key}": weight for key, weight in near} for _, _, near in read] for tag in ("p", "n")}
     rule_stages = [ruled[t.n].stages for t in respondent]
     furthest = -1
     last, last_at = NONE, -1
@@ -162,8 +161,10 @@ def stage_rows(evidence: InterviewEvidence, by_rules: list[TaggedUtterance], ord
             if 0 <= j < len(respondent):
                 for stage in rule_stages[j] or [NONE]:
                     f[f"{tag}:rule={stage}"] = 1.0
-                if abs(offset) == 1:
-                    f.update(seen_from[tag][j])
+                if abs(offset) == 1:  # what the utterance right before or after passes on
+                    prefix = f"{tag}:"
+                    for key, weight in read[j][2]:
+                        f[prefix + key] = weight
         question = questions.get(item.n)
         if question is None:
             f["no_question"] = 1.0

@@ -76,3 +76,10 @@ def test_a_hand_made_doc_is_summarised_from_its_tokens_when_read():
     doc = spacy.blank("en")("Karen paid")
     assert nlp.word_summary(doc).names == {"karen"} and nlp.word_summary(doc).past
     assert nlp.SUMMARY_KEY not in doc.user_data  # (its tokens' norms are not the pipeline's: the matcher reads them)
+
+
+def test_word_count_splits_at_any_white_space():
+    from cjm.nlp import word_count
+
+    assert word_count("We paid  the\ninvoice,\tthen waited.") == 6
+    assert word_count("") == 0 and word_count("   ") == 0
