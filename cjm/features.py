@@ -27,7 +27,8 @@ POSITION_BUCKETS = 10
 MAX_WORD_FEATURES = 60  # lemmas per utterance: long answers are capped so one monologue does not dominate
 QUESTION_WORDS = 25
 NEIGHBOUR_WORD_WEIGHT = 0.5  # a neighbour's words say less about this utterance than its own
-NEIGHBOUR_KEYS = ("m=", "mq=", "sup=", "cue=", "w=")  # the features of an utterance its neighbours see
+WORD_KEY = "w="  # an utterance's words: its neighbours see them (at NEIGHBOUR_WORD_WEIGHT), no context key starts so
+NEIGHBOUR_KEYS = ("m=", "mq=", "sup=", "cue=", WORD_KEY)  # the features of an utterance its neighbours see
 CONTEXT_KEYS = ("rule=", "cue=", "asked=", "len", "pos=", "far=", "first_person", "past", "first", "lang=")
 LABELLED_CONTEXT = ("rule=", "cue=")  # context features also crossed with the candidate's label
 STORY_KEYS = ("m=", "mq=", "rule=")
@@ -272,7 +273,7 @@ def read_own(row: dict[str, float]) -> tuple[bool, list[str], list[tuple[str, fl
     at `NEIGHBOUR_WORD_WEIGHT`): in one pass, since every row of every interview is read for both."""
     told, context, near = False, [], []
     for key in row:
-        if key[:2] == "w=":  # most keys are words: neither context nor a told stage
+        if key[:2] == WORD_KEY:  # most keys are words: neither context nor a told stage
             near.append((key, NEIGHBOUR_WORD_WEIGHT))
             continue
         if key.startswith(CONTEXT_KEYS):
