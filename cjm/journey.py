@@ -8,7 +8,9 @@ involved, the cycle length in days and the ordered stage path with its back-step
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from . import first_contact as chooser
 from .codebook import Codebook
 from .durations import Duration, MonthMention, days_between, find_dates, find_durations, find_months
 from .evidence import FIRST_PERSON, LOST_DEAL
@@ -16,6 +18,9 @@ from .model import CHANNEL, ROLE, STAGE, TOLD_CHANNEL, Journey, Mention, TaggedU
 from .outcome import PurchaseClue, split_sentences, told_purchases
 from .textmatch import phrase_list, words
 from .qualification import qualify
+
+if TYPE_CHECKING:
+    from .tagger_model import TaggerModel
 
 FIRST_CONTACT_STAGES = ("informed", "interested")
 NOT_FIRST_CONTACT_ROLES = ("guru",)  # the one who recommends does not make the contact
@@ -26,8 +31,10 @@ ANSWER_SENTENCES = 2  # the sentences of an answer that answer the question
 SPANNING_WORDS = 25  # a longer 'sentence' is a run of ASR clauses, often of another purchase
 
 
-def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook) -> Journey:
-    """Fill in every journey field from the labelled utterances."""
+def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebook: Codebook,
+                   model: TaggerModel | None = None) -> Journey:
+    """Fill in every journey field from the labelled utterances; with a model that has a
+    first-contact member (`cjm.first_contact`), the first contact is its choice."""
     journey = Journey(transcript=transcript, utterances=tagged)
     respondent = [t for t in tagged if not t.utterance.is_interviewer]
     channel_ids = codebook.ids(CHANNEL)
@@ -49,7 +56,14 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     clues = told_purchases(tagged, transcript, codebook)
     journey.furthest_stage = furthest_stage(respondent, stage_ids, codebook, bool(clues))
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
-    journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
+    contact_share = None
+    if model is not None and chooser.MEMBER in model.blobs:
+        story = contact_story(journey, respondent, codebook)
+        journey.first_contact_role, contact_share = chosen_first_contact(story, model)
+        journey.first_contact_evidence = chooser.evidence_of(story, journey.first_contact_role) \
+            if journey.first_contact_role else None
+    else:
+        journey.first_contact_role, journey.first_contact_evidence = first_contact(journey, respondent, codebook)
     journey.stage_path = stage_path(respondent, stage_ids)
     if codebook.reached_purchase(journey.furthest_stage):
         journey.cycle_days, journey.cycle_evidence = cycle_days(tagged, transcript.language, codebook, clues,
@@ -58,6 +72,8 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.outcome_evidence = [c.n for c in clues]
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
+        if contact_share is not None:
+            journey.confidence["first_contact_role"] = contact_share
     journey.qualification = qualify(journey, codebook)
     return journey
 
@@ -240,6 +256,21 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
         if found[0]:
             return found
     return own_role(respondent)
+
+
+def contact_story(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> chooser.ContactStory:
+    """What the first-contact chooser reads (`cjm.first_contact`), the rules' pick among it;
+    `journey.channel` must be set."""
+    return chooser.ContactStory(respondent, chooser.first_index(respondent, codebook.stage_playing("discovery")),
+                                chooser.first_index(respondent, codebook.stage_playing("interest")),
+                                first_contact(journey, respondent, codebook), own_role(respondent))
+
+
+def chosen_first_contact(story: chooser.ContactStory, model: TaggerModel) -> tuple[str | None, float | None]:
+    """The model's first-contact role and its share of the candidates' probability."""
+    found = chooser.candidates(story)
+    roles = list(found)
+    return chooser.choose(dict(zip(roles, model.accept(chooser.MEMBER, [found[r] for r in roles]))))
 
 
 def discovery_by_fallback_role(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:

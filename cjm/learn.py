@@ -27,7 +27,7 @@ from .nlp import pipeline
 from .review import gold_with_review, load_reviews
 from .rules import get_rules
 from .rules_decision import decide_by_rules
-from .tagger_model import NO, NONE, STACKED, STORY_STATE, TOLD_CHANNEL, YES, TaggerModel, train_member
+from .tagger_model import FIRST_CONTACT, NO, NONE, STACKED, STORY_STATE, TOLD_CHANNEL, YES, TaggerModel, train_member
 
 GOLD_FOLDER = "gold"
 
@@ -257,9 +257,12 @@ def fold_calls(examples: list[Example], codebook: Codebook, k: int, seed: int = 
     return [partial(fold_documents, work, i) for i in range(len(parts))]
 
 
-def merged_folds(answers: list[tuple[list[dict], list[dict]]]) -> dict[str, dict]:
+ContactRow = tuple[dict[str, dict[str, float]], "str | None"]  # an interview's first-contact candidates, the gold role
+
+
+def merged_folds(answers: list[tuple[list[dict], list[dict], list[ContactRow]]]) -> dict[str, dict]:
     documents: dict[str, dict] = {"rules": {"interviews": []}, "model": {"interviews": []}}
-    for by_rules, by_model in answers:
+    for by_rules, by_model, _ in answers:
         documents["rules"]["interviews"] += by_rules
         documents["model"]["interviews"] += by_model
     return documents
@@ -286,11 +289,13 @@ def _call_forked(index: int) -> Any:
     return _CALLS[index]()
 
 
-def fold_documents(work: tuple, index: int) -> tuple[list[dict], list[dict]]:
-    """One fold: a model trained on the other folds tags this one's interviews (rules' and model's journeys)."""
+def fold_documents(work: tuple, index: int) -> tuple[list[dict], list[dict], list[ContactRow]]:
+    """One fold: a model trained on the other folds tags this one's interviews (rules' and model's
+    journeys), with each one's first-contact candidates as the model's decode gives them."""
     from .decode import decode
     from .export import journey_to_dict
-    from .journey import derive_journey
+    from .first_contact import candidates as contact_candidates
+    from .journey import contact_story, derive_journey
     from .pipeline import calibrate_journey
 
     examples, codebook, parts, params, tune = work
@@ -298,14 +303,17 @@ def fold_documents(work: tuple, index: int) -> tuple[list[dict], list[dict]]:
     rest = [e for e in examples if e not in held]
     model = train(rest, codebook, params)
     if tune and len(rest) >= CALIBRATION_FOLDS:
-        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, codebook, params)
-    by_rules, by_model = [], []
+        tuned(model, rest, codebook, params)
+    by_rules, by_model, contacts = [], [], []
     for example in held:
         transcript = example.evidence.transcript
         by_rules.append(journey_to_dict(derive_journey(transcript, example.by_rules, codebook)))
         tagged = decode(example.evidence, example.by_rules, model, codebook)
-        by_model.append(journey_to_dict(calibrate_journey(derive_journey(transcript, tagged, codebook), model)))
-    return by_rules, by_model
+        journey = derive_journey(transcript, tagged, codebook, model)
+        story = contact_story(journey, [t for t in tagged if not t.utterance.is_interviewer], codebook)
+        contacts.append((contact_candidates(story), example.gold.get("first_contact_role")))
+        by_model.append(journey_to_dict(calibrate_journey(journey, model)))
+    return by_rules, by_model, contacts
 
 
 def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | Path | None = None,
@@ -322,7 +330,7 @@ def learn_model(folders: list[str | Path], out: str | Path, *, codebook: str | P
     calls = [partial(train, examples, book)] + (fold_calls(examples, book, CALIBRATION_FOLDS) if calibrating else [])
     model, *answers = in_processes(calls, jobs)
     if calibrating:
-        model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples, book.ids(STAGE))
+        with_tuning(model, answers, examples, book.ids(STAGE))
     return save_model(model, out), notes, model
 
 
@@ -330,13 +338,55 @@ CALIBRATION_FOLDS = 5
 THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]  # 0.20 ... 0.80
 
 
-def fit_on_held_out(examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None,
-                    jobs: int = 1) -> tuple[dict[str, float], dict[str, list[list[float]]]]:
-    """What K-fold predictions (each interview unseen) teach the final model: the decision
-    thresholds that maximise micro-F1, and isotonic maps from raw probability to how often it
-    came true, for every label kind and interview field."""
-    return fitted(cross_validate(examples, codebook, CALIBRATION_FOLDS, params=params, jobs=jobs), examples,
-                  codebook.ids(STAGE))
+def tuned(model: TaggerModel, examples: list[Example], codebook: Codebook, params: dict[str, dict] | None = None,
+          jobs: int = 1) -> TaggerModel:
+    """The model trained on `examples`, taught what K-fold predictions of them (each interview
+    unseen) teach: the decision thresholds that maximise micro-F1, isotonic maps from raw
+    probability to how often it came true for every label kind and interview field, and the
+    first-contact chooser (`with_tuning`)."""
+    answers = in_processes(fold_calls(examples, codebook, CALIBRATION_FOLDS, params=params), jobs)
+    return with_tuning(model, answers, examples, codebook.ids(STAGE), params)
+
+
+def with_tuning(model: TaggerModel, answers: list[tuple[list[dict], list[dict], list[ContactRow]]],
+                examples: list[Example], stage_order: list[str], params: dict[str, dict] | None = None) -> TaggerModel:
+    """`tuned` from the folds' answers (`fold_documents`): thresholds, calibration and the
+    first-contact member, trained on every interview's candidates as an unseen decode gave them,
+    its own calibration map from a cross-fit of those candidates."""
+    model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples, stage_order)
+    rows = [row for *_, contacts in answers for row in contacts]
+    if any(gold in found for found, gold in rows):
+        model.blobs[FIRST_CONTACT] = train_member(FIRST_CONTACT, contact_sequences(rows), (params or {}).get(FIRST_CONTACT))
+        model.meta["calibration"]["journey.first_contact_role"] = contact_calibration(rows, params)
+        model.meta["first_contacts"] = len(rows)
+        model.__dict__.pop("_opened", None)  # opened again with the new member
+    return model
+
+
+def contact_sequences(rows: list[ContactRow]) -> list[tuple[list[dict[str, float]], list[str]]]:
+    """One one-item sequence per candidate: yes where it is the annotated first contact."""
+    return [([features], [YES if role == gold else NO]) for found, gold in rows for role, features in found.items()]
+
+
+def contact_calibration(rows: list[ContactRow], params: dict[str, dict] | None = None,
+                        k: int = CALIBRATION_FOLDS) -> list[list[float]]:
+    """How often the chooser's share was right, each interview's share from a chooser trained on
+    the other folds of the rows."""
+    from .first_contact import choose
+    from .tagger_model import isotonic_points
+
+    pairs = []
+    for fold in range(k):
+        rest = [row for i, row in enumerate(rows) if i % k != fold]
+        if not any(gold in found for found, gold in rest):
+            continue
+        part = TaggerModel({FIRST_CONTACT: train_member(FIRST_CONTACT, contact_sequences(rest),
+                                                        (params or {}).get(FIRST_CONTACT))})
+        for found, gold in rows[fold::k]:
+            role, share = choose(dict(zip(found, part.accept(FIRST_CONTACT, list(found.values())))))
+            if share is not None:
+                pairs.append((share, role == gold))
+    return isotonic_points(pairs)
 
 
 def fitted(documents: dict[str, dict], examples: list[Example], stage_order: list[str] | tuple[str, ...] = ()

@@ -220,7 +220,7 @@ def analyse_transcript(transcript: Transcript, codebook: Codebook, model: Tagger
     tagged = tag_transcript(transcript, codebook, model)
     if review is not None:  # a person's labels go in before the journey fields are derived from them
         tagged = reviewed_utterances(transcript, tagged, review)
-    journey = derive_journey(transcript, tagged, codebook)
+    journey = derive_journey(transcript, tagged, codebook, model)
     journey = calibrate_journey(journey, model) if model is not None else journey
     journey.review = review_summary(journey, review)
     return use_review(journey, review, codebook) if review is not None else journey

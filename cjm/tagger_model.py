@@ -10,8 +10,13 @@ second stage CRF (`stages2`), trained only with `{"stack": True}` (a design eval
 compares; not in the shipped model: it did not beat the single CRF), reads the first one's answers
 over the whole story and gives the final one (features.stacked_features).
 
-A model is one zip file: the crfsuite models (`stages2` and `channel_told` where trained) and `meta.json` (cjm and feature version,
-training parameters and interviews, the calibration tables). It is read into memory once and
+A last binary member (`first_contact`, cjm.first_contact) weighs each role of a decoded interview
+as the one who made the first contact; `cjm learn` trains it on its calibration folds' unseen
+decodes, so a model trained without them (fewer than five interviews) leaves the choice to the rules.
+
+A model is one zip file: the crfsuite models (`stages2`, `channel_told` and `first_contact` where
+trained) and `meta.json` (cjm and feature version, training parameters and interviews, the
+calibration tables). It is read into memory once and
 never written at run time; the default one ships inside the wheel (`cjm/data/tagger.zip`).
 """
 
@@ -30,6 +35,7 @@ from typing import Any
 import pycrfsuite
 
 from .errors import UsageError
+from .first_contact import MEMBER as FIRST_CONTACT
 from .model import NONE, TOLD_CHANNEL  # noqa: F401  (NONE: the stage models' label for "no stage")
 
 YES, NO = "yes", "no"
@@ -37,7 +43,8 @@ STORY_STATE = "@"  # "none@interested": no stage told here, the story being at `
 MEMBERS = ("stages", "roles", "channels")
 STACKED = "stages2"  # the optional second stage model, reading the first one's answers (features.stacked_features)
 # TOLD_CHANNEL (cjm.model): the member telling which channel a discovery's words tell (features.told_channel_features)
-OPTIONAL = (STACKED, TOLD_CHANNEL)  # members a model may lack (an older model has no told channel)
+# FIRST_CONTACT (cjm.first_contact): who made the first contact, over the decoded interview's roles
+OPTIONAL = (STACKED, TOLD_CHANNEL, FIRST_CONTACT)  # members a model may lack (an older model has neither of the last two)
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # L2 only (c1 = 0): with a few thousand utterances, L1 dropped word features that held
     # (eval/tools/select_model.py, 5-fold cross-validation on the training interviews; README).
@@ -50,6 +57,9 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # a classifier over channels and "none" (one-item sequences): c2 0.3, 1 and 3 gave fallback
     # channels within two interviews of each other by 5-fold CV on the 201 (eval/cv-log.md)
     TOLD_CHANNEL: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+    # one candidate role per item; c2 1 and 3 chose alike on the saved 5-fold CV of the 201, 10 lost
+    # half the gain (eval/cv-fields-log.md)
+    FIRST_CONTACT: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
 }
 
 
@@ -81,7 +91,7 @@ class TaggerModel:
             tagger = pycrfsuite.Tagger()
             tagger.open_inmemory(self.blobs[member])
             taggers[member] = tagger
-        alone = frozenset(member for member in ("roles", "channels", TOLD_CHANNEL)
+        alone = frozenset(member for member in ("roles", "channels", TOLD_CHANNEL, FIRST_CONTACT)
                           if member in taggers and not taggers[member].info().transitions)
         return taggers, alone
 

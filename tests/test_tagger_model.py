@@ -132,6 +132,7 @@ def test_default_training_parameters_are_those_model_selection_chose():
         "roles": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
         "channels": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
         "channel_told": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
+        "first_contact": {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
     }
     assert default_model().meta["params"] == {}  # and the shipped model was trained without overrides
 

@@ -29,7 +29,7 @@ from cjm.codebook import load_codebook
 from cjm.evaluate import cycle_match, evaluate
 from cjm.export import journey_to_dict
 from cjm.journey import derive_journey
-from cjm.learn import CALIBRATION_FOLDS, fit_on_held_out, folds, in_processes, load_examples, train
+from cjm.learn import CALIBRATION_FOLDS, folds, in_processes, load_examples, train, tuned
 from cjm.pipeline import calibrate_journey
 
 FIELDS = ("channel", "furthest_stage", "first_contact_role", "cycle_days", "outcome")
@@ -57,7 +57,7 @@ def fold_rows(examples: list, parts: list, number: int, book) -> list[dict]:
     rest = [e for e in examples if e not in held]
     model = train(rest, book)
     if len(rest) >= CALIBRATION_FOLDS:
-        model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, book)
+        tuned(model, rest, book)
     return [{"id": example.id, "fold": number, "transcript": example.evidence.transcript,
              "rules": example.by_rules, "model": decode(example.evidence, example.by_rules, model, book),
              "gold": example.gold, "tagger": model} for example in held]
@@ -67,7 +67,7 @@ def derive(rows: list[dict], book, which: str) -> dict:
     """The journeys document of one tagger's saved labels, derived with the current code."""
     interviews = []
     for row in rows:
-        journey = derive_journey(row["transcript"], row[which], book)
+        journey = derive_journey(row["transcript"], row[which], book, row["tagger"] if which == "model" else None)
         if which == "model":
             journey = calibrate_journey(journey, row["tagger"])
         interviews.append(journey_to_dict(journey))

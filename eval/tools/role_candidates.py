@@ -101,7 +101,7 @@ def cross_validated(examples: list[Example], book, k: int, save: str | None) -> 
     from cjm.decode import decode
     from cjm.evaluate import evaluate
     from cjm.export import journey_to_dict
-    from cjm.learn import CALIBRATION_FOLDS, fit_on_held_out, folds, train
+    from cjm.learn import CALIBRATION_FOLDS, folds, tuned, train
     from cjm.pipeline import calibrate_journey
 
     variants = ["rules", "model"] + (["model-fc"] if hasattr(journey, "discovery_by_fallback_role") else [])
@@ -110,20 +110,20 @@ def cross_validated(examples: list[Example], book, k: int, save: str | None) -> 
         rest = [e for e in examples if e not in held]
         model = train(rest, book)
         if len(rest) >= CALIBRATION_FOLDS:
-            model.meta["thresholds"], model.meta["calibration"] = fit_on_held_out(rest, book)
+            tuned(model, rest, book)
         for example in held:
             transcript = example.evidence.transcript
             documents["rules"]["interviews"].append(
                 journey_to_dict(journey.derive_journey(transcript, example.by_rules, book)))
             tagged = decode(example.evidence, example.by_rules, model, book)
             documents["model"]["interviews"].append(
-                journey_to_dict(calibrate_journey(journey.derive_journey(transcript, tagged, book), model)))
+                journey_to_dict(calibrate_journey(journey.derive_journey(transcript, tagged, book, model), model)))
             if "model-fc" in documents:
                 kept = journey.discovery_by_fallback_role
                 journey.discovery_by_fallback_role = lambda respondent, codebook: (None, None)
                 try:
                     documents["model-fc"]["interviews"].append(
-                        journey_to_dict(calibrate_journey(journey.derive_journey(transcript, tagged, book), model)))
+                        journey_to_dict(calibrate_journey(journey.derive_journey(transcript, tagged, book, model), model)))
                 finally:
                     journey.discovery_by_fallback_role = kept
     golds = {e.id: e.gold for e in examples}
