@@ -351,13 +351,14 @@ def tuned(model: TaggerModel, examples: list[Example], codebook: Codebook, param
 def with_tuning(model: TaggerModel, answers: list[tuple[list[dict], list[dict], list[ContactRow]]],
                 examples: list[Example], stage_order: list[str], params: dict[str, dict] | None = None) -> TaggerModel:
     """`tuned` from the folds' answers (`fold_documents`): thresholds, calibration and the
-    first-contact member, trained on every interview's candidates as an unseen decode gave them,
-    its own calibration map from a cross-fit of those candidates."""
+    first-contact member, trained on every interview's candidates as an unseen decode gave them.
+    Its P is the field's confidence as it is (`first_contact.choose`): the folds' map of the
+    rules' first contact does not apply to it."""
     model.meta["thresholds"], model.meta["calibration"] = fitted(merged_folds(answers), examples, stage_order)
     rows = [row for *_, contacts in answers for row in contacts]
     if any(gold in found for found, gold in rows):
         model.blobs[FIRST_CONTACT] = train_member(FIRST_CONTACT, contact_sequences(rows), (params or {}).get(FIRST_CONTACT))
-        model.meta["calibration"]["journey.first_contact_role"] = contact_calibration(rows, params)
+        model.meta["calibration"].pop("journey.first_contact_role", None)
         model.meta["first_contacts"] = len(rows)
         model.__dict__.pop("_opened", None)  # opened again with the new member
     return model
@@ -366,27 +367,6 @@ def with_tuning(model: TaggerModel, answers: list[tuple[list[dict], list[dict], 
 def contact_sequences(rows: list[ContactRow]) -> list[tuple[list[dict[str, float]], list[str]]]:
     """One one-item sequence per candidate: yes where it is the annotated first contact."""
     return [([features], [YES if role == gold else NO]) for found, gold in rows for role, features in found.items()]
-
-
-def contact_calibration(rows: list[ContactRow], params: dict[str, dict] | None = None,
-                        k: int = CALIBRATION_FOLDS) -> list[list[float]]:
-    """How often the chooser's share was right, each interview's share from a chooser trained on
-    the other folds of the rows."""
-    from .first_contact import choose
-    from .tagger_model import isotonic_points
-
-    pairs = []
-    for fold in range(k):
-        rest = [row for i, row in enumerate(rows) if i % k != fold]
-        if not any(gold in found for found, gold in rest):
-            continue
-        part = TaggerModel({FIRST_CONTACT: train_member(FIRST_CONTACT, contact_sequences(rest),
-                                                        (params or {}).get(FIRST_CONTACT))})
-        for found, gold in rows[fold::k]:
-            role, share = choose(dict(zip(found, part.accept(FIRST_CONTACT, list(found.values())))))
-            if share is not None:
-                pairs.append((share, role == gold))
-    return isotonic_points(pairs)
 
 
 def fitted(documents: dict[str, dict], examples: list[Example], stage_order: list[str] | tuple[str, ...] = ()
