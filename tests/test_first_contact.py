@@ -36,6 +36,8 @@ def test_each_candidate_says_where_and_how_the_role_is_named():
     assert expert["rank=0"] == expert["discovery=1-2"] == expert["interest=1-2"] == 1.0  # named before, then again
     assert boss["own"] == boss["own|big_boss"] == boss["rank=none"] == boss["count=0"] == boss["interest=never"] == 1.0
     assert "own" not in keeper and list(keeper) == sorted(keeper)
+    often = C.candidates(story(*[said(n, roles=["user"]) for n in range(2, 16, 2)]))["user"]
+    assert often["count=5"] == 1.0 and len(often) == len(keeper) - 2  # seven mentions count as five; no rules, no own
     only_before = C.candidates(story(said(2, roles=["expert"]), said(4, stages=["interested"])))["expert"]
     assert only_before["interest=before"] == 1.0 and only_before["discovery=never"] == 1.0  # no discovery told
 
@@ -55,12 +57,14 @@ def test_the_likeliest_candidate_is_chosen_with_its_probability():
 
 def test_the_evidence_shown_is_where_the_role_made_the_contact():
     told = story(said(2, roles=["expert"]), said(4, stages=["interested"]), said(6, roles=["expert", "user"]),
-                 rules=("user", 6), own=("big_boss", 3))
-    assert C.evidence_of(told, "user") == 6  # the rules' own utterance
+                 rules=("user", 8), own=("big_boss", 3))
+    assert C.evidence_of(told, "user") == 8  # where the rules found it
     assert C.evidence_of(told, "expert") == 6  # its first from the request on, not its first at all
     assert C.evidence_of(told, "big_boss") == 3  # named nowhere: where the own role was found
     assert C.evidence_of(told, "treasurer") is None
     assert C.evidence_of(story(said(2, roles=["expert"]), said(4, stages=["interested"])), "expert") == 2
+    at_request = story(said(2, roles=["expert"]), said(4, stages=["interested"], roles=["expert"]))
+    assert C.evidence_of(at_request, "expert") == 4  # named in the request itself
 
 
 def trained_to_prefer(feature, stories=12):
