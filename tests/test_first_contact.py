@@ -108,9 +108,23 @@ def test_tuning_adds_the_member_only_where_some_annotated_first_contact_is_a_can
     maps = {"journey.first_contact_role": [[0.2, 0.4]], "role": [[0.5, 0.5]]}  # as the folds' journeys give
     monkeypatch.setattr(cjm.learn, "fitted", lambda *args: ({}, dict(maps)))
     rows, _ = trained_to_prefer("own", stories=20)
-    model = with_tuning(TaggerModel({}), [([], [], rows[:10]), ([], [], rows[10:])], [], [])
+    opened = TaggerModel({})
+    assert opened._opened[0] == {}  # opened before it is tuned: opened again with the new member
+    model = with_tuning(opened, [([], [], rows[:10]), ([], [], rows[10:])], [], [])
     assert FIRST_CONTACT in model.blobs and model.meta["first_contacts"] == 20
+    assert len(model.accept(FIRST_CONTACT, list(rows[0][0].values()))) == 2
     assert model.meta["calibration"] == {"role": [[0.5, 0.5]]}  # the rules' first-contact map is not the member's
     unreachable = [(found, "guru") for found, _ in rows]
     rules_only = with_tuning(TaggerModel({}), [([], [], unreachable)], [], [])
     assert FIRST_CONTACT not in rules_only.blobs and rules_only.meta["calibration"] == maps
+
+
+def test_the_story_read_is_where_discovery_and_request_are_first_told():
+    book = load_codebook()
+    respondent = [said(2, roles=["expert"]), said(4, stages=["informed"]), said(6, stages=["interested"], roles=["user"])]
+    respondent[0].mentions.append(Mention("role", "big_boss", 0, 1, "x", 0, origin="respondent"))
+    journey = J.derive_journey(Transcript(id="t", source="t.txt", language="en", utterances=[]), respondent, book)
+    told = J.contact_story(journey, respondent, book)
+    assert (told.discovery, told.interest) == (1, 2)
+    assert told.by_rules == J.first_contact(journey, respondent, book) == ("user", 6)
+    assert told.own == ("big_boss", 2)

@@ -122,6 +122,8 @@ def test_learn_and_cross_validate_commands(tmp_path):
     result = CliRunner().invoke(cli, ["learn", str(SAMPLE), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "model trained on 12 interview(s)" in result.output and out.exists()
+    trained = load_model(out)  # with the first-contact chooser, from the five calibration folds' decodes
+    assert "first_contact" in trained.blobs and trained.meta["first_contacts"] == 12
 
     run = CliRunner().invoke(cli, ["journeys", str(SAMPLE / "en-01.txt"), "--model", str(out), "-o", "-"])
     assert run.exit_code == 0, run.output
