@@ -57,8 +57,8 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # a classifier over channels and "none" (one-item sequences): c2 0.3, 1 and 3 gave fallback
     # channels within two interviews of each other by 5-fold CV on the 201 (eval/cv-log.md)
     TOLD_CHANNEL: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
-    # one candidate role per item; c2 1 and 3 chose alike on the saved 5-fold CV of the 201, 10 lost
-    # half the gain (eval/cv-fields-log.md)
+    # one candidate role per item; c2 0.3, 1, 3, 10 gave first contact 0.692, 0.697, 0.672, 0.657 on
+    # the saved 5-fold CV of the 201 and 0.642, 0.657, 0.662, 0.657 by folder (eval/cv-fields-log.md)
     FIRST_CONTACT: {"c1": 0.0, "c2": 1.0, "max_iterations": 150},
 }
 
