@@ -56,10 +56,10 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     clues = told_purchases(tagged, transcript, codebook)
     journey.furthest_stage = furthest_stage(respondent, stage_ids, codebook, bool(clues))
     journey.roles = [r for r in codebook.ids(ROLE) if any(r in t.roles for t in respondent)]
-    contact_share = None
+    contact_p = None
     if model is not None and chooser.MEMBER in model.blobs:
         story = contact_story(journey, respondent, codebook)
-        journey.first_contact_role, contact_share = chosen_first_contact(story, model)
+        journey.first_contact_role, contact_p = chosen_first_contact(story, model)
         journey.first_contact_evidence = chooser.evidence_of(story, journey.first_contact_role) \
             if journey.first_contact_role else None
     else:
@@ -72,8 +72,8 @@ def derive_journey(transcript: Transcript, tagged: list[TaggedUtterance], codebo
     journey.outcome_evidence = [c.n for c in clues]
     if any(t.probabilities for t in respondent):
         journey.confidence = field_confidence(journey, respondent)
-        if contact_share is not None:
-            journey.confidence["first_contact_role"] = contact_share
+        if contact_p is not None:
+            journey.confidence["first_contact_role"] = contact_p
     journey.qualification = qualify(journey, codebook)
     return journey
 
@@ -267,7 +267,7 @@ def contact_story(journey: Journey, respondent: list[TaggedUtterance], codebook:
 
 
 def chosen_first_contact(story: chooser.ContactStory, model: TaggerModel) -> tuple[str | None, float | None]:
-    """The model's first-contact role and its share of the candidates' probability."""
+    """The model's first-contact role and its P (`first_contact.choose`)."""
     found = chooser.candidates(story)
     roles = list(found)
     return chooser.choose(dict(zip(roles, model.accept(chooser.MEMBER, [found[r] for r in roles]))))

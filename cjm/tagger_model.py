@@ -16,8 +16,8 @@ decodes, so a model trained without them (fewer than five interviews) leaves the
 
 A model is one zip file: the crfsuite models (`stages2`, `channel_told` and `first_contact` where
 trained) and `meta.json` (cjm and feature version, training parameters and interviews, the
-calibration tables). It is read into memory once and
-never written at run time; the default one ships inside the wheel (`cjm/data/tagger.zip`).
+calibration tables). It is read into memory once and never written at run time; the default one
+ships inside the wheel (`cjm/data/tagger.zip`).
 """
 
 from __future__ import annotations
