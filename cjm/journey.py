@@ -567,21 +567,24 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
         return recap
     if first_answer and any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook)
                             for q in split_sentences(question)):
-        found = durations_in(answer, lang, lexicon, codebook)
-        if found:
-            return found[0].days  # "So from the Google search to the deposit?" "Early October to June. Eight months"
+        paying = phrase_list(lex, "payment_words", lang)
+        found = [(d.days, bool(paying.find(sentence))) for sentence in sentences
+                 for d in durations_in(sentence, lang, lexicon, codebook)]
+        if found:  # "So from the Google search to the deposit?" "Early October to June. Eight months"
+            return next((days for days, paid in found if paid), found[0][0])  # "...до договора. И до первых денег — почти четыре"
     span = phrase_list(lex, "cycle_span", lang)
     about_time = bool(span.find(question) or phrase_list(lex, "purchase_questions", lang).find(question)
                       or phrase_list(lex, "cycle_questions", lang).find(question))
     if not about_time:
         return None  # "это для вас быстро или долго?" "...мы в прошлом году тестомес покупали, от запроса до оплаты восемь месяцев"
+    spans = []  # (days, whether the sentence names the payment)
     for sentence in sentences:
         if spans_the_deal(sentence, lang, codebook) \
                 and (names_cycle_end(sentence, lang, codebook) or names_cycle_end(question, lang, codebook)):
             days = spanning_days(sentence, lang, lexicon, codebook)
             if days is not None:
-                return days
-    return None
+                spans.append((days, bool(phrase_list(lex, "payment_words", lang).find(sentence))))
+    return next((days for days, paid in spans if paid), spans[0][0]) if spans else None
 
 
 def asks_whole_cycle(tagged: list[TaggedUtterance], evidence: list[int], lang: str, codebook: Codebook) -> bool:

@@ -614,3 +614,33 @@ def test_an_answer_sentence_that_spans_a_step_is_not_the_cycle(book):
     q = asked(1, "Сколько времени ушло на оплату?")
     assert J.whole_cycle_told([q, answer(2, "От договора до оплаты две недели.")], "ru", book) == (None, [])
     assert J.whole_cycle_told([q, answer(2, "От первого звонка до оплаты два месяца.")], "ru", book) == (60, [2])
+
+
+def test_of_an_answers_lengths_the_one_to_the_payment_is_taken(book):
+    """The cycle runs to the first payment (contract section 5): where the answer gives the length to
+    the contract and then to the money, the second."""
+    q = asked(1, "То есть от клика на рекламу до договора — примерно...")
+    a = answer(2, "Кликнул я в середине января.", "Значит, два с половиной месяца до договора.",
+               "А до первой оплаты почти четыре месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (120, [2])
+    a = answer(2, "Значит, два с половиной месяца до договора.", "А до запуска почти четыре месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (75, [2])  # no payment named: the first length
+    q = asked(1, "So from the ad to the signed contract?")
+    assert J.whole_cycle_told([q, answer(2, "About ten weeks to signature.", "Twelve weeks to the first invoice paid.")],
+                              "en", book) == (84, [2])
+    assert J.whole_cycle_told([q, answer(2, "About ten weeks to signature.", "Twelve weeks to go-live.")],
+                              "en", book) == (70, [2])
+
+
+def test_each_sentence_of_the_answer_is_read_for_its_lengths_alone(book):
+    q = asked(1, "То есть от заявки до оплаты аванса примерно...")
+    a = answer(2, "Чуть больше месяца.", "Семь недель, если до монтажа считать.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (30, [2])  # not a "месяца. Семь" read across the full stop
+
+
+def test_of_an_answers_spans_the_one_to_the_payment_is_taken(book):
+    q = asked(1, "Сколько времени всё это заняло?")
+    a = answer(2, "От звонка до договора два с половиной месяца.", "А от звонка до оплаты четыре месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (120, [2])
+    a = answer(2, "От звонка до договора два с половиной месяца.", "А от звонка до подписания акта четыре месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (75, [2])  # no payment named: the first span
