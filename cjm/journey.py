@@ -259,8 +259,8 @@ def first_contact(journey: Journey, respondent: list[TaggedUtterance], codebook:
 
 
 def contact_story(journey: Journey, respondent: list[TaggedUtterance], codebook: Codebook) -> chooser.ContactStory:
-    """What the first-contact chooser reads (`cjm.first_contact`), the rules' pick among it;
-    `journey.channel` must be set."""
+    """What the first-contact chooser reads (`cjm.first_contact`), the rules' pick included;
+    `journey.channel` must be set (the rules' pick depends on it)."""
     return chooser.ContactStory(respondent, chooser.first_index(respondent, codebook.stage_playing("discovery")),
                                 chooser.first_index(respondent, codebook.stage_playing("interest")),
                                 first_contact(journey, respondent, codebook), own_role(respondent))
@@ -561,13 +561,13 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
     if not question:
         return None
     lex = codebook.lexicons
+    paying = phrase_list(lex, "payment_words", lang)  # of an answer's lengths, the one to the payment is the cycle's
     answer = " ".join(sentences)
     recap = recap_days(question, lang, lexicon, codebook)
     if first_answer and recap is not None and not phrase_list(lex, "purchase_negators", lang).find_in(words(answer, lang)[:2]):
         return recap
     if first_answer and any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook)
                             for q in split_sentences(question)):
-        paying = phrase_list(lex, "payment_words", lang)
         found = [(d.days, bool(paying.find(sentence))) for sentence in sentences
                  for d in durations_in(sentence, lang, lexicon, codebook)]
         if found:  # "So from the Google search to the deposit?" "Early October to June. Eight months"
@@ -583,7 +583,7 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
                 and (names_cycle_end(sentence, lang, codebook) or names_cycle_end(question, lang, codebook)):
             days = spanning_days(sentence, lang, lexicon, codebook)
             if days is not None:
-                spans.append((days, bool(phrase_list(lex, "payment_words", lang).find(sentence))))
+                spans.append((days, bool(paying.find(sentence))))
     return next((days for days, paid in spans if paid), spans[0][0]) if spans else None
 
 
