@@ -269,8 +269,7 @@ def contact_story(journey: Journey, respondent: list[TaggedUtterance], codebook:
 def chosen_first_contact(story: chooser.ContactStory, model: TaggerModel) -> tuple[str | None, float | None]:
     """The model's first-contact role and its P (`first_contact.choose`)."""
     found = chooser.candidates(story)
-    roles = list(found)
-    return chooser.choose(dict(zip(roles, model.accept(chooser.MEMBER, [found[r] for r in roles]))))
+    return chooser.choose(dict(zip(found, model.accept(chooser.MEMBER, list(found.values())))))
 
 
 def discovery_by_fallback_role(respondent: list[TaggedUtterance], codebook: Codebook) -> tuple[str | None, int | None]:
