@@ -405,7 +405,7 @@ PHRASE_SECTIONS = ("situation", "advice_questions", "aside_questions", "cycle_cu
                    "purchase_undone", "purchase_renewal", "purchase_pronouns", "purchase_reasons", "purchase_when",
                    "purchase_deadlines", "purchase_corrections", "purchase_with_you", "purchase_with_them",
                    "purchase_yours",
-                   "payment_words", "cycle_whole", "cycle_span", "cycle_step_spans", "cycle_end_words")
+                   "payment_words", "cycle_whole", "cycle_span", "cycle_step_spans", "cycle_end_words", "cycle_sum")
 ID_LIST_SECTIONS = ("channels_not_implying_informed", "first_contact_priority", "channels_in_use_before_contact",
                     "contact_at_discovery")
 NUMBER_SECTIONS = ("min_cycle_days", "max_cycle_days")

@@ -567,10 +567,9 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
         return recap
     if first_answer and any(len(words(q, lang)) <= SPANNING_WORDS and names_cycle_ends(q, lang, codebook)
                             for q in split_sentences(question)):
-        found = [(d.days, bool(paying.find(sentence))) for sentence in sentences
-                 for d in durations_in(sentence, lang, lexicon, codebook)]
+        found = answer_lengths(sentences, lang, lexicon, codebook)
         if found:  # "So from the Google search to the deposit?" "Early October to June. Eight months"
-            return next((days for days, paid in found if paid), found[0][0])  # "...до договора. И до первых денег — почти четыре"
+            return length_to_payment(found)
     span = phrase_list(lex, "cycle_span", lang)
     about_time = bool(span.find(question) or phrase_list(lex, "purchase_questions", lang).find(question)
                       or phrase_list(lex, "cycle_questions", lang).find(question))
@@ -584,6 +583,47 @@ def answered_days(question: str, sentences: list[str], lang: str, lexicon: dict,
             if days is not None:
                 spans.append((days, bool(paying.find(sentence))))
     return next((days for days, paid in spans if paid), spans[0][0]) if spans else None
+
+
+def answer_lengths(sentences: list[str], lang: str, lexicon: dict, codebook: Codebook) -> list[tuple[float, bool, bool]]:
+    """Each length an answer tells, in order, with whether its sentence names the payment and whether
+    it sums the deal up (`cycle_sum`: "Итого месяц с небольшим"). A sentence that ends in a bare
+    number after a length ("Два с половиной месяца до договора. И до первых денег — почти четыре")
+    takes the unit of the length before it."""
+    paying = phrase_list(codebook.lexicons, "payment_words", lang)
+    summing = phrase_list(codebook.lexicons, "cycle_sum", lang)
+    found: list[tuple[float, bool, bool]] = []
+    unit = None  # the unit word of the last length told
+    for sentence in sentences:
+        lengths = durations_in(sentence, lang, lexicon, codebook)
+        if not lengths and unit is not None:
+            lengths = elliptic_lengths(sentence, unit, lang, lexicon, codebook)
+        found += [(d.days, bool(paying.find(sentence)), bool(summing.find(sentence))) for d in lengths]
+        if lengths:
+            unit = lengths[-1].text.split()[-1]
+    return found
+
+
+def elliptic_lengths(sentence: str, unit: str, lang: str, lexicon: dict, codebook: Codebook) -> list[Duration]:
+    """The length of a sentence that ends in a bare number ("И до первых денег — почти четыре"),
+    read with the unit of the length before it; none where the number is not its last word or the
+    sentence tells a date ("Подписали двадцать шестого")."""
+    from .durations import normal, number_value, words_with_offsets
+
+    bare = sentence.rstrip(" .!?…;,")
+    last = words_with_offsets(bare)[-1:]
+    if not last or number_value(normal(last[0][0], lang), lexicon[lang]) is None or find_dates(bare, lang, lexicon):
+        return []
+    return durations_in(f"{bare} {unit}", lang, lexicon, codebook)
+
+
+def length_to_payment(found: list[tuple[float, bool, bool]]) -> float:
+    """Which of an answer's lengths is the cycle's (it ends at the first payment): the first beside
+    the payment ("...до договора. И до первых денег — почти четыре"), else the first that sums the
+    deal up ("Потом эти три недели с дилером. Договор и предоплата — третье апреля. Итого месяц с
+    небольшим"), else the first."""
+    return next((days for days, pays, _ in found if pays),
+                next((days for days, _, sums in found if sums), found[0][0]))
 
 
 def asks_whole_cycle(tagged: list[TaggedUtterance], evidence: list[int], lang: str, codebook: Codebook) -> bool:

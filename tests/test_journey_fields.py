@@ -632,6 +632,48 @@ def test_of_an_answers_lengths_the_one_to_the_payment_is_taken(book):
                               "en", book) == (70, [2])
 
 
+def test_a_bare_number_after_a_length_takes_its_unit(book):
+    """"…два с половиной месяца до договора. И до первых денег — почти четыре": the second length
+    leaves its unit unsaid; a date or a number that is not the sentence's last word is no length."""
+    q = asked(1, "То есть от клика на рекламу до договора — примерно...")
+    a = answer(2, "Значит, два с половиной месяца до договора.", "И до первых денег — почти четыре.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (120, [2])
+    a = answer(2, "Значит, два с половиной месяца до договора.", "И деньги перевели двадцать шестого.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (75, [2])  # a date, not "twenty-six months"
+    a = answer(2, "Значит, два с половиной месяца до договора.", "Счёт на четыре позиции оплатили сразу.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (75, [2])  # the number is not the last word
+    q = asked(1, "So from the ad to the signed contract?")
+    a = answer(2, "Two months to the contract.", "And to the first payment, almost three.")
+    assert J.whole_cycle_told([q, a], "en", book) == (90, [2])
+    lex = book.lexicons["durations"]
+    assert [d.days for d in J.elliptic_lengths("А до оплаты — ещё три.", "месяц", "ru", lex, book)] == [90]
+    assert J.elliptic_lengths("Оплатили сразу.", "месяц", "ru", lex, book) == []  # not "сразу месяц": one month
+    a = answer(2, "Two months to the contract.", "And the money went out on May 3.")
+    assert J.whole_cycle_told([q, a], "en", book) == (60, [2])  # a date ends the sentence
+    a = answer(2, "We spoke to three.", "Two months to the contract.")
+    assert J.whole_cycle_told([q, a], "en", book) == (60, [2])  # no length before the bare number
+
+
+def test_of_an_answers_lengths_one_that_sums_the_deal_up_beats_a_step(book):
+    """A dated story that ends "Итого месяц с небольшим" is a month, not the three weeks of one of
+    its steps; "весь месяц" is a step ("пилот в октябре весь месяц"), and a length beside the
+    payment still comes first."""
+    q = asked(1, "А по срокам, можете восстановить? От первого звонка до оплаты.")
+    steps = ("Смета у нас была в начале марта.", "Потом эти три недели с дилером.",
+             "Договор и предоплата — третье апреля.")
+    assert J.whole_cycle_told([q, answer(2, *steps, "Итого месяц с небольшим.")], "ru", book) == (30, [2])
+    assert J.whole_cycle_told([q, answer(2, *steps, "Нормально, месяц с небольшим.")], "ru", book) == (21, [2])
+    a = answer(2, "Пилот в октябре весь месяц.", "Оплатили в начале декабря, примерно два с половиной месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (75, [2])
+    a = answer(2, "Итого два месяца до договора.", "А до оплаты — почти три месяца.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (90, [2])  # the payment's length before the sum
+    a = answer(2, "Договор подписали через полтора месяца.", "Потом пилот весь месяц.")
+    assert J.whole_cycle_told([q, a], "ru", book) == (45, [2])  # "весь месяц" sums nothing up
+    q = asked(1, "So from the first call to the payment?")
+    a = answer(2, "The trial took two weeks.", "All in all, about six weeks.")
+    assert J.whole_cycle_told([q, a], "en", book) == (42, [2])
+
+
 def test_each_sentence_of_the_answer_is_read_for_its_lengths_alone(book):
     q = asked(1, "То есть от заявки до оплаты аванса примерно...")
     a = answer(2, "Чуть больше месяца.", "Семь недель, если до монтажа считать.")
