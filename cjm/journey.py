@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from . import first_contact as chooser
 from .codebook import Codebook
-from .durations import Duration, MonthMention, days_between, find_dates, find_durations, find_months
+from .durations import (Duration, MonthMention, days_between, find_dates, find_durations, find_months, normal,
+                        number_value, words_with_offsets)
 from .evidence import FIRST_PERSON, LOST_DEAL
 from .model import CHANNEL, ROLE, STAGE, TOLD_CHANNEL, Journey, Mention, TaggedUtterance, Transcript
 from .outcome import PurchaseClue, split_sentences, told_purchases
@@ -607,9 +608,7 @@ def answer_lengths(sentences: list[str], lang: str, lexicon: dict, codebook: Cod
 def elliptic_lengths(sentence: str, unit: str, lang: str, lexicon: dict, codebook: Codebook) -> list[Duration]:
     """The length of a sentence that ends in a bare number ("И до первых денег — почти четыре"),
     read with the unit of the length before it; none where the number is not its last word or the
-    sentence tells a date ("Подписали двадцать шестого")."""
-    from .durations import normal, number_value, words_with_offsets
-
+    sentence ends in a date ("And the money went out on May 3")."""
     bare = sentence.rstrip(" .!?…;,")
     last = words_with_offsets(bare)[-1:]
     if not last or number_value(normal(last[0][0], lang), lexicon[lang]) is None or find_dates(bare, lang, lexicon):
